@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { seed000Routes } from './compat/seed000-broker/routes.js';
+import { authRoutes, TokenService } from './modules/auth/index.js';
+import { Ledger } from './modules/ledger/index.js';
+import { marketRoutes, PriceService, type PriceSource } from './modules/market/index.js';
+import { orderRoutes } from './modules/trading/index.js';
+import { userRoutes } from './modules/users/index.js';
+import { walletRoutes } from './modules/wallets/routes.js';
+import type { KeyValueCache } from './platform/cache/cache.js';
+import type { Config } from './platform/config/env.js';
+import type { Db } from './platform/db/client.js';
+import { createAuthGuard } from './platform/http/auth-guard.js';
+import { installErrorHandlers, renderV1Error } from './platform/http/error-handler.js';
+import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
+import type { Clock } from './shared/clock.js';
+
+/** Everything the HTTP app is built from; the process (main.ts) or a test owns their lifecycles. */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  cache: KeyValueCache;
+  priceSource: PriceSource;
+  clock: Clock;
+  /** HS256 signing secret, resolved by the caller (env or generated) */
+  jwtSecret: string;
+  /** extra readiness checks besides the database (e.g. Redis) */
+  readinessChecks?: Record<string, ReadinessCheck>;
+}
+
+/** Largest request body accepted (bytes); more → 413. */
+const BODY_BYTES_MAX = 64 * 1024;
+
+/**
+ * Builds the HTTP application: platform plugins first (docs, body parsers, errors, health), then
+ * the feature modules under `/api/v1`, then the seed contracts. Nothing listens until the caller
+ * calls `listen` (tests use `inject` or listen on loopback).
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db, clock } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: BODY_BYTES_MAX,
+    routerOptions: { maxParamLength: 256 },
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Platform plugins: everything a module may rely on is registered first.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'paperbroker',
+        description:
+          'Paper-trading brokerage and crypto exchange: a double-entry ledger trading at live Binance prices.',
+        version: '1.0.0',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(formbody, { bodyLimit: BODY_BYTES_MAX });
+  installErrorHandlers(app, renderV1Error);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(healthRoutes, {
+    database: async () => {
+      await db.$client.query('select 1');
+    },
+    ...deps.readinessChecks,
+  });
+
+  // Services shared by the modules.
+  const ledger = new Ledger();
+  const tokens = new TokenService(deps.jwtSecret, config.jwtAccessTtlSeconds, clock);
+  const prices = new PriceService(deps.priceSource, deps.cache, clock, {
+    cacheTtlMs: config.priceCacheTtlMs,
+    priceAgeMsMax: config.priceAgeMsMax,
+    priceStaleMsMax: config.priceStaleMsMax,
+    quoteAsset: config.quoteAsset,
+  });
+  const requireAuth = createAuthGuard((token) => tokens.verifyAccessToken(token));
+  const money = { initialBalance: config.initialBalance, quoteAsset: config.quoteAsset };
+
+  // Feature modules, each an encapsulated plugin under its prefix.
+  await app.register(authRoutes, { prefix: '/api/v1/auth', db, ledger, tokens, ...money });
+  await app.register(userRoutes, { prefix: '/api/v1/users', db, requireAuth });
+  await app.register(walletRoutes, {
+    prefix: '/api/v1/wallets',
+    db,
+    quoteAsset: config.quoteAsset,
+    requireAuth,
+  });
+  await app.register(marketRoutes, { prefix: '/api/v1/market', prices });
+  await app.register(orderRoutes, {
+    prefix: '/api/v1/orders',
+    db,
+    ledger,
+    prices,
+    quoteAsset: config.quoteAsset,
+    takerFeeRate: config.takerFeeRate,
+    requireAuth,
+  });
+
+  // Seed contracts: thin adapters over the same services, each with its own error shape.
+  await app.register(seed000Routes, { db, ledger, tokens, ...money });
+
+  return app;
+}

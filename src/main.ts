@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import { resolveJwtSecret } from './modules/auth/index.js';
+import { createPriceSource, ReplayFileError } from './modules/market/index.js';
+import { createCache } from './platform/cache/index.js';
+import { RedisCache } from './platform/cache/redis.js';
+import { type Config, ConfigError, loadConfig } from './platform/config/env.js';
+import { createDb, type Db } from './platform/db/client.js';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from './platform/db/embedded.js';
+import { runMigrations } from './platform/db/migrate.js';
+import { createLogger } from './platform/observability/logger.js';
+import { systemClock } from './shared/clock.js';
+
+type Role = 'serve' | 'worker' | 'migrate' | 'all';
+const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all'];
+
+/** Errors whose message is the whole story: printed as one line, exit code 1, no stack trace. */
+function isOperatorError(error: unknown): error is Error {
+  return (
+    error instanceof ConfigError || error instanceof EmbeddedPostgresError || error instanceof ReplayFileError
+  );
+}
+
+/** Opens the database: `DATABASE_URL`, or the embedded PostgreSQL in `DATA_DIR`. */
+async function openDatabase(config: Config, logger: Logger): Promise<{ db: Db; stop: () => Promise<void> }> {
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, logger);
+  const db = createDb(config.databaseUrl ?? embedded!.url, config.dbPoolSizeMax);
+  return {
+    db,
+    stop: async () => {
+      await db.$client.end().catch(() => undefined);
+      await embedded?.stop();
+    },
+  };
+}
+
+async function run(role: Role): Promise<void> {
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    for (const stop of stops.reverse())
+      await stop().catch((err) => logger.error({ err }, 'error while stopping'));
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  const database = await openDatabase(config, logger);
+  stops.push(database.stop);
+  await runMigrations(database.db);
+  logger.info('database migrations applied');
+  if (role === 'migrate') {
+    await shutdown('migrate done');
+    return;
+  }
+
+  const cache = createCache(config.redisUrl);
+  stops.push(() => cache.close());
+  if (role === 'worker') {
+    logger.info('worker started: no jobs are scheduled by this version yet');
+    return;
+  }
+
+  const app = await buildApp({
+    config,
+    db: database.db,
+    logger,
+    cache,
+    priceSource: createPriceSource(config, systemClock),
+    clock: systemClock,
+    jwtSecret: await resolveJwtSecret(config.jwtSecret, config.dataDir, logger),
+    readinessChecks: cache instanceof RedisCache ? { redis: () => cache.ping() } : {},
+  });
+  stops.push(() => app.close());
+  await app.listen({ port: config.port, host: config.host });
+  logger.info({ role, priceSource: config.priceSource.split(':')[0] }, 'paperbroker is ready');
+}
+
+const role = (process.argv[2] ?? 'all') as Role;
+if (!ROLES.includes(role)) {
+  process.stderr.write(`usage: paperbroker [${ROLES.join('|')}] (got "${role}")\n`);
+  process.exit(1);
+}
+run(role).catch((error: unknown) => {
+  if (isOperatorError(error)) process.stderr.write(`paperbroker: ${error.message}\n`);
+  else
+    process.stderr.write(
+      `paperbroker: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  process.exit(1);
+});

@@ -1,0 +1,243 @@
+import { sql } from 'drizzle-orm';
+import type { Tx } from '../../platform/db/client.js';
+import { assert } from '../../shared/assert.js';
+import { AMOUNT_SCALE, Decimal, formatDecimal } from '../../shared/decimal.js';
+import { type AccountRef, accountCode } from './accounts.js';
+import { InsufficientFundsError } from './errors.js';
+
+/** A request to move `amount` (> 0, at most 8 decimals) of `asset` from `source` to `destination`. */
+export interface Posting {
+  source: AccountRef;
+  destination: AccountRef;
+  asset: string;
+  amount: Decimal;
+}
+
+/** One journal transaction to write: what kind of movement, and its postings in order. */
+export interface JournalRequest {
+  /** e.g. `registration_grant`, `order_fill` */
+  kind: string;
+  /** Credits should come before debits of the same account, so no entry shows a negative balance. */
+  postings: Posting[];
+  metadata?: Record<string, string>;
+}
+
+/** The written journal transaction. */
+export interface PostedJournal {
+  journalId: number;
+  createdAt: Date;
+}
+
+interface AccountState {
+  id: number;
+  code: string;
+  asset: string;
+  /** null for system accounts, which keep no stored balance */
+  balance: Decimal | null;
+  /** the balance read under the lock, before this journal */
+  balanceAtLock: Decimal | null;
+  version: number;
+}
+
+interface EntryRow {
+  accountId: number;
+  asset: string;
+  amount: Decimal;
+  balanceBefore: Decimal | null;
+  balanceAfter: Decimal | null;
+  accountVersion: number | null;
+}
+
+/**
+ * The only writer of ledger tables. Every balance change in the product is a `post()` inside the
+ * caller's database transaction, so the journal, its entries and the balance updates commit or roll
+ * back together with the caller's own rows (an order, a bet).
+ */
+export class Ledger {
+  /** System account ids never change once created: cache them to skip a query per journal. */
+  private readonly systemAccountIds = new Map<string, number>();
+
+  /**
+   * Writes one journal transaction: two entries per posting, balance updates of every wallet account
+   * touched, all in `tx`. Wallet accounts are created on first use and locked `FOR UPDATE` in
+   * ascending id order (one fixed order, so concurrent journals queue instead of deadlocking), and
+   * the decision that they stay ≥ 0 is made only on the balances read under those locks.
+   * @throws {InsufficientFundsError} when a wallet account would go below zero; nothing is written
+   */
+  async post(tx: Tx, request: JournalRequest): Promise<PostedJournal> {
+    assert(request.postings.length > 0, 'a journal needs at least one posting');
+    for (const posting of request.postings) {
+      assert(posting.amount.gt(0), 'a posting amount must be positive');
+      assert(posting.amount.decimalPlaces() <= AMOUNT_SCALE, 'a posting amount has more than 8 decimals');
+      assert(
+        accountCode(posting.source, posting.asset) !== accountCode(posting.destination, posting.asset),
+        'a posting must move money between two different accounts',
+      );
+    }
+
+    const accounts = await this.lockAccounts(tx, request.postings);
+    // What the journal takes from each account in all, for an InsufficientFundsError that says it.
+    const debitTotals = new Map<string, Decimal>();
+    for (const { source, asset, amount } of request.postings) {
+      const code = accountCode(source, asset);
+      debitTotals.set(code, (debitTotals.get(code) ?? new Decimal(0)).plus(amount));
+    }
+    const entries: EntryRow[] = [];
+    const apply = (ref: AccountRef, asset: string, amount: Decimal) => {
+      const code = accountCode(ref, asset);
+      const account = accounts.get(code);
+      assert(account, 'every account of a journal is resolved before its entries');
+      if (account.balance === null) {
+        entries.push({
+          accountId: account.id,
+          asset,
+          amount,
+          balanceBefore: null,
+          balanceAfter: null,
+          accountVersion: null,
+        });
+        return;
+      }
+      const balanceAfter = account.balance.plus(amount);
+      if (balanceAfter.isNegative()) {
+        throw new InsufficientFundsError(`insufficient funds: not enough ${asset} available`, {
+          asset,
+          available: formatDecimal(accounts.get(code)?.balanceAtLock ?? account.balance),
+          required: formatDecimal(debitTotals.get(code) ?? amount.negated()),
+        });
+      }
+      account.version += 1;
+      entries.push({
+        accountId: account.id,
+        asset,
+        amount,
+        balanceBefore: account.balance,
+        balanceAfter,
+        accountVersion: account.version,
+      });
+      account.balance = balanceAfter;
+    };
+    for (const posting of request.postings) {
+      apply(posting.source, posting.asset, posting.amount.negated());
+      apply(posting.destination, posting.asset, posting.amount);
+    }
+
+    // First half of the pair assertion; the database trigger ledger_entries_balanced is the second.
+    const totals = new Map<string, Decimal>();
+    for (const entry of entries)
+      totals.set(entry.asset, (totals.get(entry.asset) ?? new Decimal(0)).plus(entry.amount));
+    for (const [asset, total] of totals)
+      assert(total.isZero(), `journal entries in ${asset} sum to ${total}`);
+
+    const updated = [...accounts.values()].filter((a) => a.balance !== null);
+    const text = (values: (Decimal | number | string | null)[]) =>
+      values.map((v) => (v === null ? null : String(v)));
+    const result = await tx.execute<{ id: string; created_at: Date }>(sql`
+      with j as (
+        insert into journal_transactions (kind, metadata)
+        values (${request.kind}, ${request.metadata ? JSON.stringify(request.metadata) : null}::jsonb)
+        returning id, created_at
+      ), e as (
+        insert into ledger_entries (journal_id, account_id, asset, amount, balance_before, balance_after, account_version)
+        select j.id, x.account_id, x.asset, x.amount, x.balance_before, x.balance_after, x.account_version
+          from j, unnest(
+            ${sql.param(entries.map((e) => e.accountId))}::bigint[],
+            ${sql.param(entries.map((e) => e.asset))}::text[],
+            ${sql.param(text(entries.map((e) => e.amount)))}::numeric[],
+            ${sql.param(text(entries.map((e) => e.balanceBefore)))}::numeric[],
+            ${sql.param(text(entries.map((e) => e.balanceAfter)))}::numeric[],
+            ${sql.param(text(entries.map((e) => e.accountVersion)))}::bigint[]
+          ) with ordinality as x(account_id, asset, amount, balance_before, balance_after, account_version, n)
+         order by x.n
+        returning 1
+      ), u as (
+        update ledger_accounts a
+           set balance = v.balance, version = v.version
+          from unnest(
+            ${sql.param(updated.map((a) => a.id))}::bigint[],
+            ${sql.param(text(updated.map((a) => a.balance)))}::numeric[],
+            ${sql.param(updated.map((a) => a.version))}::bigint[]
+          ) as v(id, balance, version)
+         where a.id = v.id
+        returning 1
+      )
+      select j.id, j.created_at, (select count(*) from e) as entry_count, (select count(*) from u) as update_count
+        from j`);
+    const row = result.rows[0];
+    assert(row, 'the journal insert returns its row');
+    return { journalId: Number(row.id), createdAt: new Date(row.created_at) };
+  }
+
+  /** Resolves every account of the postings; wallet accounts are created if missing and locked. */
+  private async lockAccounts(tx: Tx, postings: Posting[]): Promise<Map<string, AccountState>> {
+    const walletAccounts = new Map<string, { walletId: string; bucket: string; asset: string }>();
+    const systemAccounts = new Map<string, string>();
+    for (const posting of postings) {
+      for (const ref of [posting.source, posting.destination]) {
+        const code = accountCode(ref, posting.asset);
+        if ('system' in ref) systemAccounts.set(code, posting.asset);
+        else walletAccounts.set(code, { walletId: ref.walletId, bucket: ref.bucket, asset: posting.asset });
+      }
+    }
+
+    const states = new Map<string, AccountState>();
+    const missingSystem = [...systemAccounts.keys()].filter((code) => !this.systemAccountIds.has(code));
+    if (missingSystem.length > 0) {
+      await tx.execute(sql`
+        insert into ledger_accounts (code, asset, bucket)
+        select c, a, 'system' from unnest(
+          ${sql.param(missingSystem)}::text[], ${sql.param(missingSystem.map((c) => systemAccounts.get(c)))}::text[]
+        ) as x(c, a)
+        on conflict (code) do nothing`);
+      const found = await tx.execute<{ id: string; code: string }>(
+        sql`select id, code from ledger_accounts where code = any(${sql.param(missingSystem)}::text[])`,
+      );
+      for (const row of found.rows) this.systemAccountIds.set(row.code, Number(row.id));
+    }
+    for (const [code, asset] of systemAccounts) {
+      const id = this.systemAccountIds.get(code);
+      assert(id !== undefined, `system account ${code} exists`);
+      states.set(code, { id, code, asset, balance: null, balanceAtLock: null, version: 0 });
+    }
+
+    if (walletAccounts.size === 0) return states;
+    const codes = [...walletAccounts.keys()];
+    const lock = async (wanted: string[]) =>
+      tx.execute<{ id: string; code: string; asset: string; balance: string; version: string }>(sql`
+        select id, code, asset, balance, version from ledger_accounts
+         where code = any(${sql.param(wanted)}::text[])
+         order by id
+           for update`);
+    const remember = (
+      rows: { id: string; code: string; asset: string; balance: string; version: string }[],
+    ) => {
+      for (const row of rows) {
+        states.set(row.code, {
+          id: Number(row.id),
+          code: row.code,
+          asset: row.asset,
+          balance: new Decimal(row.balance),
+          balanceAtLock: new Decimal(row.balance),
+          version: Number(row.version),
+        });
+      }
+    };
+    remember((await lock(codes)).rows);
+    const missing = codes.filter((code) => !states.has(code));
+    if (missing.length > 0) {
+      const specs = missing.map((code) => walletAccounts.get(code)!);
+      await tx.execute(sql`
+        insert into ledger_accounts (code, wallet_id, asset, bucket, balance)
+        select c, w, a, b, 0 from unnest(
+          ${sql.param(missing)}::text[],
+          ${sql.param(specs.map((s) => s.walletId))}::uuid[],
+          ${sql.param(specs.map((s) => s.asset))}::text[],
+          ${sql.param(specs.map((s) => s.bucket))}::text[]
+        ) as x(c, w, a, b)
+        on conflict (code) do nothing`);
+      remember((await lock(missing)).rows);
+    }
+    for (const code of codes) assert(states.has(code), `wallet account ${code} exists`);
+    return states;
+  }
+}

@@ -1,0 +1,91 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  foreignKey,
+  index,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { wallets } from '../wallets/tables.js';
+
+/**
+ * One balance of one asset. Wallet accounts (`wallet:<id>:<asset>:<bucket>`) store their balance,
+ * which a CHECK keeps ≥ 0. System accounts (`system:<name>:<asset>`: funding, exchange, fees) are
+ * counterparties touched by every fill; they store no balance (NULL) and are never locked, so that
+ * orders on different wallets do not queue behind one hot system row. Their balance is the sum of
+ * their entries.
+ */
+export const ledgerAccounts = pgTable(
+  'ledger_accounts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    code: text('code').notNull().unique(),
+    walletId: uuid('wallet_id').references(() => wallets.id),
+    asset: text('asset').notNull(),
+    bucket: text('bucket', { enum: ['available', 'locked', 'system'] }).notNull(),
+    balance: numeric('balance', { precision: 38, scale: 8 }),
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('ledger_accounts_id_asset_key').on(t.id, t.asset),
+    index('ledger_accounts_wallet_id_idx').on(t.walletId),
+    check('ledger_accounts_balance_non_negative_check', sql`${t.balance} >= 0`),
+    check(
+      'ledger_accounts_kind_check',
+      sql`(${t.bucket} = 'system' and ${t.walletId} is null and ${t.balance} is null)
+        or (${t.bucket} in ('available', 'locked') and ${t.walletId} is not null and ${t.balance} is not null)`,
+    ),
+  ],
+);
+
+/** One atomic movement of money (a "journal"): its entries sum to zero per asset. Append-only. */
+export const journalTransactions = pgTable('journal_transactions', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  kind: text('kind').notNull(),
+  metadata: jsonb('metadata').$type<Record<string, string>>(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * One signed line of a journal on one account. For wallet accounts it carries the balance before
+ * and after and the account version, so history is self-checking. Append-only; a trigger checks
+ * that every journal's entries sum to zero per asset.
+ */
+export const ledgerEntries = pgTable(
+  'ledger_entries',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    journalId: bigint('journal_id', { mode: 'number' })
+      .notNull()
+      .references(() => journalTransactions.id),
+    accountId: bigint('account_id', { mode: 'number' }).notNull(),
+    asset: text('asset').notNull(),
+    amount: numeric('amount', { precision: 38, scale: 8 }).notNull(),
+    balanceBefore: numeric('balance_before', { precision: 38, scale: 8 }),
+    balanceAfter: numeric('balance_after', { precision: 38, scale: 8 }),
+    accountVersion: bigint('account_version', { mode: 'number' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    foreignKey({
+      name: 'ledger_entries_account_asset_fk',
+      columns: [t.accountId, t.asset],
+      foreignColumns: [ledgerAccounts.id, ledgerAccounts.asset],
+    }),
+    index('ledger_entries_journal_id_idx').on(t.journalId),
+    index('ledger_entries_account_id_idx').on(t.accountId, t.id),
+    check('ledger_entries_amount_non_zero_check', sql`${t.amount} <> 0`),
+    check(
+      'ledger_entries_balance_chain_check',
+      sql`(${t.balanceBefore} is null and ${t.balanceAfter} is null and ${t.accountVersion} is null)
+        or (${t.balanceAfter} = ${t.balanceBefore} + ${t.amount} and ${t.accountVersion} is not null)`,
+    ),
+  ],
+);

@@ -1,0 +1,2 @@
+export { orderRoutes } from './routes.js';
+export { type OrderView, placeOrder } from './service.js';

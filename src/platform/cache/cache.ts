@@ -1,0 +1,7 @@
+/** A small key-value cache with per-key expiry: in process by default, Redis when `REDIS_URL` is set. */
+export interface KeyValueCache {
+  get(key: string): Promise<string | null>;
+  /** Stores `value` for `ttlMs` milliseconds. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  close(): Promise<void>;
+}

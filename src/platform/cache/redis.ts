@@ -1,0 +1,38 @@
+import { Redis } from 'ioredis';
+import type { KeyValueCache } from './cache.js';
+
+/** Cache shared by every instance through Redis; keys are prefixed so tenants of one server never collide. */
+export class RedisCache implements KeyValueCache {
+  private readonly redis: Redis;
+
+  /** @param keyPrefix e.g. `pb:` */
+  constructor(
+    redisUrl: string,
+    private readonly keyPrefix: string,
+  ) {
+    this.redis = new Redis(redisUrl, {
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+      lazyConnect: false,
+    });
+    // Connection errors surface on the commands that fail; without a listener ioredis would log them itself.
+    this.redis.on('error', () => undefined);
+  }
+
+  async get(key: string): Promise<string | null> {
+    return await this.redis.get(this.keyPrefix + key);
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.keyPrefix + key, value, 'PX', Math.max(1, Math.round(ttlMs)));
+  }
+
+  /** Answers when Redis does (readiness). */
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import { Decimal, isDecimalString } from '../../shared/decimal.js';
+
+/**
+ * Every environment variable the process reads, validated at start (SPEC §2).
+ * Units are part of the names: `…_MS` is milliseconds, `…_RATE` a fraction (0.001 = 0.1 %).
+ */
+const decimalText = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((text) => isDecimalString(text), { message: `must be ${what}, e.g. "10000" or "0.001"` });
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a whole number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+
+const url = (schemes: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (text) => {
+        try {
+          return schemes.includes(new URL(text).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}` },
+    );
+
+const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: integer(0, 65535).default(8000),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: z.preprocess(emptyAsUnset, url(['postgres:', 'postgresql:']).optional()),
+  REDIS_URL: z.preprocess(emptyAsUnset, url(['redis:', 'rediss:']).optional()),
+  JWT_SECRET: z.preprocess(
+    emptyAsUnset,
+    z.string().min(32, { message: 'must be at least 32 characters long' }).optional(),
+  ),
+  JWT_ACCESS_TTL_SECONDS: integer(60, 86_400).default(900),
+  BINANCE_BASE_URL: url(['http:', 'https:']).default('https://api.binance.com'),
+  COINGECKO_BASE_URL: url(['http:', 'https:']).default('https://api.coingecko.com/api/v3'),
+  COINMARKETCAP_API_KEY: z.preprocess(emptyAsUnset, z.string().optional()),
+  PRICE_SOURCE: z
+    .string()
+    .trim()
+    .refine((text) => text === 'binance' || text === 'coingecko' || /^replay:.+/.test(text), {
+      message: 'must be "binance", "coingecko" or "replay:<kline file or folder>[,<file>…]"',
+    })
+    .default('binance'),
+  REPLAY_SPEED: z.coerce
+    .number({ message: 'must be a number' })
+    .positive({ message: 'must be greater than 0' })
+    .max(100_000, { message: 'must be at most 100000' })
+    .default(1),
+  PRICE_CACHE_TTL_MS: integer(0, 3_600_000).default(2000),
+  PRICE_POLL_INTERVAL_MS: integer(1000, 86_400_000).default(30_000),
+  PRICE_HISTORY_LIMIT: integer(1, 100_000).default(100),
+  PRICE_MAX_AGE_MS: integer(100, 3_600_000).default(10_000),
+  PRICE_STALE_MAX_MS: integer(100, 86_400_000).default(60_000),
+  UPSTREAM_TIMEOUT_MS: integer(100, 10_000).default(10_000),
+  QUOTE_ASSET: z
+    .string()
+    .trim()
+    .regex(/^[A-Z0-9]{2,10}$/, { message: 'must be 2–10 upper-case letters or digits, e.g. USDT' })
+    .default('USDT'),
+  INITIAL_BALANCE: decimalText('a non-negative decimal amount').default('10000'),
+  TAKER_FEE_RATE: decimalText('a fraction between 0 and 1').default('0.001'),
+  SHORT_INITIAL_MARGIN: decimalText('a fraction between 0 and 1').default('0.5'),
+  SHORT_MAINTENANCE_MARGIN: decimalText('a fraction between 0 and 1').default('0.3'),
+  RATE_LIMIT_PER_USER_PER_MIN: integer(0, 10_000_000).default(6000),
+  DB_POOL_SIZE_MAX: integer(1, 500).default(20),
+});
+
+/** Validated configuration, camelCase, units last (`priceCacheTtlMs`). Amounts stay decimal strings. */
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  port: number;
+  host: string;
+  /** Folder for the embedded PostgreSQL cluster and the generated JWT secret. */
+  dataDir: string;
+  /** `postgres://…`; undefined → embedded PostgreSQL in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** `redis://…`; undefined → in-process cache. */
+  redisUrl: string | undefined;
+  /** HS256 secret; undefined → generated once and kept in `dataDir` (not allowed in production). */
+  jwtSecret: string | undefined;
+  jwtAccessTtlSeconds: number;
+  binanceBaseUrl: string;
+  coingeckoBaseUrl: string;
+  coinmarketcapApiKey: string | undefined;
+  /** `binance`, `coingecko` or `replay:<file>[,<file>…]`. */
+  priceSource: string;
+  /** Replay clock speed: 1 = real time. */
+  replaySpeed: number;
+  priceCacheTtlMs: number;
+  pricePollIntervalMs: number;
+  priceHistoryLimit: number;
+  /** Oldest price (ms since its `as_of`) that trading may use. */
+  priceAgeMsMax: number;
+  /** Oldest price (ms since its `as_of`) that read routes may serve, marked stale. */
+  priceStaleMsMax: number;
+  /** Budget for one upstream call, retries included (ms). */
+  upstreamTimeoutMs: number;
+  quoteAsset: string;
+  /** Paper cash credited to a new user's default wallet, in the quote asset (decimal string). */
+  initialBalance: string;
+  /** Fraction of a fill's notional charged as fee (decimal string, 0.001 = 0.1 %). */
+  takerFeeRate: string;
+  shortInitialMarginRate: string;
+  shortMaintenanceMarginRate: string;
+  rateLimitPerUserPerMin: number;
+  dbPoolSizeMax: number;
+}
+
+/** A configuration error: one line per bad variable, meant to be printed as it is. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses and validates the environment.
+ * @param env usually `process.env`
+ * @throws {ConfigError} naming each bad variable and what is wrong with it
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  for (const [name, value] of [
+    ['TAKER_FEE_RATE', e.TAKER_FEE_RATE],
+    ['SHORT_INITIAL_MARGIN', e.SHORT_INITIAL_MARGIN],
+    ['SHORT_MAINTENANCE_MARGIN', e.SHORT_MAINTENANCE_MARGIN],
+  ] as const) {
+    if (new Decimal(value).gt(1)) problems.push(`${name}: must be a fraction between 0 and 1`);
+  }
+  if (e.PRICE_STALE_MAX_MS < e.PRICE_MAX_AGE_MS) {
+    problems.push('PRICE_STALE_MAX_MS: must be at least PRICE_MAX_AGE_MS');
+  }
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    problems.push('JWT_SECRET: is required when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  return {
+    nodeEnv: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: e.JWT_SECRET,
+    jwtAccessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS,
+    binanceBaseUrl: e.BINANCE_BASE_URL.replace(/\/+$/, ''),
+    coingeckoBaseUrl: e.COINGECKO_BASE_URL.replace(/\/+$/, ''),
+    coinmarketcapApiKey: e.COINMARKETCAP_API_KEY,
+    priceSource: e.PRICE_SOURCE,
+    replaySpeed: e.REPLAY_SPEED,
+    priceCacheTtlMs: e.PRICE_CACHE_TTL_MS,
+    pricePollIntervalMs: e.PRICE_POLL_INTERVAL_MS,
+    priceHistoryLimit: e.PRICE_HISTORY_LIMIT,
+    priceAgeMsMax: e.PRICE_MAX_AGE_MS,
+    priceStaleMsMax: e.PRICE_STALE_MAX_MS,
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    quoteAsset: e.QUOTE_ASSET,
+    initialBalance: e.INITIAL_BALANCE,
+    takerFeeRate: e.TAKER_FEE_RATE,
+    shortInitialMarginRate: e.SHORT_INITIAL_MARGIN,
+    shortMaintenanceMarginRate: e.SHORT_MAINTENANCE_MARGIN,
+    rateLimitPerUserPerMin: e.RATE_LIMIT_PER_USER_PER_MIN,
+    dbPoolSizeMax: e.DB_POOL_SIZE_MAX,
+  };
+}

