@@ -1,2 +1,9 @@
 export { userRoutes } from './routes.js';
-export { authenticate, getUser, registerUser, type UserView } from './service.js';
+export {
+  authenticate,
+  createFundedUser,
+  getUser,
+  type RegistrationDeps,
+  registerUser,
+  type UserView,
+} from './service.js';

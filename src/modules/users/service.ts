@@ -46,9 +46,21 @@ export async function registerUser(
   input: { username: string; password: string; email: string | null },
 ): Promise<UserView> {
   const passwordHash = await hashPassword(input.password);
+  return await createFundedUser(deps, { username: input.username, email: input.email, passwordHash });
+}
+
+/**
+ * `registerUser` for a password already hashed (bcrypt): benchmarks and fixtures create many users
+ * without paying the hash cost each time.
+ * @throws {UsernameTakenError} (409) when the username is taken
+ */
+export async function createFundedUser(
+  deps: RegistrationDeps,
+  input: { username: string; email: string | null; passwordHash: string },
+): Promise<UserView> {
   try {
     const user = await withTransaction(deps.db, async (tx) => {
-      const created = await insertUser(tx, { username: input.username, email: input.email, passwordHash });
+      const created = await insertUser(tx, input);
       const wallet = await insertWallet(tx, { userId: created.id, name: 'Main', isDefault: true });
       const grant = new Decimal(deps.initialBalance);
       if (grant.gt(0)) {
