@@ -17,6 +17,7 @@ import type { Config } from './platform/config/env.js';
 import type { Db } from './platform/db/client.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
 import { installErrorHandlers, renderV1Error } from './platform/http/error-handler.js';
+import { installJsonParser } from './platform/http/json.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
 import type { Clock } from './shared/clock.js';
 
@@ -76,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(formbody, { bodyLimit: BODY_BYTES_MAX });
+  installJsonParser(app);
   installErrorHandlers(app, renderV1Error);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes, {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { decimalOutput, errorResponse } from '../../platform/http/schemas.js';
+import { formatDecimal } from '../../shared/decimal.js';
 import { ValidationError } from '../../shared/errors.js';
 import type { PriceService, ServedQuote } from './service.js';
 
@@ -21,9 +22,9 @@ export const priceOutput = z
 export function toPriceView(quote: ServedQuote): z.infer<typeof priceOutput> {
   return {
     symbol: quote.symbol,
-    price: quote.last,
-    bid: quote.bid,
-    ask: quote.ask,
+    price: formatDecimal(quote.last),
+    bid: formatDecimal(quote.bid),
+    ask: formatDecimal(quote.ask),
     source: quote.source,
     as_of: new Date(quote.asOfMs).toISOString(),
     stale: quote.stale,

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { JSON_NUMBER_DIGITS_MAX } from '../../shared/decimal.js';
+import { ValidationError } from '../../shared/errors.js';
+
+/**
+ * The first JSON number literal in `text` with more than 15 significant digits, if any. Such a
+ * number cannot survive `JSON.parse` into a double unchanged (`0.10000000000000001` becomes 0.1),
+ * so an amount written that way is ambiguous (SPEC §3). Strings are skipped.
+ */
+export function findAmbiguousNumber(text: string): string | undefined {
+  const token = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+  for (let match = token.exec(text); match; match = token.exec(text)) {
+    const literal = match[0];
+    if (literal.startsWith('"')) continue;
+    const mantissa = literal.replace(/^-/, '').split(/[eE]/)[0]!;
+    const digits = mantissa.replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+    if (digits.length > JSON_NUMBER_DIGITS_MAX) return literal;
+  }
+  return undefined;
+}
+
+/**
+ * Replaces Fastify's JSON body parser with one that first refuses ambiguous numbers (422), then
+ * parses with Fastify's own parser (which also refuses `__proto__` and `constructor` poisoning).
+ */
+export function installJsonParser(app: FastifyInstance): void {
+  const defaultParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    const ambiguous = findAmbiguousNumber(text);
+    if (ambiguous) {
+      done(
+        new ValidationError(
+          `the JSON number ${ambiguous.slice(0, 40)} has more than ${JSON_NUMBER_DIGITS_MAX} significant digits: send it as a decimal string`,
+          { number: ambiguous.slice(0, 40) },
+        ),
+        undefined,
+      );
+      return;
+    }
+    defaultParser(request, text, done);
+  });
+}

@@ -1,0 +1,91 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFixture } from './fixtures.js';
+
+/** How the fake answers: normally, or one of the failures a real upstream shows. */
+export type FakeMode = 'ok' | 'error500' | 'hang' | 'garbage' | 'html' | 'rate-limited';
+
+/**
+ * A real HTTP server on loopback that answers like Binance's spot REST API, from the recorded
+ * responses in ../shared/fixtures/market/binance. Prices of a symbol can be overridden; unknown
+ * symbols get Binance's own error body. Counts the requests it receives.
+ */
+export class FakeBinance {
+  mode: FakeMode = 'ok';
+  requestCount = 0;
+  /** ms to wait before answering in mode 'ok' */
+  delayMs = 0;
+  private readonly tickers = new Map<string, Record<string, unknown>>();
+  private server: http.Server | undefined;
+  private readonly hanging = new Set<http.ServerResponse>();
+
+  constructor() {
+    this.tickers.set(
+      'BTCUSDT',
+      JSON.parse(readFixture('binance/ticker-24hr-BTCUSDT.json')) as Record<string, unknown>,
+    );
+  }
+
+  /** Sets the last price, bid and ask of a symbol (decimal strings); adds the symbol if new. */
+  setQuote(symbol: string, quote: { last: string; bid: string; ask: string }): void {
+    const base = this.tickers.get('BTCUSDT')!;
+    this.tickers.set(symbol, {
+      ...base,
+      symbol,
+      lastPrice: quote.last,
+      bidPrice: quote.bid,
+      askPrice: quote.ask,
+    });
+  }
+
+  get baseUrl(): string {
+    const address = this.server?.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.requestCount += 1;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const send = (status: number, body: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': '2', ...headers });
+      res.end(body);
+    };
+    switch (this.mode) {
+      case 'hang':
+        this.hanging.add(res);
+        return;
+      case 'error500':
+        return send(500, '{"code":-1000,"msg":"An unknown error occured while processing the request."}');
+      case 'garbage':
+        return send(200, '{"symbol":"BTCUSDT","lastPr');
+      case 'html':
+        return send(502, '<html><body>Bad gateway</body></html>', { 'content-type': 'text/html' });
+      case 'rate-limited':
+        return send(429, '{"code":-1003,"msg":"Too many requests."}', { 'retry-after': '2' });
+      default:
+        break;
+    }
+    const answer = () => {
+      if (url.pathname === '/api/v3/ticker/24hr') {
+        const ticker = this.tickers.get(url.searchParams.get('symbol') ?? '');
+        if (!ticker) return send(400, '{"code":-1121,"msg":"Invalid symbol."}');
+        return send(200, JSON.stringify(ticker));
+      }
+      return send(404, '{"code":-1000,"msg":"not served by the fake"}');
+    };
+    if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+    else answer();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Starts one PostgreSQL for the whole run: the machine's server when DATABASE_URL is set, else an
+ * embedded one in a temporary folder. Each test file then creates its own database on it
+ * (helpers/db.ts), so runs and files never collide.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
+import { createLogger } from '../../src/platform/observability/logger.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** URL of a database on the test server that may create databases */
+    adminDatabaseUrl: string;
+    /** 'embedded' or 'external' */
+    databaseMode: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    project.provide('adminDatabaseUrl', external);
+    project.provide('databaseMode', 'external');
+    return async () => undefined;
+  }
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paperbroker-test-'));
+  fs.chmodSync(dataDir, 0o755);
+  const embedded = await startEmbeddedPostgres(dataDir, createLogger('warn'));
+  project.provide('adminDatabaseUrl', embedded.url);
+  project.provide('databaseMode', 'embedded');
+  return async () => {
+    await embedded.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * The product's main job end to end over HTTP: register → login → price → buy → sell → balances,
+ * against real PostgreSQL and a fake Binance that answers with the recorded 24 h ticker
+ * (bid 60755.18, ask 60755.19). Every amount is checked to the last decimal, and the wallet's
+ * balances are checked against the sum of its ledger entries.
+ */
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Decimal } from '../../../src/shared/decimal.js';
+import { bearer, buildTestApp, expectLedgerSound, registerUser, type TestApp } from '../../helpers/app.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+
+let database: TestDatabase;
+let t: TestApp;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  t = await buildTestApp(database.db);
+});
+afterEach(async () => expectLedgerSound(database.db));
+afterAll(async () => {
+  await t?.close();
+  await database?.drop();
+});
+
+describe('register → login → price → buy → sell', () => {
+  it('fills at the ask and the bid with the taker fee, and the wallet equals its ledger entries', async () => {
+    const { app } = t;
+    const registered = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username: 'Alice', password: 'correct horse battery', email: 'alice@example.com' },
+    });
+    expect(registered.statusCode).toBe(201);
+    const user = registered.json();
+    expect(user).toMatchObject({
+      user: { username: 'Alice', email: 'alice@example.com', role: 'user' },
+      token_type: 'bearer',
+    });
+    expect(JSON.stringify(user)).not.toMatch(/password|\$2[aby]\$/);
+
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'alice', password: 'correct horse battery' },
+    });
+    expect(login.statusCode).toBe(200);
+    const { access_token: token, token_type, expires_in } = login.json();
+    expect(token_type).toBe('bearer');
+    expect(expires_in).toBe(900);
+
+    const me = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) });
+    expect(me.json()).toMatchObject({ id: user.user.id, username: 'Alice' });
+
+    const wallets = await app.inject({ method: 'GET', url: '/api/v1/wallets', headers: bearer(token) });
+    const [wallet] = wallets.json().items;
+    expect(wallet).toMatchObject({
+      name: 'Main',
+      is_default: true,
+      balance: '10000',
+      balances: [{ asset: 'USDT', available: '10000', locked: '0' }],
+    });
+
+    const price = await app.inject({ method: 'GET', url: '/api/v1/market/prices/BTC' });
+    expect(price.statusCode).toBe(200);
+    expect(price.json()).toMatchObject({
+      symbol: 'BTCUSDT',
+      price: '60755.18',
+      bid: '60755.18',
+      ask: '60755.19',
+      source: 'binance',
+      stale: false,
+    });
+
+    const buy = await app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: bearer(token),
+      payload: { symbol: 'BTCUSDT', side: 'buy', quantity: '0.01' },
+    });
+    expect(buy.statusCode).toBe(201);
+    // 60755.19 × 0.01 = 607.5519; fee 0.1 % = 0.6075519
+    expect(buy.json()).toMatchObject({
+      wallet_id: wallet.id,
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      quantity: '0.01',
+      price: '60755.19',
+      notional: '607.5519',
+      fee: '0.6075519',
+      status: 'filled',
+      client_order_id: null,
+    });
+
+    const sell = await app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: bearer(token),
+      payload: { symbol: 'BTC', side: 'sell', quantity: 0.004 },
+    });
+    expect(sell.statusCode).toBe(201);
+    // 60755.18 × 0.004 = 243.02072; fee 0.24302072
+    expect(sell.json()).toMatchObject({
+      side: 'sell',
+      price: '60755.18',
+      notional: '243.02072',
+      fee: '0.24302072',
+    });
+
+    const after = await app.inject({
+      method: 'GET',
+      url: `/api/v1/wallets/${wallet.id}`,
+      headers: bearer(token),
+    });
+    // 10000 − 607.5519 − 0.6075519 + 243.02072 − 0.24302072 = 9634.61824738
+    const expectedUsdt = new Decimal(10000)
+      .minus('607.5519')
+      .minus('0.6075519')
+      .plus('243.02072')
+      .minus('0.24302072');
+    expect(expectedUsdt.toFixed()).toBe('9634.61824738');
+    expect(after.json()).toMatchObject({
+      balance: '9634.61824738',
+      balances: [
+        { asset: 'BTC', available: '0.006', locked: '0' },
+        { asset: 'USDT', available: '9634.61824738', locked: '0' },
+      ],
+    });
+
+    const fromEntries = await database.db.execute<{ asset: string; total: string }>(sql`
+      select a.asset, sum(e.amount)::text as total
+        from ledger_entries e join ledger_accounts a on a.id = e.account_id
+       where a.wallet_id = ${wallet.id}
+       group by a.asset order by a.asset`);
+    expect(fromEntries.rows.map((r) => [r.asset, new Decimal(r.total).toFixed()])).toEqual([
+      ['BTC', '0.006'],
+      ['USDT', '9634.61824738'],
+    ]);
+
+    const fees = await database.db.execute<{ total: string }>(sql`
+      select sum(e.amount)::text as total from ledger_entries e join ledger_accounts a on a.id = e.account_id
+       where a.code = 'system:fees:USDT'`);
+    expect(new Decimal(fees.rows[0]!.total).toFixed()).toBe('0.85057262');
+
+    const orders = await app.inject({ method: 'GET', url: '/api/v1/orders', headers: bearer(token) });
+    expect(orders.json().items.map((o: { side: string }) => o.side)).toEqual(['sell', 'buy']);
+    expect(orders.json().next_cursor).toBeNull();
+  });
+
+  it('pages through orders newest first with an opaque cursor', async () => {
+    const { token } = await registerUser(t.app);
+    for (let i = 0; i < 3; i++) {
+      const placed = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/orders',
+        headers: bearer(token),
+        payload: { symbol: 'BTCUSDT', side: 'buy', quantity: `0.00${i + 1}` },
+      });
+      expect(placed.statusCode).toBe(201);
+    }
+    const first = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/orders?limit=2',
+      headers: bearer(token),
+    });
+    expect(first.json().items.map((o: { quantity: string }) => o.quantity)).toEqual(['0.003', '0.002']);
+    const second = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/orders?limit=2&cursor=${first.json().next_cursor}`,
+      headers: bearer(token),
+    });
+    expect(second.json()).toMatchObject({ items: [{ quantity: '0.001' }], next_cursor: null });
+  });
+
+  it('answers a repeated client_order_id with the first order and moves nothing', async () => {
+    const { token, walletId } = await registerUser(t.app);
+    const payload = { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001', client_order_id: 'bot-1' };
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t.app.inject({ method: 'POST', url: '/api/v1/orders', headers: bearer(token), payload }),
+      ),
+    );
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 201]);
+    expect(new Set(results.map((r) => r.json().id)).size).toBe(1);
+    const wallet = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/wallets/${walletId}`,
+      headers: bearer(token),
+    });
+    expect(wallet.json().balances).toContainEqual({ asset: 'BTC', available: '0.001', locked: '0' });
+  });
+
+  it('serves one order by id, and another user’s as 404', async () => {
+    const alice = await registerUser(t.app);
+    const bob = await registerUser(t.app);
+    const placed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: bearer(alice.token),
+      payload: { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' },
+    });
+    const id = placed.json().id;
+    expect(
+      (
+        await t.app.inject({ method: 'GET', url: `/api/v1/orders/${id}`, headers: bearer(alice.token) })
+      ).json(),
+    ).toMatchObject({ id });
+    const other = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/orders/${id}`,
+      headers: bearer(bob.token),
+    });
+    expect(other.statusCode).toBe(404);
+    const otherWallet = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/wallets/${alice.walletId}`,
+      headers: bearer(bob.token),
+    });
+    expect(otherWallet.statusCode).toBe(404);
+  });
+});
