@@ -55,6 +55,9 @@ describe('orders that must be refused', () => {
       },
     });
     expect(await walletBody()).toEqual(before);
+    // The refused journal rolled back; the next order on the same accounts still fills.
+    expect((await order({ symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' })).statusCode).toBe(201);
+    expect((await order({ symbol: 'BTCUSDT', side: 'sell', quantity: '0.001' })).statusCode).toBe(201);
   });
 
   it('refuses a sell of base asset the wallet does not hold', async () => {
