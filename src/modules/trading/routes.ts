@@ -46,7 +46,7 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
   r.addHook('preHandler', deps.requireAuth);
 
   r.post(
-    '/',
+    '',
     {
       schema: {
         tags: ['trading'],
@@ -78,7 +78,7 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
   );
 
   r.get(
-    '/',
+    '',
     {
       schema: {
         tags: ['trading'],

@@ -35,7 +35,7 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
   r.addHook('preHandler', deps.requireAuth);
 
   r.get(
-    '/',
+    '',
     {
       schema: {
         tags: ['wallets'],

@@ -1,0 +1,94 @@
+/**
+ * Operations and configuration: health probes, the OpenAPI document and docs, JSON 404s, request
+ * ids, and the process refusing a bad configuration with one clear line and exit code 1.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/platform/config/env.js';
+import { buildTestApp, type TestApp } from '../../helpers/app.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+
+const run = promisify(execFile);
+let database: TestDatabase;
+let t: TestApp;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  t = await buildTestApp(database.db);
+});
+afterAll(async () => {
+  await t?.close();
+  await database?.drop();
+});
+
+describe('operations', () => {
+  it('answers the health probes', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/health/live' })).json()).toEqual({ status: 'ok' });
+    const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ok', checks: { database: 'ok' } });
+  });
+
+  it('publishes an OpenAPI 3 document and the docs page', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const path of [
+      '/api/v1/auth/register',
+      '/api/v1/orders',
+      '/api/v1/wallets/{wallet_id}',
+      '/api/v1/market/prices/{symbol}',
+      '/login',
+      '/new_user',
+    ]) {
+      expect(doc.paths, path).toHaveProperty([path]);
+    }
+    const docs = await t.app.inject({ method: 'GET', url: '/docs/' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-type']).toContain('text/html');
+  });
+
+  it('answers an unknown route with the JSON 404 shape and a request id', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/no/such/route' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({
+      error: { code: 'ROUTE_NOT_FOUND', message: 'no route GET /no/such/route', details: {} },
+    });
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ username: 'x', password: 'p'.repeat(100_000) }),
+    });
+    expect(res.statusCode).toBe(413);
+  });
+});
+
+describe('configuration', () => {
+  it('names each bad variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT: must be a whole number/);
+    expect(() => loadConfig({ TAKER_FEE_RATE: '2' })).toThrow(/TAKER_FEE_RATE: must be a fraction/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
+    expect(loadConfig({})).toMatchObject({
+      port: 8000,
+      host: '127.0.0.1',
+      initialBalance: '10000',
+      takerFeeRate: '0.001',
+    });
+  });
+
+  it('stops the process with one clear line and exit code 1, no stack trace', async () => {
+    const failure = await run('npx', ['tsx', 'src/main.ts', 'all'], {
+      env: { ...process.env, PORT: 'eighty', DATABASE_URL: '' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect('code' in failure && failure.code).toBe(1);
+    const stderr = (failure as { stderr: string }).stderr.trim();
+    expect(stderr).toBe('paperbroker: invalid configuration: PORT: must be a whole number');
+  });
+});
