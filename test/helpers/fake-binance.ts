@@ -67,13 +67,17 @@ export class FakeBinance {
         this.hanging.add(res);
         return;
       case 'error500':
-        return send(500, '{"code":-1000,"msg":"An unknown error occured while processing the request."}');
+        send(500, '{"code":-1000,"msg":"An unknown error occured while processing the request."}');
+        return;
       case 'garbage':
-        return send(200, '{"symbol":"BTCUSDT","lastPr');
+        send(200, '{"symbol":"BTCUSDT","lastPr');
+        return;
       case 'html':
-        return send(502, '<html><body>Bad gateway</body></html>', { 'content-type': 'text/html' });
+        send(502, '<html><body>Bad gateway</body></html>', { 'content-type': 'text/html' });
+        return;
       case 'rate-limited':
-        return send(429, '{"code":-1003,"msg":"Too many requests."}', { 'retry-after': '2' });
+        send(429, '{"code":-1003,"msg":"Too many requests."}', { 'retry-after': '2' });
+        return;
       default:
         break;
     }
