@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { reconcile } from '../../src/modules/ledger/index.js';
 import type { PriceSource } from '../../src/modules/market/index.js';
@@ -13,6 +13,7 @@ import type { Db } from '../../src/platform/db/client.js';
 import { createLogger } from '../../src/platform/observability/logger.js';
 import { type Clock, systemClock } from '../../src/shared/clock.js';
 import { Decimal } from '../../src/shared/decimal.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
 import { FakeBinance } from './fake-binance.js';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -26,14 +27,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** How a test app is built: configuration overrides, another price source, a controlled clock. */
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  priceSource?: PriceSource;
+  clock?: Clock;
+}
+
 /**
  * Builds the real app for a test: real PostgreSQL (`db`), Redis when REDIS_URL is set (with a key
  * prefix of its own), Binance replaced by a real HTTP server on loopback.
  */
-export async function buildTestApp(
-  db: Db,
-  options: { env?: Record<string, string>; priceSource?: PriceSource; clock?: Clock } = {},
-): Promise<TestApp> {
+export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promise<TestApp> {
   const binance = options.priceSource ? undefined : await new FakeBinance().start();
   const config = loadConfig({
     LOG_LEVEL: 'silent',
@@ -106,4 +111,62 @@ export async function expectLedgerSound(db: Db): Promise<void> {
 /** `Authorization` header for a token. */
 export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
+}
+
+/** One test file's app and database, available inside its tests (set up by `useTestApp`). */
+export interface TestContext {
+  readonly app: FastifyInstance;
+  readonly db: Db;
+  readonly binance: FakeBinance | undefined;
+}
+
+/**
+ * Registers the hooks every app test file needs: a fresh database and app before the file's tests,
+ * the ledger checked after each test, everything closed and dropped after the file.
+ */
+export function useTestApp(options: TestAppOptions = {}): TestContext {
+  let database: TestDatabase | undefined;
+  let built: TestApp | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    built = await buildTestApp(database.db, options);
+  });
+  afterEach(async () => expectLedgerSound(ready(database).db));
+  afterAll(async () => {
+    await built?.close();
+    await database?.drop();
+  });
+  return {
+    get app() {
+      return ready(built).app;
+    },
+    get db() {
+      return ready(database).db;
+    },
+    get binance() {
+      return ready(built).binance;
+    },
+  };
+}
+
+function ready<T>(value: T | undefined): T {
+  if (value === undefined)
+    throw new Error('useTestApp: the app exists only inside the file’s tests and hooks');
+  return value;
+}
+
+/** `POST /api/v1/orders` as `token`'s user. */
+export function postOrder(app: FastifyInstance, token: string, payload: Record<string, unknown>) {
+  return app.inject({ method: 'POST', url: '/api/v1/orders', headers: bearer(token), payload });
+}
+
+/** `GET /api/v1/wallets/{walletId}` as `token`'s user, the body parsed. */
+export async function getWallet(
+  app: FastifyInstance,
+  token: string,
+  walletId: string,
+): Promise<{ balance: string; balances: { asset: string; available: string; locked: string }[] }> {
+  const res = await app.inject({ method: 'GET', url: `/api/v1/wallets/${walletId}`, headers: bearer(token) });
+  expect(res.statusCode).toBe(200);
+  return res.json();
 }

@@ -6,35 +6,18 @@
  * - 50 concurrent buys that together exceed the cash: the accepted ones fit exactly.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/shared/decimal.js';
-import { bearer, buildTestApp, expectLedgerSound, registerUser, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { expectLedgerSound, getWallet, postOrder, registerUser, useTestApp } from '../helpers/app.js';
 
-let database: TestDatabase;
-let t: TestApp;
+const t = useTestApp({ env: { INITIAL_BALANCE: '1000' } });
 const ASK = new Decimal('60755.19');
 const BID = new Decimal('60755.18');
 const FEE_RATE = new Decimal('0.001');
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  t = await buildTestApp(database.db, { env: { INITIAL_BALANCE: '1000' } });
-});
-afterAll(async () => {
-  await t?.close();
-  await database?.drop();
-});
-
 async function balances(token: string, walletId: string): Promise<Record<string, string>> {
-  const res = await t.app.inject({
-    method: 'GET',
-    url: `/api/v1/wallets/${walletId}`,
-    headers: bearer(token),
-  });
-  return Object.fromEntries(
-    res.json().balances.map((b: { asset: string; available: string }) => [b.asset, b.available]),
-  );
+  const wallet = await getWallet(t.app, token, walletId);
+  return Object.fromEntries(wallet.balances.map((b) => [b.asset, b.available]));
 }
 
 describe('ledger properties', () => {
@@ -50,11 +33,10 @@ describe('ledger properties', () => {
         const users = await Promise.all([registerUser(t.app), registerUser(t.app), registerUser(t.app)]);
         const results = await Promise.all(
           orders.map((o) =>
-            t.app.inject({
-              method: 'POST',
-              url: '/api/v1/orders',
-              headers: bearer(users[o.wallet]!.token),
-              payload: { symbol: 'BTCUSDT', side: o.side, quantity: o.quantity.toFixed() },
+            postOrder(t.app, users[o.wallet]!.token, {
+              symbol: 'BTCUSDT',
+              side: o.side,
+              quantity: o.quantity.toFixed(),
             }),
           ),
         );
@@ -87,7 +69,7 @@ describe('ledger properties', () => {
           expect(actual.USDT).toBe(expected.USDT.toFixed());
           expect(actual.BTC ?? '0').toBe(expected.BTC.toFixed());
         }
-        await expectLedgerSound(database.db);
+        await expectLedgerSound(t.db);
       }),
       { numRuns: 12 },
     );
@@ -98,12 +80,7 @@ describe('ledger properties', () => {
     // each buy costs 60.75519 + 0.06075519 = 60.81594519 USDT: 16 fit in 1 000, 17 do not
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
-        t.app.inject({
-          method: 'POST',
-          url: '/api/v1/orders',
-          headers: bearer(user.token),
-          payload: { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' },
-        }),
+        postOrder(t.app, user.token, { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' }),
       ),
     );
     const codes = results.map((r) => r.statusCode);
@@ -114,6 +91,6 @@ describe('ledger properties', () => {
       BTC: '0.016',
       USDT: new Decimal(1000).minus(new Decimal('60.81594519').times(16)).toFixed(),
     });
-    await expectLedgerSound(database.db);
+    await expectLedgerSound(t.db);
   });
 });

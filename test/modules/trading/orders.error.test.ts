@@ -3,35 +3,21 @@
  * untradable symbols, a failing price source. Each answers a 4xx (or 503 for the price) in the one
  * error shape, and the wallet is unchanged afterwards.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, buildTestApp, expectLedgerSound, registerUser, type TestApp } from '../../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, getWallet, registerUser, useTestApp } from '../../helpers/app.js';
 
-let database: TestDatabase;
-let t: TestApp;
+const t = useTestApp({ env: { PRICE_CACHE_TTL_MS: '0' } });
 let user: Awaited<ReturnType<typeof registerUser>>;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  t = await buildTestApp(database.db, { env: { PRICE_CACHE_TTL_MS: '0' } });
   user = await registerUser(t.app);
 });
-afterEach(async () => {
+afterEach(() => {
   t.binance!.mode = 'ok';
-  await expectLedgerSound(database.db);
-});
-afterAll(async () => {
-  await t?.close();
-  await database?.drop();
 });
 
-async function walletBody() {
-  const res = await t.app.inject({
-    method: 'GET',
-    url: `/api/v1/wallets/${user.walletId}`,
-    headers: bearer(user.token),
-  });
-  return res.json();
+function walletBody() {
+  return getWallet(t.app, user.token, user.walletId);
 }
 
 function order(payload: unknown, headers: Record<string, string> = bearer(user.token)) {

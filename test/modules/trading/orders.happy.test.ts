@@ -5,23 +5,11 @@
  * balances are checked against the sum of its ledger entries.
  */
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../src/shared/decimal.js';
-import { bearer, buildTestApp, expectLedgerSound, registerUser, type TestApp } from '../../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { bearer, getWallet, postOrder, registerUser, useTestApp } from '../../helpers/app.js';
 
-let database: TestDatabase;
-let t: TestApp;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  t = await buildTestApp(database.db);
-});
-afterEach(async () => expectLedgerSound(database.db));
-afterAll(async () => {
-  await t?.close();
-  await database?.drop();
-});
+const t = useTestApp();
 
 describe('register → login → price → buy → sell', () => {
   it('fills at the ask and the bid with the taker fee, and the wallet equals its ledger entries', async () => {
@@ -72,12 +60,7 @@ describe('register → login → price → buy → sell', () => {
       stale: false,
     });
 
-    const buy = await app.inject({
-      method: 'POST',
-      url: '/api/v1/orders',
-      headers: bearer(token),
-      payload: { symbol: 'BTCUSDT', side: 'buy', quantity: '0.01' },
-    });
+    const buy = await postOrder(app, token, { symbol: 'BTCUSDT', side: 'buy', quantity: '0.01' });
     expect(buy.statusCode).toBe(201);
     // 60755.19 × 0.01 = 607.5519; fee 0.1 % = 0.6075519
     expect(buy.json()).toMatchObject({
@@ -92,12 +75,7 @@ describe('register → login → price → buy → sell', () => {
       client_order_id: null,
     });
 
-    const sell = await app.inject({
-      method: 'POST',
-      url: '/api/v1/orders',
-      headers: bearer(token),
-      payload: { symbol: 'BTC', side: 'sell', quantity: 0.004 },
-    });
+    const sell = await postOrder(app, token, { symbol: 'BTC', side: 'sell', quantity: 0.004 });
     expect(sell.statusCode).toBe(201);
     // 60755.18 × 0.004 = 243.02072; fee 0.24302072
     expect(sell.json()).toMatchObject({
@@ -107,11 +85,7 @@ describe('register → login → price → buy → sell', () => {
       fee: '0.24302072',
     });
 
-    const after = await app.inject({
-      method: 'GET',
-      url: `/api/v1/wallets/${wallet.id}`,
-      headers: bearer(token),
-    });
+    const after = await getWallet(app, token, wallet.id);
     // 10000 − 607.5519 − 0.6075519 + 243.02072 − 0.24302072 = 9634.61824738
     const expectedUsdt = new Decimal(10000)
       .minus('607.5519')
@@ -119,7 +93,7 @@ describe('register → login → price → buy → sell', () => {
       .plus('243.02072')
       .minus('0.24302072');
     expect(expectedUsdt.toFixed()).toBe('9634.61824738');
-    expect(after.json()).toMatchObject({
+    expect(after).toMatchObject({
       balance: '9634.61824738',
       balances: [
         { asset: 'BTC', available: '0.006', locked: '0' },
@@ -127,7 +101,7 @@ describe('register → login → price → buy → sell', () => {
       ],
     });
 
-    const fromEntries = await database.db.execute<{ asset: string; total: string }>(sql`
+    const fromEntries = await t.db.execute<{ asset: string; total: string }>(sql`
       select a.asset, sum(e.amount)::text as total
         from ledger_entries e join ledger_accounts a on a.id = e.account_id
        where a.wallet_id = ${wallet.id}
@@ -137,7 +111,7 @@ describe('register → login → price → buy → sell', () => {
       ['USDT', '9634.61824738'],
     ]);
 
-    const fees = await database.db.execute<{ total: string }>(sql`
+    const fees = await t.db.execute<{ total: string }>(sql`
       select sum(e.amount)::text as total from ledger_entries e join ledger_accounts a on a.id = e.account_id
        where a.code = 'system:fees:USDT'`);
     expect(new Decimal(fees.rows[0]!.total).toFixed()).toBe('0.85057262');
@@ -150,11 +124,10 @@ describe('register → login → price → buy → sell', () => {
   it('pages through orders newest first with an opaque cursor', async () => {
     const { token } = await registerUser(t.app);
     for (let i = 0; i < 3; i++) {
-      const placed = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/orders',
-        headers: bearer(token),
-        payload: { symbol: 'BTCUSDT', side: 'buy', quantity: `0.00${i + 1}` },
+      const placed = await postOrder(t.app, token, {
+        symbol: 'BTCUSDT',
+        side: 'buy',
+        quantity: `0.00${i + 1}`,
       });
       expect(placed.statusCode).toBe(201);
     }
@@ -175,30 +148,17 @@ describe('register → login → price → buy → sell', () => {
   it('answers a repeated client_order_id with the first order and moves nothing', async () => {
     const { token, walletId } = await registerUser(t.app);
     const payload = { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001', client_order_id: 'bot-1' };
-    const results = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        t.app.inject({ method: 'POST', url: '/api/v1/orders', headers: bearer(token), payload }),
-      ),
-    );
+    const results = await Promise.all(Array.from({ length: 5 }, () => postOrder(t.app, token, payload)));
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 201]);
     expect(new Set(results.map((r) => r.json().id)).size).toBe(1);
-    const wallet = await t.app.inject({
-      method: 'GET',
-      url: `/api/v1/wallets/${walletId}`,
-      headers: bearer(token),
-    });
-    expect(wallet.json().balances).toContainEqual({ asset: 'BTC', available: '0.001', locked: '0' });
+    const wallet = await getWallet(t.app, token, walletId);
+    expect(wallet.balances).toContainEqual({ asset: 'BTC', available: '0.001', locked: '0' });
   });
 
   it('serves one order by id, and another user’s as 404', async () => {
     const alice = await registerUser(t.app);
     const bob = await registerUser(t.app);
-    const placed = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/orders',
-      headers: bearer(alice.token),
-      payload: { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' },
-    });
+    const placed = await postOrder(t.app, alice.token, { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' });
     const id = placed.json().id;
     expect(
       (
