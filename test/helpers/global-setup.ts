@@ -3,11 +3,8 @@
  * embedded one in a temporary folder. Each test file then creates its own database on it
  * (helpers/db.ts), so runs and files never collide.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
+import { startTemporaryEmbeddedPostgres } from '../../src/platform/db/embedded.js';
 import { createLogger } from '../../src/platform/observability/logger.js';
 
 declare module 'vitest' {
@@ -26,13 +23,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('databaseMode', 'external');
     return async () => undefined;
   }
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paperbroker-test-'));
-  fs.chmodSync(dataDir, 0o755);
-  const embedded = await startEmbeddedPostgres(dataDir, createLogger('warn'));
+  const embedded = await startTemporaryEmbeddedPostgres(createLogger('warn'), 'paperbroker-test-');
   project.provide('adminDatabaseUrl', embedded.url);
   project.provide('databaseMode', 'embedded');
-  return async () => {
-    await embedded.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  };
+  return () => embedded.stop();
 }

@@ -1,5 +1,5 @@
 export { type AccountRef, available, system } from './accounts.js';
 export { InsufficientFundsError } from './errors.js';
-export { type ReconcileReport, reconcile } from './invariants.js';
+export { isReconciled, type ReconcileReport, reconcile } from './invariants.js';
 export { type JournalRequest, Ledger, type PostedJournal, type Posting } from './journal.js';
 export { type AssetBalance, readWalletBalances } from './repository.js';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../platform/db/client.js';
+import { Decimal } from '../../shared/decimal.js';
 
 /** What `reconcile` found wrong; every list empty means the ledger is sound. */
 export interface ReconcileReport {
@@ -60,4 +61,14 @@ export async function reconcile(db: Queryable): Promise<ReconcileReport> {
     brokenChains: broken.rows.map((r) => ({ accountId: r.id, code: r.code })),
     assetTotals: totals.rows.map((r) => ({ asset: r.asset, total: r.total })),
   };
+}
+
+/** True when `reconcile` found nothing wrong: every list empty and every asset summing to zero. */
+export function isReconciled(report: ReconcileReport): boolean {
+  return (
+    report.unbalancedJournals.length === 0 &&
+    report.balanceMismatches.length === 0 &&
+    report.brokenChains.length === 0 &&
+    report.assetTotals.every((t) => new Decimal(t.total).isZero())
+  );
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -167,4 +167,33 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     url: `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE_NAME}`,
     stop: () => pg.stop(),
   };
+}
+
+/**
+ * `startEmbeddedPostgres` in a fresh temporary folder (tests, benchmarks). `stop()` stops the
+ * cluster and removes the folder; the folder is also removed if the process exits first.
+ */
+export async function startTemporaryEmbeddedPostgres(
+  logger: Logger,
+  prefix = 'paperbroker-',
+): Promise<EmbeddedDatabase> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  // mkdtemp makes it 0700; as root the server runs as the OS user `postgres`, which must enter it.
+  await fs.chmod(dataDir, 0o755);
+  const removeNow = () => rmSync(dataDir, { recursive: true, force: true });
+  process.once('exit', removeNow);
+  try {
+    const embedded = await startEmbeddedPostgres(dataDir, logger);
+    return {
+      url: embedded.url,
+      stop: async () => {
+        await embedded.stop();
+        await fs.rm(dataDir, { recursive: true, force: true });
+        process.off('exit', removeNow);
+      },
+    };
+  } catch (error) {
+    removeNow();
+    throw error;
+  }
 }
