@@ -1,16 +1,16 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import type { Queryable } from '../../platform/db/client.js';
 import { wallets } from './tables.js';
 
 export type WalletRow = typeof wallets.$inferSelect;
 
-/** Wallets of a user, the oldest first; at most `limitMax`. */
+/** Wallets of a user, the default one first, then the oldest first; at most `limitMax`. */
 export async function listUserWallets(db: Queryable, userId: string, limitMax: number): Promise<WalletRow[]> {
   return await db
     .select()
     .from(wallets)
     .where(eq(wallets.userId, userId))
-    .orderBy(asc(wallets.createdAt), asc(wallets.id))
+    .orderBy(desc(wallets.isDefault), asc(wallets.createdAt), asc(wallets.id))
     .limit(limitMax);
 }
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import { decimalOutput, errorResponse } from '../../platform/http/schemas.js';
+import { NotFoundError } from '../../shared/errors.js';
 import { getWallet, listWallets } from './service.js';
 
 export const walletOutput = z
@@ -67,8 +68,8 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
     async (request) => {
       const walletId = request.params.wallet_id;
       // A GET with a malformed id answers 404 like any id that is not the caller's (SPEC §3 "Ids").
-      const id = z.uuid().safeParse(walletId).success ? walletId : '00000000-0000-0000-0000-000000000000';
-      return await getWallet(deps.db, principalOf(request).userId, id, deps.quoteAsset);
+      if (!z.uuid().safeParse(walletId).success) throw new NotFoundError(`wallet ${walletId} not found`);
+      return await getWallet(deps.db, principalOf(request).userId, walletId, deps.quoteAsset);
     },
   );
 }

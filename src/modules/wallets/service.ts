@@ -40,9 +40,7 @@ export async function listWallets(db: Queryable, userId: string, quoteAsset: str
     db,
     rows.map((w) => w.id),
   );
-  return rows
-    .sort((a, b) => Number(b.isDefault) - Number(a.isDefault))
-    .map((w) => toView(w, balances.get(w.id) ?? [], quoteAsset));
+  return rows.map((w) => toView(w, balances.get(w.id) ?? [], quoteAsset));
 }
 
 /**

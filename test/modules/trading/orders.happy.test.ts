@@ -177,5 +177,12 @@ describe('register → login → price → buy → sell', () => {
       headers: bearer(bob.token),
     });
     expect(otherWallet.statusCode).toBe(404);
+    const malformed = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/wallets/not-a-uuid',
+      headers: bearer(bob.token),
+    });
+    expect(malformed.statusCode).toBe(404);
+    expect(malformed.json().error.code).toBe('NOT_FOUND');
   });
 });
