@@ -105,6 +105,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(walletRoutes, {
     prefix: '/api/v1/wallets',
     db,
+    ledger,
+    prices,
     quoteAsset: config.quoteAsset,
     requireAuth,
   });

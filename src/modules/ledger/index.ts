@@ -2,4 +2,10 @@ export { type AccountRef, available, system } from './accounts.js';
 export { InsufficientFundsError } from './errors.js';
 export { isReconciled, type ReconcileReport, reconcile } from './invariants.js';
 export { type JournalRequest, Ledger, type PostedJournal, type Posting } from './journal.js';
-export { type AssetBalance, readWalletBalances } from './repository.js';
+export {
+  type AssetBalance,
+  type HistoryEntry,
+  type HistoryJournal,
+  readWalletBalances,
+  readWalletHistory,
+} from './repository.js';

@@ -31,3 +31,94 @@ export async function readWalletBalances(
   }
   return result;
 }
+
+/** One line of a journal as the history shows it; amounts are decimal strings. */
+export interface HistoryEntry {
+  accountId: string;
+  /** null for system accounts */
+  walletId: string | null;
+  asset: string;
+  /** signed: negative leaves the account, positive enters it */
+  amount: string;
+  /** null for system accounts, which keep no stored balance */
+  balanceAfter: string | null;
+}
+
+/** One journal transaction with all of its entries. */
+export interface HistoryJournal {
+  journalId: number;
+  kind: string;
+  metadata: Record<string, string> | null;
+  createdAt: Date;
+  entries: HistoryEntry[];
+}
+
+/**
+ * Journal transactions that touched any account of `walletId`, newest first, with all their
+ * entries in the order they were written. Each account's entries are read from the
+ * (account_id, journal_id) index, at most `limit` per account, so a long history costs no more
+ * than a short one.
+ * @param beforeJournalId only journals with a smaller id (the page cursor)
+ */
+export async function readWalletHistory(
+  db: Queryable,
+  walletId: string,
+  limit: number,
+  beforeJournalId: number | undefined,
+): Promise<HistoryJournal[]> {
+  const before = beforeJournalId ?? null;
+  const rows = await db.execute<{
+    journal_id: string;
+    kind: string;
+    metadata: Record<string, string> | null;
+    created_at: Date;
+    account_id: string;
+    wallet_id: string | null;
+    asset: string;
+    amount: string;
+    balance_after: string | null;
+  }>(sql`
+    with page as (
+      select distinct x.journal_id
+        from ledger_accounts a
+        cross join lateral (
+          select e.journal_id from ledger_entries e
+           where e.account_id = a.id and (${before}::bigint is null or e.journal_id < ${before}::bigint)
+           order by e.journal_id desc
+           limit ${limit}
+        ) x
+       where a.wallet_id = ${walletId}
+       order by x.journal_id desc
+       limit ${limit}
+    )
+    select j.id::text as journal_id, j.kind, j.metadata, j.created_at,
+           e.account_id::text, a.wallet_id, e.asset, e.amount::text, e.balance_after::text
+      from page p
+      join journal_transactions j on j.id = p.journal_id
+      join ledger_entries e on e.journal_id = j.id
+      join ledger_accounts a on a.id = e.account_id
+     order by j.id desc, e.id`);
+  const journals: HistoryJournal[] = [];
+  for (const row of rows.rows) {
+    const journalId = Number(row.journal_id);
+    let journal = journals[journals.length - 1];
+    if (!journal || journal.journalId !== journalId) {
+      journal = {
+        journalId,
+        kind: row.kind,
+        metadata: row.metadata,
+        createdAt: new Date(row.created_at),
+        entries: [],
+      };
+      journals.push(journal);
+    }
+    journal.entries.push({
+      accountId: row.account_id,
+      walletId: row.wallet_id,
+      asset: row.asset,
+      amount: row.amount,
+      balanceAfter: row.balance_after,
+    });
+  }
+  return journals;
+}

@@ -81,6 +81,8 @@ export const ledgerEntries = pgTable(
     }),
     index('ledger_entries_journal_id_idx').on(t.journalId),
     index('ledger_entries_account_id_idx').on(t.accountId, t.id),
+    // A wallet's history, newest journal first (GET /wallets/{id}/transactions).
+    index('ledger_entries_account_journal_idx').on(t.accountId, t.journalId),
     check('ledger_entries_amount_non_zero_check', sql`${t.amount} <> 0`),
     check(
       'ledger_entries_balance_chain_check',

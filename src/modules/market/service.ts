@@ -1,7 +1,7 @@
 import type { KeyValueCache } from '../../platform/cache/cache.js';
 import { SingleFlight } from '../../platform/cache/single-flight.js';
 import type { Clock } from '../../shared/clock.js';
-import { PriceUnavailableError, UpstreamUnavailableError } from './errors.js';
+import { PriceUnavailableError, UnknownSymbolError, UpstreamUnavailableError } from './errors.js';
 import type { PriceSource, Quote } from './quote.js';
 
 /** A quote as served: `stale` is true when it is older than the cache TTL because the upstream failed. */
@@ -48,6 +48,23 @@ export class PriceService {
     if (!SYMBOL_PATTERN.test(upper)) return undefined;
     const { quoteAsset } = this.options;
     return upper.endsWith(quoteAsset) && upper.length > quoteAsset.length ? upper : `${upper}${quoteAsset}`;
+  }
+
+  /**
+   * True when `asset` (upper case, e.g. `BTC`) can be held in a wallet: the quote asset, or the base
+   * asset of a symbol the price source quotes against the quote asset (`BTCUSDT`).
+   * @throws {PriceUnavailableError} (503) when the source cannot say now
+   */
+  async knowsAsset(asset: string): Promise<boolean> {
+    if (asset === this.options.quoteAsset) return true;
+    if (!SYMBOL_PATTERN.test(asset)) return false;
+    try {
+      await this.getQuote(`${asset}${this.options.quoteAsset}`, 'read');
+      return true;
+    } catch (error) {
+      if (error instanceof UnknownSymbolError) return false;
+      throw error;
+    }
   }
 
   /**

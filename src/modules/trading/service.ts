@@ -1,5 +1,6 @@
 import type { Db } from '../../platform/db/client.js';
 import { violatedConstraint, withTransaction } from '../../platform/db/tx.js';
+import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { type Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import { available, type Ledger, type Posting, system } from '../ledger/index.js';
@@ -185,16 +186,8 @@ export async function listOrders(
   limit: number,
   cursor: string | undefined,
 ): Promise<{ items: OrderView[]; next_cursor: string | null }> {
-  let before: number | undefined;
-  if (cursor !== undefined) {
-    before = Number.parseInt(Buffer.from(cursor, 'base64url').toString('utf8').replace(/^o:/, ''), 10);
-    if (!Number.isSafeInteger(before) || before <= 0) throw new ValidationError('invalid cursor', { cursor });
-  }
-  const rows = await listUserOrders(db, userId, limit + 1, before);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor =
-    rows.length > limit && last ? Buffer.from(`o:${last.journalId}`).toString('base64url') : null;
+  const rows = await listUserOrders(db, userId, limit + 1, decodeCursor('o', cursor));
+  const { page, nextCursor } = pageOf(rows, limit, 'o', (order) => order.journalId);
   return { items: page.map(toOrderView), next_cursor: nextCursor };
 }
 

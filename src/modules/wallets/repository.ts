@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../platform/db/client.js';
 import { wallets } from './tables.js';
 
@@ -28,6 +28,12 @@ export async function findUserWallet(
   return rows[0];
 }
 
+/** The wallet with this id, whoever owns it (callers check the owner). */
+export async function findWalletById(db: Queryable, walletId: string): Promise<WalletRow | undefined> {
+  const rows = await db.select().from(wallets).where(eq(wallets.id, walletId)).limit(1);
+  return rows[0];
+}
+
 /** The user's default wallet. */
 export async function findDefaultWallet(db: Queryable, userId: string): Promise<WalletRow | undefined> {
   const rows = await db
@@ -40,8 +46,36 @@ export async function findDefaultWallet(db: Queryable, userId: string): Promise<
 
 export async function insertWallet(
   db: Queryable,
-  values: { userId: string; name: string; isDefault: boolean },
+  values: { id?: string; userId: string; name: string; isDefault: boolean },
 ): Promise<WalletRow> {
   const rows = await db.insert(wallets).values(values).returning();
   return rows[0]!;
+}
+
+/**
+ * Inserts a wallet with a client-chosen id unless that id exists (whoever owns it).
+ * @returns the wallet with this id after the insert, whether new or not
+ */
+export async function insertWalletIfAbsent(
+  db: Queryable,
+  values: { id: string; userId: string; name: string },
+): Promise<WalletRow | undefined> {
+  await db.insert(wallets).values(values).onConflictDoNothing({ target: wallets.id });
+  const rows = await db.select().from(wallets).where(eq(wallets.id, values.id)).limit(1);
+  return rows[0];
+}
+
+/** How many wallets a user holds. */
+export async function countUserWallets(db: Queryable, userId: string): Promise<number> {
+  const rows = await db.select({ n: count() }).from(wallets).where(eq(wallets.userId, userId));
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Serialises wallet creation per user until the end of the transaction, so the wallet count
+ * limit holds under concurrent requests. `FOR NO KEY UPDATE` does not block the `FOR KEY SHARE`
+ * locks that foreign keys to the user take, so orders and operations are not held up.
+ */
+export async function lockUserForWalletCreation(db: Queryable, userId: string): Promise<void> {
+  await db.execute(sql`select 1 from users where id = ${userId} for no key update`);
 }

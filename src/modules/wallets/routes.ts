@@ -2,10 +2,20 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
+import { withTransaction } from '../../platform/db/tx.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
-import { decimalOutput, errorResponse } from '../../platform/http/schemas.js';
+import {
+  idempotencyKeyHeader,
+  idempotencyScopeOf,
+  runIdempotent,
+  sendFinalResponse,
+} from '../../platform/http/idempotency.js';
+import { decimalOutput, errorResponse, pageQuery, positiveAmountInput } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
-import { getWallet, listWallets } from './service.js';
+import type { Ledger } from '../ledger/index.js';
+import type { PriceService } from '../market/index.js';
+import { UnknownAssetError } from './errors.js';
+import { applyOperation, createWallet, getWallet, listWallets, listWalletTransactions } from './service.js';
 
 export const walletOutput = z
   .object({
@@ -24,13 +34,65 @@ export const walletOutput = z
   })
   .meta({ id: 'Wallet' });
 
+const operationOutput = z
+  .object({
+    id: z.number().int().meta({ description: 'journal transaction id', example: 1 }),
+    wallet_id: z.uuid(),
+    operation_type: z.enum(['DEPOSIT', 'WITHDRAW']),
+    asset: z.string().meta({ example: 'USDT' }),
+    amount: decimalOutput('amount moved, in `asset`', '1000'),
+    created_at: z.string(),
+  })
+  .meta({ id: 'WalletOperation' });
+
+const operationBody = z.object({
+  operation_type: z.enum(['DEPOSIT', 'WITHDRAW']).meta({ description: 'money in or out (paper funding)' }),
+  amount: positiveAmountInput.meta({
+    description: 'decimal string or number, > 0, at most 8 decimals',
+    example: '1000',
+  }),
+  asset: z
+    .string()
+    .regex(/^[A-Za-z0-9]{2,20}$/, 'must be 2–20 letters or digits, e.g. USDT')
+    .optional()
+    .meta({ description: 'defaults to the quote asset', example: 'USDT' }),
+});
+
+const historyOutput = z
+  .object({
+    id: z.number().int().meta({ description: 'journal transaction id' }),
+    kind: z.string().meta({ example: 'deposit' }),
+    metadata: z.record(z.string(), z.string()),
+    created_at: z.string(),
+    entries: z.array(
+      z.object({
+        account_id: z.string().meta({ description: 'ledger account id' }),
+        wallet_id: z.uuid().nullable().meta({ description: 'null for the broker’s system accounts' }),
+        asset: z.string(),
+        amount: decimalOutput('signed: negative leaves the account', '-100'),
+        balance_after: decimalOutput(
+          'the account’s balance after this entry; null for system accounts',
+          '900',
+        ).nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'JournalTransaction' });
+
+const walletIdParam = z.object({ wallet_id: z.uuid().meta({ description: 'wallet id (UUID)' }) });
+
 export interface WalletRoutesDeps {
   db: Db;
+  ledger: Ledger;
+  prices: PriceService;
   quoteAsset: string;
   requireAuth: preHandlerAsyncHookHandler;
 }
 
-/** `GET /api/v1/wallets` and `GET /api/v1/wallets/{wallet_id}`: the caller's own wallets only. */
+/**
+ * The caller's own wallets: list, create, read, deposit/withdraw (seed 003) and history.
+ * Another user's wallet is answered exactly like a missing one (404).
+ */
 export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('preHandler', deps.requireAuth);
@@ -52,6 +114,93 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
       items: await listWallets(deps.db, principalOf(request).userId, deps.quoteAsset),
       next_cursor: null,
     }),
+  );
+
+  r.post(
+    '',
+    {
+      schema: {
+        tags: ['wallets'],
+        summary: 'Create a named wallet',
+        security: [{ bearerAuth: [] }],
+        body: z.object({ name: z.string().trim().min(1).max(64).meta({ example: 'Bot 1' }) }),
+        response: { 201: walletOutput, 401: errorResponse, 409: errorResponse, 422: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const userId = principalOf(request).userId;
+      const wallet = await withTransaction(deps.db, (tx) =>
+        createWallet(tx, userId, request.body.name, deps.quoteAsset),
+      );
+      return reply.status(201).send(wallet);
+    },
+  );
+
+  r.post(
+    '/:wallet_id/operation',
+    {
+      schema: {
+        tags: ['wallets'],
+        summary: 'Deposit or withdraw paper money (seed 003)',
+        description:
+          'A DEPOSIT to a well-formed wallet id that does not exist yet creates that wallet for the caller. A withdrawal beyond the available balance answers 400 INSUFFICIENT_FUNDS and changes nothing. Honours Idempotency-Key.',
+        security: [{ bearerAuth: [] }],
+        params: walletIdParam,
+        headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
+        body: operationBody,
+        response: {
+          201: operationOutput,
+          400: errorResponse,
+          401: errorResponse,
+          404: errorResponse,
+          409: errorResponse,
+          422: errorResponse,
+          503: errorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const userId = principalOf(request).userId;
+      const { operation_type: type, amount } = request.body;
+      const asset = (request.body.asset ?? deps.quoteAsset).toUpperCase();
+      if (!(await deps.prices.knowsAsset(asset))) throw new UnknownAssetError(asset);
+      const scope = idempotencyScopeOf(request, userId, { type, asset, amount: amount.toFixed() });
+      const response = await runIdempotent(deps.db, scope, async (tx) => ({
+        status: 201,
+        body: await applyOperation(tx, deps.ledger, userId, {
+          walletId: request.params.wallet_id,
+          type,
+          asset,
+          amount,
+        }),
+      }));
+      return sendFinalResponse(reply, response);
+    },
+  );
+
+  r.get(
+    '/:wallet_id/transactions',
+    {
+      schema: {
+        tags: ['wallets'],
+        summary: 'The wallet’s journal transactions with their entries, newest first',
+        security: [{ bearerAuth: [] }],
+        params: z.object({ wallet_id: z.string().max(64).meta({ description: 'wallet id (UUID)' }) }),
+        querystring: pageQuery,
+        response: {
+          200: z.object({ items: z.array(historyOutput), next_cursor: z.string().nullable() }),
+          401: errorResponse,
+          404: errorResponse,
+          422: errorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const walletId = request.params.wallet_id;
+      if (!z.uuid().safeParse(walletId).success) throw new NotFoundError(`wallet ${walletId} not found`);
+      const { limit, cursor } = request.query;
+      return await listWalletTransactions(deps.db, principalOf(request).userId, walletId, limit, cursor);
+    },
   );
 
   r.get(

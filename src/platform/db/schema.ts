@@ -3,3 +3,4 @@ export * from '../../modules/ledger/tables.js';
 export * from '../../modules/trading/tables.js';
 export * from '../../modules/users/tables.js';
 export * from '../../modules/wallets/tables.js';
+export * from '../http/idempotency-tables.js';

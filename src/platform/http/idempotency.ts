@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { DomainError } from '../../shared/errors.js';
+import type { Db, Queryable, Tx } from '../db/client.js';
+import { withTransaction } from '../db/tx.js';
+import { type ErrorRenderer, renderV1Error } from './error-handler.js';
+import { toHttpError } from './errors.js';
+
+/** How long a stored answer is replayed (ms): 24 h, as Stripe keeps its keys. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** The `Idempotency-Key` request header: 1–255 visible ASCII characters. */
+export const idempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters')
+  .optional()
+  .meta({
+    description:
+      'Makes a money-moving POST safe to retry: a repeat with the same key and body returns the first answer and moves nothing; the same key with another body answers 409. Kept 24 h.',
+    example: 'b3c1e0f2-5d4a-4c8e-9a71-0f6d2e9b8c11',
+  });
+
+/** The same key was sent with another request body (or to another route). */
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor() {
+    super('this Idempotency-Key was already used with a different request');
+  }
+}
+
+/** A request with this key is still running; retry when it has finished. */
+export class IdempotencyInProgressError extends DomainError {
+  readonly code = 'IDEMPOTENCY_IN_PROGRESS';
+  constructor() {
+    super('a request with this Idempotency-Key is still in progress', { retry_after_seconds: '1' });
+  }
+}
+
+/** One caller's key and the fingerprint of the request that carries it. */
+export interface IdempotencyScope {
+  userId: string;
+  key: string;
+  /** sha256 hex of the request, from `requestFingerprint` */
+  requestHash: string;
+}
+
+/** An answer ready to send: its status and its body text exactly as it goes on the wire. */
+export interface FinalResponse {
+  status: number;
+  body: string;
+  /** true when this is a stored answer sent again */
+  replayed: boolean;
+}
+
+/** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` fingerprint alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Fingerprint of a request for its idempotency record: sha256 (hex) of the method, the route
+ * pattern, the path parameters and the raw JSON body with its keys sorted.
+ */
+export function requestFingerprint(request: {
+  method: string;
+  route: string;
+  params: unknown;
+  body: unknown;
+}): string {
+  return createHash('sha256')
+    .update(canonicalJson([request.method, request.route, request.params ?? {}, request.body ?? null]))
+    .digest('hex');
+}
+
+/**
+ * The idempotency scope of a request: undefined without an `Idempotency-Key` header. `body` is the
+ * request's meaning after parsing (amounts normalised), so `"100"` and `100.0` are the same request.
+ */
+export function idempotencyScopeOf(
+  request: FastifyRequest,
+  userId: string,
+  body: unknown,
+): IdempotencyScope | undefined {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string') return undefined;
+  const requestHash = requestFingerprint({
+    method: request.method,
+    route: request.routeOptions.url ?? request.url,
+    params: request.params,
+    body,
+  });
+  return { userId, key, requestHash };
+}
+
+/**
+ * Claims `scope` for this database transaction and returns its stored answer if there is one.
+ * The claim is a transaction-scoped advisory lock, released by the commit that also makes the
+ * answer visible, so a concurrent request with the same key is told "in progress" rather than
+ * waiting or running twice.
+ * @throws {IdempotencyInProgressError} (409) another transaction holds this key now
+ * @throws {IdempotencyKeyReusedError} (409) the key's stored request differs from this one
+ */
+export async function claimIdempotencyKey(
+  tx: Tx,
+  scope: IdempotencyScope,
+): Promise<FinalResponse | undefined> {
+  const claimed = await tx.execute<{
+    locked: boolean;
+    request_hash: string | null;
+    status: number | null;
+    body: string | null;
+  }>(sql`
+    select pg_try_advisory_xact_lock(hashtextextended(${scope.userId} || ':' || ${scope.key}, 0)) as locked,
+           k.request_hash, k.response_status as status, k.response_body as body
+      from (select 1) one
+      left join idempotency_keys k
+        on k.user_id = ${scope.userId} and k.key = ${scope.key} and k.expires_at > now()`);
+  const row = claimed.rows[0];
+  if (!row?.locked) throw new IdempotencyInProgressError();
+  if (row.request_hash === null || row.status === null || row.body === null) return undefined;
+  if (row.request_hash !== scope.requestHash) throw new IdempotencyKeyReusedError();
+  return { status: row.status, body: row.body, replayed: true };
+}
+
+/**
+ * Stores the first answer under a claimed key, in the transaction that moved the money. An expired
+ * record of the same key is replaced.
+ */
+export async function recordIdempotentResponse(
+  tx: Tx,
+  scope: IdempotencyScope,
+  response: { status: number; body: string },
+): Promise<void> {
+  await tx.execute(sql`
+    insert into idempotency_keys (user_id, key, request_hash, response_status, response_body, expires_at)
+    values (${scope.userId}, ${scope.key}, ${scope.requestHash}, ${response.status}, ${response.body},
+            now() + make_interval(secs => ${IDEMPOTENCY_KEY_TTL_MS / 1000}))
+    on conflict (user_id, key) do update
+       set request_hash = excluded.request_hash, response_status = excluded.response_status,
+           response_body = excluded.response_body, created_at = now(), expires_at = excluded.expires_at
+     where idempotency_keys.expires_at <= now()`);
+}
+
+/** Errors whose answer is final and so is stored: client errors, not "try again" ones (429, 5xx). */
+function isFinalError(error: unknown): error is DomainError {
+  if (!(error instanceof DomainError)) return false;
+  const { status } = toHttpError(error);
+  return status >= 400 && status < 500 && status !== 429;
+}
+
+/**
+ * Runs one money-moving request in one database transaction, exactly once per idempotency key.
+ * Without a key, `work` simply runs in a transaction. With one, a stored answer is replayed
+ * byte-for-byte; otherwise `work` runs inside a savepoint and its answer — a success, or a final
+ * client error such as `INSUFFICIENT_FUNDS`, rendered by `renderError` — is stored in the same
+ * transaction, so the record exists exactly when the movement committed.
+ * @param work returns the status and the body (serialised here with `JSON.stringify`)
+ * @throws {IdempotencyInProgressError}, {IdempotencyKeyReusedError} (409), and whatever `work`
+ *   throws when there is no key or the error is not final (e.g. 503)
+ */
+export async function runIdempotent(
+  db: Db,
+  scope: IdempotencyScope | undefined,
+  work: (tx: Tx) => Promise<{ status: number; body: unknown }>,
+  renderError: ErrorRenderer = renderV1Error,
+): Promise<FinalResponse> {
+  return await withTransaction(db, async (tx) => {
+    if (!scope) {
+      const result = await work(tx);
+      return { status: result.status, body: JSON.stringify(result.body), replayed: false };
+    }
+    const stored = await claimIdempotencyKey(tx, scope);
+    if (stored) return stored;
+    let response: { status: number; body: string };
+    try {
+      const result = await tx.transaction(work);
+      response = { status: result.status, body: JSON.stringify(result.body) };
+    } catch (error) {
+      if (!isFinalError(error)) throw error;
+      const httpError = toHttpError(error);
+      response = { status: httpError.status, body: JSON.stringify(renderError(httpError)) };
+    }
+    await recordIdempotentResponse(tx, scope, response);
+    return { ...response, replayed: false };
+  });
+}
+
+/** Sends a final response as its exact bytes; a replay is marked `Idempotent-Replayed: true`. */
+export function sendFinalResponse(reply: FastifyReply, response: FinalResponse): FastifyReply {
+  if (response.replayed) reply.header('idempotent-replayed', 'true');
+  return reply.status(response.status).type('application/json; charset=utf-8').send(response.body);
+}
+
+/**
+ * Deletes records older than their 24 h (at most `limitMax` per call, so one call stays short).
+ * @returns how many were deleted
+ */
+export async function purgeExpiredIdempotencyKeys(db: Queryable, limitMax = 10_000): Promise<number> {
+  const result = await db.execute(sql`
+    delete from idempotency_keys
+     where ctid in (select ctid from idempotency_keys where expires_at <= now() limit ${limitMax})`);
+  return result.rowCount ?? 0;
+}
