@@ -34,9 +34,9 @@ interface AccountState {
   asset: string;
   /** null for system accounts, which keep no stored balance */
   balance: Decimal | null;
-  /** the balance read under the lock, before this journal */
-  balanceAtLock: Decimal | null;
   version: number;
+  /** the version read under the lock: an account whose version moved is written back */
+  versionAtLock: number;
 }
 
 interface EntryRow {
@@ -65,90 +65,76 @@ export class Ledger {
    * @throws {InsufficientFundsError} when a wallet account would go below zero; nothing is written
    */
   async post(tx: Tx, request: JournalRequest): Promise<PostedJournal> {
-    assert(request.postings.length > 0, 'a journal needs at least one posting');
-    for (const posting of request.postings) {
-      assert(posting.amount.gt(0), 'a posting amount must be positive');
-      assert(posting.amount.decimalPlaces() <= AMOUNT_SCALE, 'a posting amount has more than 8 decimals');
-      assert(
-        accountCode(posting.source, posting.asset) !== accountCode(posting.destination, posting.asset),
-        'a posting must move money between two different accounts',
-      );
-    }
+    const [outcome] = await this.postBatch(tx, [request]);
+    assert(outcome, 'a batch of one journal has one outcome');
+    if (outcome instanceof InsufficientFundsError) throw outcome;
+    return outcome;
+  }
 
-    const accounts = await this.lockAccounts(tx, request.postings);
-    // What the journal takes from each account in all, for an InsufficientFundsError that says it.
-    const debitTotals = new Map<string, Decimal>();
-    for (const { source, asset, amount } of request.postings) {
-      const code = accountCode(source, asset);
-      debitTotals.set(code, (debitTotals.get(code) ?? new Decimal(0)).plus(amount));
-    }
-    const entries: EntryRow[] = [];
-    const apply = (ref: AccountRef, asset: string, amount: Decimal) => {
-      const code = accountCode(ref, asset);
-      const account = accounts.get(code);
-      assert(account, 'every account of a journal is resolved before its entries');
-      if (account.balance === null) {
-        entries.push({
-          accountId: account.id,
-          asset,
-          amount,
-          balanceBefore: null,
-          balanceAfter: null,
-          accountVersion: null,
-        });
-        return;
+  /**
+   * Writes several journal transactions in `tx`, deciding each in the given order as if they were
+   * posted one after another: a journal that would take a wallet account below zero is refused (its
+   * outcome is the `InsufficientFundsError`, and it writes nothing) while the others go ahead. Every
+   * account of the batch is locked once, in ascending id order, and all journals, entries and balance
+   * updates are written by one statement — so N operations on one hot account cost one lock and one
+   * commit instead of N (TigerBeetle's batching, with each journal keeping its own decision).
+   * @returns one outcome per request, in order
+   */
+  async postBatch(tx: Tx, requests: JournalRequest[]): Promise<(PostedJournal | InsufficientFundsError)[]> {
+    assert(requests.length > 0, 'a batch needs at least one journal');
+    for (const request of requests) validateRequest(request);
+    const accounts = await this.lockAccounts(
+      tx,
+      requests.flatMap((r) => r.postings),
+    );
+
+    const outcomes: (number | InsufficientFundsError)[] = [];
+    const accepted: { request: JournalRequest; entries: EntryRow[] }[] = [];
+    for (const request of requests) {
+      const decided = decide(request, accounts);
+      if (decided instanceof InsufficientFundsError) {
+        outcomes.push(decided);
+        continue;
       }
-      const balanceAfter = account.balance.plus(amount);
-      if (balanceAfter.isNegative()) {
-        throw new InsufficientFundsError(`insufficient funds: not enough ${asset} available`, {
-          asset,
-          available: formatDecimal(accounts.get(code)?.balanceAtLock ?? account.balance),
-          required: formatDecimal(debitTotals.get(code) ?? amount.negated()),
-        });
-      }
-      account.version += 1;
-      entries.push({
-        accountId: account.id,
-        asset,
-        amount,
-        balanceBefore: account.balance,
-        balanceAfter,
-        accountVersion: account.version,
-      });
-      account.balance = balanceAfter;
-    };
-    for (const posting of request.postings) {
-      apply(posting.source, posting.asset, posting.amount.negated());
-      apply(posting.destination, posting.asset, posting.amount);
+      outcomes.push(accepted.length);
+      accepted.push({ request, entries: decided });
     }
+    if (accepted.length === 0) return outcomes as InsufficientFundsError[];
 
-    // First half of the pair assertion; the database trigger ledger_entries_balanced is the second.
-    const totals = new Map<string, Decimal>();
-    for (const entry of entries)
-      totals.set(entry.asset, (totals.get(entry.asset) ?? new Decimal(0)).plus(entry.amount));
-    for (const [asset, total] of totals)
-      assert(total.isZero(), `journal entries in ${asset} sum to ${total}`);
-
-    const updated = [...accounts.values()].filter((a) => a.balance !== null);
+    const entries = accepted.flatMap(({ entries }, n) => entries.map((entry) => ({ ...entry, n: n + 1 })));
+    const updated = [...accounts.values()].filter((a) => a.balance !== null && a.version !== a.versionAtLock);
     const text = (values: (Decimal | number | string | null)[]) =>
       values.map((v) => (v === null ? null : String(v)));
-    const result = await tx.execute<{ id: string; created_at: Date }>(sql`
-      with j as (
-        insert into journal_transactions (kind, metadata)
-        values (${request.kind}, ${request.metadata ? JSON.stringify(request.metadata) : null}::jsonb)
+    // Journal ids are drawn first so that entries can name their journal within the same statement.
+    const result = await tx.execute<{ n: number; id: string; created_at: Date }>(sql`
+      with ids as materialized (
+        select n, nextval(pg_get_serial_sequence('journal_transactions', 'id')) as id
+          from generate_series(1, ${accepted.length}::int) as n
+      ), j as (
+        insert into journal_transactions (id, kind, metadata)
+        overriding system value
+        select ids.id, x.kind, x.metadata
+          from unnest(
+            ${sql.param(accepted.map((a) => a.request.kind))}::text[],
+            ${sql.param(accepted.map((a) => (a.request.metadata ? JSON.stringify(a.request.metadata) : null)))}::jsonb[]
+          ) with ordinality as x(kind, metadata, n)
+          join ids on ids.n = x.n
+         order by x.n
         returning id, created_at
       ), e as (
         insert into ledger_entries (journal_id, account_id, asset, amount, balance_before, balance_after, account_version)
-        select j.id, x.account_id, x.asset, x.amount, x.balance_before, x.balance_after, x.account_version
-          from j, unnest(
+        select ids.id, x.account_id, x.asset, x.amount, x.balance_before, x.balance_after, x.account_version
+          from unnest(
+            ${sql.param(entries.map((e) => e.n))}::int[],
             ${sql.param(entries.map((e) => e.accountId))}::bigint[],
             ${sql.param(entries.map((e) => e.asset))}::text[],
             ${sql.param(text(entries.map((e) => e.amount)))}::numeric[],
             ${sql.param(text(entries.map((e) => e.balanceBefore)))}::numeric[],
             ${sql.param(text(entries.map((e) => e.balanceAfter)))}::numeric[],
             ${sql.param(text(entries.map((e) => e.accountVersion)))}::bigint[]
-          ) with ordinality as x(account_id, asset, amount, balance_before, balance_after, account_version, n)
-         order by x.n
+          ) with ordinality as x(n, account_id, asset, amount, balance_before, balance_after, account_version, ord)
+          join ids on ids.n = x.n
+         order by x.ord
         returning 1
       ), u as (
         update ledger_accounts a
@@ -161,11 +147,15 @@ export class Ledger {
          where a.id = v.id
         returning 1
       )
-      select j.id, j.created_at, (select count(*) from e) as entry_count, (select count(*) from u) as update_count
-        from j`);
-    const row = result.rows[0];
-    assert(row, 'the journal insert returns its row');
-    return { journalId: Number(row.id), createdAt: new Date(row.created_at) };
+      select ids.n, j.id, j.created_at, (select count(*) from e) as entry_count, (select count(*) from u) as update_count
+        from j join ids on ids.id = j.id
+       order by ids.n`);
+    assert(result.rows.length === accepted.length, 'every accepted journal is written');
+    const posted = result.rows.map((row) => ({
+      journalId: Number(row.id),
+      createdAt: new Date(row.created_at),
+    }));
+    return outcomes.map((o) => (typeof o === 'number' ? posted[o]! : o));
   }
 
   /** Resolves every account of the postings; wallet accounts are created if missing and locked. */
@@ -206,7 +196,7 @@ export class Ledger {
     for (const [code, asset] of systemAccounts) {
       const id = this.systemAccountIds.get(code) ?? resolvedSystem.get(code);
       assert(id !== undefined, `system account ${code} exists`);
-      states.set(code, { id, code, asset, balance: null, balanceAtLock: null, version: 0 });
+      states.set(code, { id, code, asset, balance: null, version: 0, versionAtLock: 0 });
     }
 
     if (walletAccounts.size === 0) return states;
@@ -226,8 +216,8 @@ export class Ledger {
           code: row.code,
           asset: row.asset,
           balance: new Decimal(row.balance),
-          balanceAtLock: new Decimal(row.balance),
           version: Number(row.version),
+          versionAtLock: Number(row.version),
         });
       }
     };
@@ -249,4 +239,90 @@ export class Ledger {
     for (const code of codes) assert(states.has(code), `wallet account ${code} exists`);
     return states;
   }
+}
+
+/** Programmer errors in a journal request: each is a bug in the caller, not a client error. */
+function validateRequest(request: JournalRequest): void {
+  assert(request.postings.length > 0, 'a journal needs at least one posting');
+  for (const posting of request.postings) {
+    assert(posting.amount.gt(0), 'a posting amount must be positive');
+    assert(posting.amount.decimalPlaces() <= AMOUNT_SCALE, 'a posting amount has more than 8 decimals');
+    assert(
+      accountCode(posting.source, posting.asset) !== accountCode(posting.destination, posting.asset),
+      'a posting must move money between two different accounts',
+    );
+  }
+}
+
+/**
+ * Applies one journal to the locked accounts' in-memory state and returns its entries, or refuses
+ * it — leaving every account exactly as it was — when a wallet account would go below zero.
+ */
+function decide(
+  request: JournalRequest,
+  accounts: Map<string, AccountState>,
+): EntryRow[] | InsufficientFundsError {
+  const before = new Map<AccountState, { balance: Decimal | null; version: number }>();
+  // What the journal takes from each account in all, for an InsufficientFundsError that says it.
+  const debitTotals = new Map<string, Decimal>();
+  for (const { source, asset, amount } of request.postings) {
+    const code = accountCode(source, asset);
+    debitTotals.set(code, (debitTotals.get(code) ?? new Decimal(0)).plus(amount));
+  }
+  const entries: EntryRow[] = [];
+  const apply = (ref: AccountRef, asset: string, amount: Decimal): InsufficientFundsError | undefined => {
+    const code = accountCode(ref, asset);
+    const account = accounts.get(code);
+    assert(account, 'every account of a journal is resolved before its entries');
+    if (account.balance === null) {
+      entries.push({
+        accountId: account.id,
+        asset,
+        amount,
+        balanceBefore: null,
+        balanceAfter: null,
+        accountVersion: null,
+      });
+      return undefined;
+    }
+    if (!before.has(account)) before.set(account, { balance: account.balance, version: account.version });
+    const balanceAfter = account.balance.plus(amount);
+    if (balanceAfter.isNegative()) {
+      return new InsufficientFundsError(`insufficient funds: not enough ${asset} available`, {
+        asset,
+        available: formatDecimal(before.get(account)?.balance ?? account.balance),
+        required: formatDecimal(debitTotals.get(code) ?? amount.negated()),
+      });
+    }
+    account.version += 1;
+    entries.push({
+      accountId: account.id,
+      asset,
+      amount,
+      balanceBefore: account.balance,
+      balanceAfter,
+      accountVersion: account.version,
+    });
+    account.balance = balanceAfter;
+    return undefined;
+  };
+  for (const posting of request.postings) {
+    const refused =
+      apply(posting.source, posting.asset, posting.amount.negated()) ??
+      apply(posting.destination, posting.asset, posting.amount);
+    if (refused) {
+      for (const [account, state] of before) {
+        account.balance = state.balance;
+        account.version = state.version;
+      }
+      return refused;
+    }
+  }
+
+  // First half of the pair assertion; the database trigger ledger_entries_balanced is the second.
+  const totals = new Map<string, Decimal>();
+  for (const entry of entries)
+    totals.set(entry.asset, (totals.get(entry.asset) ?? new Decimal(0)).plus(entry.amount));
+  for (const [asset, total] of totals) assert(total.isZero(), `journal entries in ${asset} sum to ${total}`);
+  return entries;
 }

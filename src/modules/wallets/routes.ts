@@ -7,7 +7,6 @@ import { principalOf } from '../../platform/http/auth-guard.js';
 import {
   idempotencyKeyHeader,
   idempotencyScopeOf,
-  runIdempotent,
   sendFinalResponse,
 } from '../../platform/http/idempotency.js';
 import { decimalOutput, errorResponse, pageQuery, positiveAmountInput } from '../../platform/http/schemas.js';
@@ -15,7 +14,7 @@ import { NotFoundError } from '../../shared/errors.js';
 import type { Ledger } from '../ledger/index.js';
 import type { PriceService } from '../market/index.js';
 import { UnknownAssetError } from './errors.js';
-import { applyOperation, createWallet, getWallet, listWallets, listWalletTransactions } from './service.js';
+import { createWallet, getWallet, listWallets, listWalletTransactions, WalletOperations } from './service.js';
 
 export const walletOutput = z
   .object({
@@ -96,6 +95,7 @@ export interface WalletRoutesDeps {
 export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('preHandler', deps.requireAuth);
+  const operations = new WalletOperations(deps.db, deps.ledger);
 
   r.get(
     '',
@@ -165,15 +165,8 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
       const asset = (request.body.asset ?? deps.quoteAsset).toUpperCase();
       if (!(await deps.prices.knowsAsset(asset))) throw new UnknownAssetError(asset);
       const scope = idempotencyScopeOf(request, userId, { type, asset, amount: amount.toFixed() });
-      const response = await runIdempotent(deps.db, scope, async (tx) => ({
-        status: 201,
-        body: await applyOperation(tx, deps.ledger, userId, {
-          walletId: request.params.wallet_id,
-          type,
-          asset,
-          amount,
-        }),
-      }));
+      const input = { walletId: request.params.wallet_id, type, asset, amount };
+      const response = await operations.submit(userId, input, scope);
       return sendFinalResponse(reply, response);
     },
   );

@@ -113,37 +113,65 @@ export async function claimIdempotencyKey(
   tx: Tx,
   scope: IdempotencyScope,
 ): Promise<FinalResponse | undefined> {
+  const [claim] = await claimIdempotencyKeys(tx, [scope]);
+  if (claim instanceof DomainError) throw claim;
+  return claim;
+}
+
+/**
+ * `claimIdempotencyKey` for many scopes in one query. A key that appears twice in `scopes` is
+ * claimed by its first occurrence; the later ones are "in progress".
+ * @returns per scope, in order: the stored answer, undefined (claimed, run it), or the 409 error
+ */
+export async function claimIdempotencyKeys(
+  tx: Tx,
+  scopes: IdempotencyScope[],
+): Promise<(FinalResponse | undefined | IdempotencyInProgressError | IdempotencyKeyReusedError)[]> {
+  if (scopes.length === 0) return [];
   const claimed = await tx.execute<{
     locked: boolean;
     request_hash: string | null;
     status: number | null;
     body: string | null;
   }>(sql`
-    select pg_try_advisory_xact_lock(hashtextextended(${scope.userId} || ':' || ${scope.key}, 0)) as locked,
+    select pg_try_advisory_xact_lock(hashtextextended(x.user_id || ':' || x.key, 0)) as locked,
            k.request_hash, k.response_status as status, k.response_body as body
-      from (select 1) one
+      from unnest(${sql.param(scopes.map((s) => s.userId))}::text[], ${sql.param(scopes.map((s) => s.key))}::text[])
+           with ordinality as x(user_id, key, n)
       left join idempotency_keys k
-        on k.user_id = ${scope.userId} and k.key = ${scope.key} and k.expires_at > now()`);
-  const row = claimed.rows[0];
-  if (!row?.locked) throw new IdempotencyInProgressError();
-  if (row.request_hash === null || row.status === null || row.body === null) return undefined;
-  if (row.request_hash !== scope.requestHash) throw new IdempotencyKeyReusedError();
-  return { status: row.status, body: row.body, replayed: true };
+        on k.user_id = x.user_id::uuid and k.key = x.key and k.expires_at > now()
+     order by x.n`);
+  const seen = new Set<string>();
+  return scopes.map((scope, i) => {
+    const row = claimed.rows[i];
+    const id = `${scope.userId}:${scope.key}`;
+    if (!row?.locked || seen.has(id)) return new IdempotencyInProgressError();
+    seen.add(id);
+    if (row.request_hash === null || row.status === null || row.body === null) return undefined;
+    if (row.request_hash !== scope.requestHash) return new IdempotencyKeyReusedError();
+    return { status: row.status, body: row.body, replayed: true };
+  });
 }
 
 /**
- * Stores the first answer under a claimed key, in the transaction that moved the money. An expired
+ * Stores first answers under claimed keys, in the transaction that moved the money. An expired
  * record of the same key is replaced.
  */
-export async function recordIdempotentResponse(
+export async function recordIdempotentResponses(
   tx: Tx,
-  scope: IdempotencyScope,
-  response: { status: number; body: string },
+  records: { scope: IdempotencyScope; status: number; body: string }[],
 ): Promise<void> {
+  if (records.length === 0) return;
   await tx.execute(sql`
     insert into idempotency_keys (user_id, key, request_hash, response_status, response_body, expires_at)
-    values (${scope.userId}, ${scope.key}, ${scope.requestHash}, ${response.status}, ${response.body},
-            now() + make_interval(secs => ${IDEMPOTENCY_KEY_TTL_MS / 1000}))
+    select x.user_id, x.key, x.request_hash, x.status, x.body, now() + make_interval(secs => ${IDEMPOTENCY_KEY_TTL_MS / 1000})
+      from unnest(
+        ${sql.param(records.map((r) => r.scope.userId))}::uuid[],
+        ${sql.param(records.map((r) => r.scope.key))}::text[],
+        ${sql.param(records.map((r) => r.scope.requestHash))}::text[],
+        ${sql.param(records.map((r) => r.status))}::int[],
+        ${sql.param(records.map((r) => r.body))}::text[]
+      ) as x(user_id, key, request_hash, status, body)
     on conflict (user_id, key) do update
        set request_hash = excluded.request_hash, response_status = excluded.response_status,
            response_body = excluded.response_body, created_at = now(), expires_at = excluded.expires_at
@@ -151,7 +179,7 @@ export async function recordIdempotentResponse(
 }
 
 /** Errors whose answer is final and so is stored: client errors, not "try again" ones (429, 5xx). */
-function isFinalError(error: unknown): error is DomainError {
+export function isFinalError(error: unknown): error is DomainError {
   if (!(error instanceof DomainError)) return false;
   const { status } = toHttpError(error);
   return status >= 400 && status < 500 && status !== 429;
@@ -186,12 +214,20 @@ export async function runIdempotent(
       response = { status: result.status, body: JSON.stringify(result.body) };
     } catch (error) {
       if (!isFinalError(error)) throw error;
-      const httpError = toHttpError(error);
-      response = { status: httpError.status, body: JSON.stringify(renderError(httpError)) };
+      response = renderFinalError(error, renderError);
     }
-    await recordIdempotentResponse(tx, scope, response);
+    await recordIdempotentResponses(tx, [{ scope, ...response }]);
     return { ...response, replayed: false };
   });
+}
+
+/** A final client error as it is stored and sent: its status and its rendered body text. */
+export function renderFinalError(
+  error: DomainError,
+  renderError: ErrorRenderer = renderV1Error,
+): { status: number; body: string } {
+  const httpError = toHttpError(error);
+  return { status: httpError.status, body: JSON.stringify(renderError(httpError)) };
 }
 
 /** Sends a final response as its exact bytes; a replay is marked `Idempotent-Replayed: true`. */
