@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
+import { adminRoutes } from './modules/admin/routes.js';
 import { authRoutes, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { marketRoutes, PriceService, type PriceSource } from './modules/market/index.js';
@@ -120,6 +121,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     takerFeeRate: config.takerFeeRate,
     requireAuth,
   });
+
+  await app.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
 
   // Seed contracts: thin adapters over the same services, each with its own error shape.
   await app.register(seed000Routes, { db, ledger, tokens, ...money });

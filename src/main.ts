@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { resolveJwtSecret } from './modules/auth/index.js';
+import { isReconciled, reconcile } from './modules/ledger/index.js';
 import { createPriceSource, ReplayFileError } from './modules/market/index.js';
 import { createCache } from './platform/cache/index.js';
 import { RedisCache } from './platform/cache/redis.js';
@@ -12,8 +13,8 @@ import { runMigrations } from './platform/db/migrate.js';
 import { createLogger } from './platform/observability/logger.js';
 import { systemClock } from './shared/clock.js';
 
-type Role = 'serve' | 'worker' | 'migrate' | 'all';
-const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all'];
+type Role = 'serve' | 'worker' | 'migrate' | 'all' | 'reconcile';
+const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all', 'reconcile'];
 
 /** Errors whose message is the whole story: printed as one line, exit code 1, no stack trace. */
 function isOperatorError(error: unknown): error is Error {
@@ -38,7 +39,7 @@ async function openDatabase(config: Config, logger: Logger): Promise<{ db: Db; s
 async function run(role: Role): Promise<void> {
   if (fs.existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig(process.env);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, role === 'reconcile' ? 2 : 1);
   const stops: (() => Promise<void>)[] = [];
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -60,6 +61,15 @@ async function run(role: Role): Promise<void> {
   if (role === 'migrate') {
     await shutdown('migrate done');
     return;
+  }
+  if (role === 'reconcile') {
+    // `npm run reconcile`: the whole report on stdout as JSON; exit code 2 when a rule is broken.
+    const report = await reconcile(database.db);
+    const ok = isReconciled(report);
+    process.stdout.write(`${JSON.stringify({ ok, report }, null, 2)}\n`);
+    logger.info({ ok }, ok ? 'ledger reconciled: every rule holds' : 'ledger does NOT reconcile');
+    await database.stop();
+    process.exit(ok ? 0 : 2);
   }
 
   const cache = createCache(config.redisUrl);

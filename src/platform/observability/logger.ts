@@ -15,11 +15,17 @@ export const REDACTED_PATHS = [
   '*.jwtSecret',
 ];
 
-/** Structured JSON logs (pino) at `level`. */
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    base: { service: 'paperbroker' },
-  });
+/**
+ * Structured JSON logs (pino) at `level`.
+ * @param fd where lines go: 1 (stdout) for servers, 2 (stderr) for commands whose stdout is a report
+ */
+export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: { service: 'paperbroker' },
+    },
+    pino.destination({ fd, sync: true }),
+  );
 }
