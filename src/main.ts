@@ -10,8 +10,13 @@ import { type Config, ConfigError, loadConfig } from './platform/config/env.js';
 import { createDb, type Db } from './platform/db/client.js';
 import { EmbeddedPostgresError, startEmbeddedPostgres } from './platform/db/embedded.js';
 import { runMigrations } from './platform/db/migrate.js';
+import { purgeExpiredIdempotencyKeys } from './platform/http/idempotency.js';
+import { runEvery } from './platform/jobs/interval.js';
 import { createLogger } from './platform/observability/logger.js';
 import { systemClock } from './shared/clock.js';
+
+/** How often expired idempotency records are deleted (ms). */
+const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 type Role = 'serve' | 'worker' | 'migrate' | 'all' | 'reconcile';
 const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all', 'reconcile'];
@@ -74,8 +79,22 @@ async function run(role: Role): Promise<void> {
 
   const cache = createCache(config.redisUrl);
   stops.push(() => cache.close());
+  if (role === 'worker' || role === 'all') {
+    // Idempotency records are replayed for 24 h; older ones are deleted in small batches.
+    stops.push(
+      runEvery(
+        'idempotency-purge',
+        IDEMPOTENCY_PURGE_INTERVAL_MS,
+        async () => {
+          const deleted = await purgeExpiredIdempotencyKeys(database.db);
+          if (deleted > 0) logger.info({ deleted }, 'expired idempotency keys purged');
+        },
+        logger,
+      ),
+    );
+  }
   if (role === 'worker') {
-    logger.info('worker started: no jobs are scheduled by this version yet');
+    logger.info('worker started');
     return;
   }
 
