@@ -4,3 +4,14 @@ import { DomainError } from '../../shared/errors.js';
 export class InsufficientFundsError extends DomainError {
   readonly code = 'INSUFFICIENT_FUNDS';
 }
+
+/**
+ * A wallet account would exceed what NUMERIC(38,8) holds (10^30): nothing was moved (422, as an
+ * overflowing amount is answered).
+ */
+export class BalanceLimitError extends DomainError {
+  readonly code = 'BALANCE_LIMIT_EXCEEDED';
+}
+
+/** Why the ledger refused a journal; it wrote nothing for it. */
+export type JournalRefusal = InsufficientFundsError | BalanceLimitError;

@@ -1,7 +1,7 @@
 export { type AccountRef, available, system } from './accounts.js';
-export { InsufficientFundsError } from './errors.js';
+export { BalanceLimitError, InsufficientFundsError, type JournalRefusal } from './errors.js';
 export { isReconciled, type ReconcileReport, reconcile } from './invariants.js';
-export { type JournalRequest, Ledger, type PostedJournal, type Posting } from './journal.js';
+export { isRefusal, type JournalRequest, Ledger, type PostedJournal, type Posting } from './journal.js';
 export {
   type AssetBalance,
   type HistoryEntry,

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/client.js';
 import { assert } from '../../shared/assert.js';
-import { AMOUNT_SCALE, Decimal, formatDecimal } from '../../shared/decimal.js';
+import { AMOUNT_MAX, AMOUNT_SCALE, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { type AccountRef, accountCode } from './accounts.js';
-import { InsufficientFundsError } from './errors.js';
+import { BalanceLimitError, InsufficientFundsError, type JournalRefusal } from './errors.js';
 
 /** A request to move `amount` (> 0, at most 8 decimals) of `asset` from `source` to `destination`. */
 export interface Posting {
@@ -63,24 +63,26 @@ export class Ledger {
    * ascending id order (one fixed order, so concurrent journals queue instead of deadlocking), and
    * the decision that they stay ≥ 0 is made only on the balances read under those locks.
    * @throws {InsufficientFundsError} when a wallet account would go below zero; nothing is written
+   * @throws {BalanceLimitError} when a wallet account would exceed NUMERIC(38,8); nothing is written
    */
   async post(tx: Tx, request: JournalRequest): Promise<PostedJournal> {
     const [outcome] = await this.postBatch(tx, [request]);
     assert(outcome, 'a batch of one journal has one outcome');
-    if (outcome instanceof InsufficientFundsError) throw outcome;
+    if (isRefusal(outcome)) throw outcome;
     return outcome;
   }
 
   /**
    * Writes several journal transactions in `tx`, deciding each in the given order as if they were
-   * posted one after another: a journal that would take a wallet account below zero is refused (its
-   * outcome is the `InsufficientFundsError`, and it writes nothing) while the others go ahead. Every
-   * account of the batch is locked once, in ascending id order, and all journals, entries and balance
-   * updates are written by one statement — so N operations on one hot account cost one lock and one
-   * commit instead of N (TigerBeetle's batching, with each journal keeping its own decision).
-   * @returns one outcome per request, in order
+   * posted one after another: a journal that would take a wallet account below zero (or beyond
+   * NUMERIC(38,8)) is refused — its outcome is the `InsufficientFundsError` (`BalanceLimitError`) and
+   * it writes nothing — while the others go ahead. Every account of the batch is locked once, in
+   * ascending id order, and all journals, entries and balance updates are written by one statement,
+   * so N operations on one hot account cost one lock and one commit instead of N (TigerBeetle's
+   * batching, with each journal keeping its own decision).
+   * @returns one outcome per request, in order: the posted journal, or why it was refused
    */
-  async postBatch(tx: Tx, requests: JournalRequest[]): Promise<(PostedJournal | InsufficientFundsError)[]> {
+  async postBatch(tx: Tx, requests: JournalRequest[]): Promise<(PostedJournal | JournalRefusal)[]> {
     assert(requests.length > 0, 'a batch needs at least one journal');
     for (const request of requests) validateRequest(request);
     const accounts = await this.lockAccounts(
@@ -88,18 +90,18 @@ export class Ledger {
       requests.flatMap((r) => r.postings),
     );
 
-    const outcomes: (number | InsufficientFundsError)[] = [];
+    const outcomes: (number | JournalRefusal)[] = [];
     const accepted: { request: JournalRequest; entries: EntryRow[] }[] = [];
     for (const request of requests) {
       const decided = decide(request, accounts);
-      if (decided instanceof InsufficientFundsError) {
+      if (isRefusal(decided)) {
         outcomes.push(decided);
         continue;
       }
       outcomes.push(accepted.length);
       accepted.push({ request, entries: decided });
     }
-    if (accepted.length === 0) return outcomes as InsufficientFundsError[];
+    if (accepted.length === 0) return outcomes as JournalRefusal[];
 
     const entries = accepted.flatMap(({ entries }, n) => entries.map((entry) => ({ ...entry, n: n + 1 })));
     const updated = [...accounts.values()].filter((a) => a.balance !== null && a.version !== a.versionAtLock);
@@ -258,10 +260,7 @@ function validateRequest(request: JournalRequest): void {
  * Applies one journal to the locked accounts' in-memory state and returns its entries, or refuses
  * it — leaving every account exactly as it was — when a wallet account would go below zero.
  */
-function decide(
-  request: JournalRequest,
-  accounts: Map<string, AccountState>,
-): EntryRow[] | InsufficientFundsError {
+function decide(request: JournalRequest, accounts: Map<string, AccountState>): EntryRow[] | JournalRefusal {
   const before = new Map<AccountState, { balance: Decimal | null; version: number }>();
   // What the journal takes from each account in all, for an InsufficientFundsError that says it.
   const debitTotals = new Map<string, Decimal>();
@@ -270,7 +269,7 @@ function decide(
     debitTotals.set(code, (debitTotals.get(code) ?? new Decimal(0)).plus(amount));
   }
   const entries: EntryRow[] = [];
-  const apply = (ref: AccountRef, asset: string, amount: Decimal): InsufficientFundsError | undefined => {
+  const apply = (ref: AccountRef, asset: string, amount: Decimal): JournalRefusal | undefined => {
     const code = accountCode(ref, asset);
     const account = accounts.get(code);
     assert(account, 'every account of a journal is resolved before its entries');
@@ -292,6 +291,12 @@ function decide(
         asset,
         available: formatDecimal(before.get(account)?.balance ?? account.balance),
         required: formatDecimal(debitTotals.get(code) ?? amount.negated()),
+      });
+    }
+    if (balanceAfter.gt(AMOUNT_MAX)) {
+      return new BalanceLimitError(`the ${asset} balance would exceed the largest amount the ledger holds`, {
+        asset,
+        balance: formatDecimal(before.get(account)?.balance ?? account.balance),
       });
     }
     account.version += 1;
@@ -325,4 +330,9 @@ function decide(
     totals.set(entry.asset, (totals.get(entry.asset) ?? new Decimal(0)).plus(entry.amount));
   for (const [asset, total] of totals) assert(total.isZero(), `journal entries in ${asset} sum to ${total}`);
   return entries;
+}
+
+/** True for a journal the ledger refused (as opposed to one it posted). */
+export function isRefusal(outcome: PostedJournal | EntryRow[] | JournalRefusal): outcome is JournalRefusal {
+  return outcome instanceof InsufficientFundsError || outcome instanceof BalanceLimitError;
 }

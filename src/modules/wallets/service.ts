@@ -15,7 +15,7 @@ import { NotFoundError } from '../../shared/errors.js';
 import {
   type AssetBalance,
   available,
-  InsufficientFundsError,
+  isRefusal,
   type JournalRequest,
   type Ledger,
   type PostedJournal,
@@ -155,6 +155,7 @@ export interface OperationInput {
  * @throws {NotFoundError} (404) the wallet is another user's, or a withdrawal names no wallet of the caller
  * @throws {WalletLimitError} (409) a deposit would create a wallet beyond the limit
  * @throws {InsufficientFundsError} (400) a withdrawal exceeds the available balance; nothing changes
+ * @throws {BalanceLimitError} (422) a deposit would take the balance beyond NUMERIC(38,8)
  */
 export async function applyOperation(
   tx: Tx,
@@ -276,7 +277,7 @@ export class WalletOperations {
       toRun.forEach(({ i, item }, n) => {
         const journal = posted[n]!;
         let response: { status: number; body: string };
-        if (journal instanceof InsufficientFundsError) {
+        if (isRefusal(journal)) {
           if (!item.scope) {
             outcomes[i] = { ok: false, error: journal };
             return;

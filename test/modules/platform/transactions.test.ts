@@ -86,3 +86,30 @@ describe('idempotency records', () => {
     expect(left.rows[0]?.n).toBe('1');
   });
 });
+
+describe('amounts at the edge of NUMERIC(38,8)', () => {
+  it('refuses a deposit that would overflow the balance with a 422, and moves nothing', async () => {
+    const user = await registerUser(t.app);
+    const deposit = (amount: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/wallets/${user.walletId}/operation`,
+        headers: bearer(user.token),
+        payload: { operation_type: 'DEPOSIT', amount },
+      });
+    const largest = '999999999999999999999999999999.99999999';
+    const first = await deposit('999999999999999999999999979999.99999999');
+    expect(first.json()).toMatchObject({ amount: '999999999999999999999999979999.99999999' });
+    const over = await deposit('10000.00000001');
+    expect(over.statusCode).toBe(422);
+    expect(over.json().error.code).toBe('BALANCE_LIMIT_EXCEEDED');
+    const exact = await deposit('10000');
+    expect(exact.statusCode).toBe(201);
+    const wallet = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/wallets/${user.walletId}`,
+      headers: bearer(user.token),
+    });
+    expect(wallet.json().balance).toBe(largest);
+  });
+});
