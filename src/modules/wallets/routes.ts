@@ -165,7 +165,7 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
       const asset = (request.body.asset ?? deps.quoteAsset).toUpperCase();
       if (!(await deps.prices.knowsAsset(asset))) throw new UnknownAssetError(asset);
       const scope = idempotencyScopeOf(request, userId, { type, asset, amount: amount.toFixed() });
-      const input = { walletId: request.params.wallet_id, type, asset, amount };
+      const input = { walletId: request.params.wallet_id.toLowerCase(), type, asset, amount };
       const response = await operations.submit(userId, input, scope);
       return sendFinalResponse(reply, response);
     },

@@ -9,6 +9,7 @@ import {
   renderFinalError,
   runIdempotent,
 } from '../../platform/http/idempotency.js';
+import { assert } from '../../shared/assert.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { type Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError } from '../../shared/errors.js';
@@ -198,6 +199,8 @@ function operationView(walletId: string, input: OperationInput, journal: PostedJ
 
 /** Operations run in one database transaction at most (one group commit). */
 const OPERATION_BATCH_SIZE_MAX = 256;
+/** Wallet owners remembered by one process at most. */
+const WALLET_OWNER_CACHE_SIZE_MAX = 100_000;
 /** Operations waiting for one wallet at most before new ones are refused with 503. */
 const OPERATION_QUEUE_LENGTH_MAX = 10_000;
 
@@ -216,6 +219,11 @@ interface QueuedOperation {
  */
 export class WalletOperations {
   private readonly groups: GroupCommit<QueuedOperation, FinalResponse>;
+  /**
+   * Owner of each wallet seen: a wallet never changes owner and is never deleted, so this saves a
+   * query per operation on the hot path. Bounded: cleared when full.
+   */
+  private readonly owners = new Map<string, string>();
 
   constructor(
     private readonly db: Db,
@@ -239,16 +247,26 @@ export class WalletOperations {
     input: OperationInput,
     scope: IdempotencyScope | undefined,
   ): Promise<FinalResponse> {
-    const wallet = await findWalletById(this.db, input.walletId);
-    if (wallet && wallet.userId !== userId) throw new NotFoundError(`wallet ${input.walletId} not found`);
-    if (!wallet) {
+    // Ledger account codes contain the wallet id as text: one spelling per wallet.
+    assert(input.walletId === input.walletId.toLowerCase(), 'wallet ids are lower-case');
+    let ownerId = this.owners.get(input.walletId);
+    if (ownerId === undefined) {
+      ownerId = (await findWalletById(this.db, input.walletId))?.userId;
+      if (ownerId !== undefined) {
+        if (this.owners.size >= WALLET_OWNER_CACHE_SIZE_MAX) this.owners.clear();
+        this.owners.set(input.walletId, ownerId);
+      }
+    }
+    if (ownerId !== undefined && ownerId !== userId)
+      throw new NotFoundError(`wallet ${input.walletId} not found`);
+    if (ownerId === undefined) {
       // A wallet to create (or a 404): the rare path, one transaction of its own.
       return await runIdempotent(this.db, scope, async (tx) => ({
         status: 201,
         body: await applyOperation(tx, this.ledger, userId, input),
       }));
     }
-    return await this.groups.submit(wallet.id, { userId, input, scope });
+    return await this.groups.submit(input.walletId, { userId, input, scope });
   }
 
   private async runBatch(walletId: string, items: QueuedOperation[]): Promise<Settled<FinalResponse>[]> {
