@@ -1,9 +1,11 @@
 /**
- * The load-generator process forked by `runLoad` (bench/load.ts): receives one `LoadSpec`, runs
- * autocannon (warm-up, then the measured run) and sends back one `LoadMessage`.
+ * The load-generator process forked by `runLoad` / `runBurst` (bench/load.ts): receives one
+ * `LoadTask`, runs it and sends back one `LoadMessage`. A timed task runs autocannon (warm-up, then
+ * the measured run); a burst fires a fixed number of requests with the global `fetch`.
  */
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import type { LoadMessage, LoadResult, LoadSpec } from './load.js';
+import type { BurstSpec, LoadMessage, LoadResult, LoadSpec, LoadTask, RequestVariant } from './load.js';
 
 function summarise(result: autocannon.Result): LoadResult {
   const statusCodes: Record<string, number> = {};
@@ -17,6 +19,7 @@ function summarise(result: autocannon.Result): LoadResult {
     latencyP99Ms: result.latency.p99,
     latencyMeanMs: result.latency.average,
     latencyMaxMs: result.latency.max,
+    sent: result.requests.sent,
     responses,
     ok2xx: result['2xx'],
     non2xx: result.non2xx,
@@ -29,13 +32,23 @@ function summarise(result: autocannon.Result): LoadResult {
 }
 
 async function run(spec: LoadSpec, durationS: number): Promise<autocannon.Result> {
-  const tokens = spec.tokens ?? [];
+  const variants: RequestVariant[] =
+    spec.variants ??
+    (spec.tokens ?? []).map((token) => ({ path: new URL(spec.url).pathname, body: spec.body, token }));
   let next = 0;
-  // One user per request, round-robin over all of them across every connection.
-  const rotateUser: autocannon.Request['setupRequest'] = (request) => ({
-    ...request,
-    headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
-  });
+  // One variant per request, round-robin over all of them across every connection.
+  const rotate: autocannon.Request['setupRequest'] = (request) => {
+    const variant = variants[next++ % variants.length]!;
+    return {
+      ...request,
+      path: variant.path,
+      body: variant.body,
+      headers: {
+        ...request.headers,
+        ...(variant.token ? { authorization: `Bearer ${variant.token}` } : {}),
+      },
+    };
+  };
   return await autocannon({
     url: spec.url,
     method: 'POST',
@@ -44,15 +57,84 @@ async function run(spec: LoadSpec, durationS: number): Promise<autocannon.Result
     connections: spec.connections,
     pipelining: 1,
     duration: durationS,
-    ...(tokens.length > 0 ? { requests: [{ setupRequest: rotateUser }] } : {}),
+    ...(variants.length > 0 ? { requests: [{ setupRequest: rotate }] } : {}),
   });
 }
 
-process.once('message', (spec: LoadSpec) => {
+async function timed(spec: LoadSpec): Promise<LoadResult> {
+  const warmup = spec.warmupS > 0 ? summarise(await run(spec, spec.warmupS)) : undefined;
+  const measured = summarise(await run(spec, spec.durationS));
+  return warmup ? { ...measured, warmup } : measured;
+}
+
+/** The value below which a fraction `q` of the sorted `values` lie (nearest rank). */
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+async function burst(spec: BurstSpec): Promise<LoadResult> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (spec.token) headers.authorization = `Bearer ${spec.token}`;
+  const expected = new Set(spec.expectedStatuses);
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  let started = 0;
+  let ok2xx = 0;
+  let unexpected = 0;
+  let connectionErrors = 0;
+  let timeouts = 0;
+  // Each lane sends its next request when its previous one is answered: `concurrency` in flight.
+  const lane = async () => {
+    while (started < spec.count) {
+      started++;
+      const sentAt = performance.now();
+      try {
+        const response = await fetch(spec.url, {
+          method: 'POST',
+          headers,
+          body: spec.body,
+          signal: AbortSignal.timeout(spec.timeoutMs),
+        });
+        await response.arrayBuffer();
+        latencies.push(performance.now() - sentAt);
+        statusCodes[response.status] = (statusCodes[response.status] ?? 0) + 1;
+        if (response.status >= 200 && response.status < 300) ok2xx++;
+        if (!expected.has(response.status)) unexpected++;
+      } catch (error) {
+        connectionErrors++;
+        if (error instanceof Error && error.name === 'TimeoutError') timeouts++;
+      }
+    }
+  };
+  const startMs = performance.now();
+  await Promise.all(Array.from({ length: Math.min(spec.concurrency, spec.count) }, lane));
+  const wallS = (performance.now() - startMs) / 1000;
+  latencies.sort((a, b) => a - b);
+  const sum = latencies.reduce((total, ms) => total + ms, 0);
+  return {
+    requestsPerSec: spec.count / wallS,
+    latencyP50Ms: percentile(latencies, 0.5),
+    latencyP99Ms: percentile(latencies, 0.99),
+    latencyMeanMs: latencies.length > 0 ? sum / latencies.length : 0,
+    latencyMaxMs: latencies.at(-1) ?? 0,
+    sent: started,
+    responses: latencies.length,
+    ok2xx,
+    non2xx: latencies.length - ok2xx,
+    connectionErrors,
+    timeouts,
+    errors: unexpected + connectionErrors,
+    statusCodes,
+    durationS: wallS,
+  };
+}
+
+process.once('message', (task: LoadTask) => {
   const reply = (message: LoadMessage) => process.send?.(message);
   (async () => {
-    if (spec.warmupS > 0) await run(spec, spec.warmupS);
-    reply({ ok: true, result: summarise(await run(spec, spec.durationS)) });
+    const result = task.kind === 'burst' ? await burst(task.spec) : await timed(task.spec);
+    reply({ ok: true, result });
   })().catch((error: unknown) => {
     reply({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   });

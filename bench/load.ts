@@ -1,7 +1,17 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** One load run, sent to the load-generator process. */
+/** One request shape of a timed run; the shapes are sent round-robin, one request each. */
+export interface RequestVariant {
+  /** path and query, e.g. `/api/v1/wallets/<id>/operation` */
+  path: string;
+  /** JSON request body */
+  body: string;
+  /** sent as `authorization: Bearer <token>` */
+  token?: string;
+}
+
+/** One timed load run (autocannon), sent to the load-generator process. */
 export interface LoadSpec {
   /** scenario name, for messages */
   title: string;
@@ -16,16 +26,43 @@ export interface LoadSpec {
   durationS: number;
   /** access tokens sent as `authorization: Bearer <token>`, one request each, round-robin */
   tokens?: string[];
+  /**
+   * Request shapes sent round-robin, one request each, across every connection: each replaces the
+   * path of `url`, `body` and `tokens`. Used when every request goes to another wallet.
+   */
+  variants?: RequestVariant[];
+}
+
+/** A fixed number of requests fired at once (fetch), not a timed run: seed 003's burst. */
+export interface BurstSpec {
+  /** scenario name, for messages */
+  title: string;
+  /** `http://127.0.0.1:<port><path>` */
+  url: string;
+  /** JSON request body (sent with `content-type: application/json`) */
+  body: string;
+  /** sent as `authorization: Bearer <token>` */
+  token?: string;
+  /** requests sent in all */
+  count: number;
+  /** requests in flight at most (one keep-alive connection each) */
+  concurrency: number;
+  /** statuses that are expected answers; any other status counts as an error */
+  expectedStatuses: number[];
+  /** a request not answered within this many ms is aborted and counted as a timeout */
+  timeoutMs: number;
 }
 
 /** The figures of one measured run (latencies in milliseconds). */
 export interface LoadResult {
-  /** mean of autocannon's per-second request counts */
+  /** mean of autocannon's per-second request counts (a burst: requests ÷ wall time) */
   requestsPerSec: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
   latencyMeanMs: number;
   latencyMaxMs: number;
+  /** requests sent, answered or not (a timed run stops with up to one request per connection unanswered) */
+  sent: number;
   /** responses received */
   responses: number;
   ok2xx: number;
@@ -33,12 +70,20 @@ export interface LoadResult {
   /** connection errors, timeouts included */
   connectionErrors: number;
   timeouts: number;
-  /** non-2xx responses + connection errors */
+  /**
+   * timed run: non-2xx responses + connection errors; burst: responses whose status is not one of
+   * the expected statuses + connection errors
+   */
   errors: number;
   /** count per HTTP status code */
   statusCodes: Record<string, number>;
   durationS: number;
+  /** the figures of the warm-up run before it (discarded from the measurement) */
+  warmup?: LoadResult;
 }
+
+/** What the parent sends the load-generator process: one task. */
+export type LoadTask = { kind: 'timed'; spec: LoadSpec } | { kind: 'burst'; spec: BurstSpec };
 
 /** What the load-generator process answers. */
 export type LoadMessage = { ok: true; result: LoadResult } | { ok: false; error: string };
@@ -46,14 +91,15 @@ export type LoadMessage = { ok: true; result: LoadResult } | { ok: false; error:
 const WORKER_FILE = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
 
 /**
- * Runs autocannon in a child process (the server under test keeps this process's event loop and
- * a core to itself): a warm-up run whose figures are discarded, then the measured run.
- * The child inherits this process's `tsx` loader flags, so it runs TypeScript like this one.
+ * Runs one task in a fresh child process (the server under test keeps this process's event loop
+ * and a core to itself). The child inherits this process's `tsx` loader flags, so it runs
+ * TypeScript like this one.
  * @param signal aborting it kills the child; the promise then rejects
  * @throws {Error} when the child fails or exits without a result
  */
-export async function runLoad(spec: LoadSpec, signal?: AbortSignal): Promise<LoadResult> {
+async function runInChild(task: LoadTask, signal?: AbortSignal): Promise<LoadResult> {
   signal?.throwIfAborted();
+  const title = task.spec.title;
   const child = fork(WORKER_FILE, { serialization: 'advanced', stdio: 'inherit' });
   const onAbort = () => child.kill('SIGTERM');
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -71,15 +117,26 @@ export async function runLoad(spec: LoadSpec, signal?: AbortSignal): Promise<Loa
       // Settle only once the child is gone, so no load generator outlives its run.
       child.once('exit', (code, sig) => {
         if (answer?.ok) resolve(answer.result);
-        else if (answer) reject(new Error(`load generator (${spec.title}): ${answer.error}`));
+        else if (answer) reject(new Error(`load generator (${title}): ${answer.error}`));
         else
-          reject(
-            failure ?? new Error(`load generator (${spec.title}) exited (${sig ?? code}) without a result`),
-          );
+          reject(failure ?? new Error(`load generator (${title}) exited (${sig ?? code}) without a result`));
       });
-      child.send(spec);
+      child.send(task);
     });
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Runs autocannon in a child process: a warm-up run whose figures are kept apart (`warmup`), then
+ * the measured run.
+ */
+export async function runLoad(spec: LoadSpec, signal?: AbortSignal): Promise<LoadResult> {
+  return await runInChild({ kind: 'timed', spec }, signal);
+}
+
+/** Fires `spec.count` requests, at most `spec.concurrency` at once, from a child process. */
+export async function runBurst(spec: BurstSpec, signal?: AbortSignal): Promise<LoadResult> {
+  return await runInChild({ kind: 'burst', spec }, signal);
 }

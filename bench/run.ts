@@ -1,8 +1,18 @@
 /**
- * `npm run bench`: market buy orders on 1,000 distinct wallets over HTTP, measured together with
- * its baseline (a bare Fastify route doing one PostgreSQL transaction) in the same run, against a
- * database created for this run only. Goals (SPEC §6) are reported, not asserted: the exit code is
- * 0 unless the run crashes or the ledger does not reconcile afterwards. See bench/README.md.
+ * `npm run bench`: the SPEC §6 scenarios of the ledger and the orders, each measured together with
+ * its baseline in the same run, against a database created for this run only:
+ *
+ * - `baseline` (A): a bare Fastify route doing one PostgreSQL transaction on 1 of 1,000 rows
+ * - `orders`: market buy orders on 1,000 distinct wallets, compared to A
+ * - `spread`: deposits and withdrawals rotating over the same 1,000 wallets, compared to A
+ * - `hot-sql` (B): a bare Fastify route locking, updating and logging ONE row by raw SQL
+ * - `hot`: withdrawals on ONE wallet over HTTP, compared to B; final balance checked exactly
+ * - `burst`: seed 003, 1,000 concurrent withdrawals of 100 on a wallet holding 10,000
+ *
+ * `BENCH_SCENARIOS=hot,burst` runs a subset (a scenario brings its baseline along). Goals are
+ * reported, not asserted: the exit code is 0 unless the run crashes, a correctness check fails
+ * (exact balances, seed 003's answers) or the ledger does not reconcile afterwards.
+ * See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -15,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { buildApp } from '../src/app.js';
 import { hashPassword } from '../src/modules/auth/passwords.js';
 import { TokenService } from '../src/modules/auth/tokens.js';
@@ -23,13 +34,14 @@ import { Ledger } from '../src/modules/ledger/journal.js';
 import { ReplayPriceSource } from '../src/modules/market/sources/replay.js';
 import { createFundedUser } from '../src/modules/users/service.js';
 import { MemoryCache } from '../src/platform/cache/memory.js';
-import { loadConfig } from '../src/platform/config/env.js';
+import { type Config, loadConfig } from '../src/platform/config/env.js';
 import { createDb, type Db } from '../src/platform/db/client.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import { createScratchDatabase } from '../src/platform/db/scratch.js';
 import { createLogger } from '../src/platform/observability/logger.js';
 import { systemClock } from '../src/shared/clock.js';
-import { type LoadResult, runLoad } from './load.js';
+import { Decimal } from '../src/shared/decimal.js';
+import { type LoadResult, type RequestVariant, runBurst, runLoad } from './load.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
@@ -45,25 +57,92 @@ const WARMUP_S = 2;
 const BASELINE_POOL_SIZE = 20;
 const BASELINE_ROW_COUNT = 1_000;
 const ORDER_BODY = JSON.stringify({ symbol: 'BTCUSDT', side: 'buy', quantity: '0.0001' });
-/** SPEC §6, "orders on 1,000 distinct wallets". */
-const GOAL = { requestsPerSecMin: 1_500, p99MsMax: 50 };
+/** Spread: each of the 1,000 wallets alternately receives a deposit and a withdrawal of this. */
+const SPREAD_AMOUNT = '1';
+/** Hot wallet (and the raw-SQL hot row): each request withdraws this… */
+const HOT_AMOUNT = '0.01';
+/** …from a balance large enough for any run: 2,000/s × 3,600 s × 0.01 = 72,000. */
+const HOT_INITIAL_BALANCE = '100000000';
+const HOT_BODY = JSON.stringify({ operation_type: 'WITHDRAW', amount: HOT_AMOUNT });
+/** Seed 003: 1,000 withdrawals of 100 at once on a wallet holding exactly 10,000. */
+const BURST = {
+  count: 1_000,
+  balance: '10000',
+  amount: '100',
+  expected201: 100,
+  expected400: 900,
+  concurrency: CONNECTIONS,
+  timeoutMs: 60_000,
+} as const;
+const BURST_BODY = JSON.stringify({ operation_type: 'WITHDRAW', amount: BURST.amount });
+/** SPEC §6. */
+const GOALS = {
+  orders: { requestsPerSecMin: 1_500, p99MsMax: 50 },
+  hot: { requestsPerSecMin: 2_000, p99MsMax: 100 },
+} as const;
 /** After cleanup the process should exit by itself; if a handle leaks, say so and exit anyway. */
 const EXIT_GRACE_MS = 10_000;
 
 /** Longest wait for the app's requests still in flight to finish after the load stops. */
 const POOL_DRAIN_MS_MAX = 60_000;
 
+/** Every scenario, in the order they run. */
+const SCENARIO_IDS = ['baseline', 'orders', 'spread', 'hot-sql', 'hot', 'burst'] as const;
+type ScenarioId = (typeof SCENARIO_IDS)[number];
+/** The baseline a scenario is compared to, run with it even when not asked for. */
+const BASELINE_OF: Partial<Record<ScenarioId, ScenarioId>> = {
+  orders: 'baseline',
+  spread: 'baseline',
+  hot: 'hot-sql',
+};
+/** Short names of the baselines, as the ratio column shows them. */
+const BASELINE_LABEL: Partial<Record<ScenarioId, string>> = { baseline: 'A', 'hot-sql': 'B' };
+
 /** One row of the printed table and of the JSON results. */
 interface ScenarioRow {
+  id: ScenarioId;
   scenario: string;
   result: LoadResult;
-  ratioToBaseline: number;
+  /** the baseline row this one is compared to (its own id for a baseline), null for none */
+  baseline: ScenarioId | null;
+  ratioToBaseline: number | null;
   goal: string;
   goalMet: boolean | null;
 }
 
+/** A correctness check made after a scenario; a failed one makes the run exit 1. */
+interface Check {
+  scenario: ScenarioId;
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
 /** Cleanup steps, run in reverse order of registration. */
 type Cleanup = { name: string; run: () => Promise<void> };
+
+/** A user made for the bench: its access token and its default wallet. */
+interface BenchUser {
+  userId: string;
+  token: string;
+  walletId: string;
+}
+
+/** What every scenario needs. */
+interface Context {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  benchUrl: string;
+  jwtSecret: string;
+  tokens: TokenService;
+  passwordHash: string;
+  durationS: number;
+  signal: AbortSignal;
+  cleanups: Cleanup[];
+  rows: ScenarioRow[];
+  checks: Check[];
+}
 
 function durationFromEnv(): number {
   const text = process.env.BENCH_DURATION_S;
@@ -73,6 +152,31 @@ function durationFromEnv(): number {
     throw new Error(`BENCH_DURATION_S must be a number of seconds ≥ 1, got "${text}"`);
   }
   return seconds;
+}
+
+/**
+ * The scenarios to run, from `BENCH_SCENARIOS` (comma-separated ids, default `all`), in run order,
+ * each with the baseline it is compared to.
+ * @throws {Error} for an unknown id
+ */
+function scenariosFromEnv(): ScenarioId[] {
+  const text = process.env.BENCH_SCENARIOS?.trim() ?? '';
+  const asked = text === '' ? ['all'] : text.split(',').map((s) => s.trim().toLowerCase());
+  const chosen = new Set<ScenarioId>();
+  for (const id of asked) {
+    if (id === '') continue;
+    if (id === 'all') {
+      for (const s of SCENARIO_IDS) chosen.add(s);
+    } else if ((SCENARIO_IDS as readonly string[]).includes(id)) chosen.add(id as ScenarioId);
+    else throw new Error(`BENCH_SCENARIOS: unknown scenario "${id}"; known: all, ${SCENARIO_IDS.join(', ')}`);
+  }
+  for (const id of [...chosen]) {
+    const baseline = BASELINE_OF[id];
+    if (baseline) chosen.add(baseline);
+  }
+  if (chosen.size === 0)
+    throw new Error(`BENCH_SCENARIOS names no scenario; known: all, ${SCENARIO_IDS.join(', ')}`);
+  return SCENARIO_IDS.filter((id) => chosen.has(id));
 }
 
 /** The commit measured, `+dirty` when the work tree has changes; `unknown` outside a git checkout. */
@@ -93,6 +197,15 @@ function gitRevision(): string {
 function listenUrl(app: FastifyInstance): string {
   const address = app.server.address() as AddressInfo;
   return `http://127.0.0.1:${address.port}`;
+}
+
+/** `run` at most once: the normal path and the cleanup on failure may both call it. */
+function once(run: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= run();
+    return done;
+  };
 }
 
 /** Runs `task` over `items` with at most `concurrency` in flight. */
@@ -124,7 +237,7 @@ async function waitForIdlePool(pool: pg.Pool, timeoutMs: number): Promise<void> 
   while (pool.waitingCount > 0 || pool.idleCount < pool.totalCount) {
     if (Date.now() > deadline) {
       throw new Error(
-        `the app's pool is still busy ${timeoutMs / 1000} s after the load stopped ` +
+        `the pool is still busy ${timeoutMs / 1000} s after the load stopped ` +
           `(${pool.totalCount - pool.idleCount} checked out, ${pool.waitingCount} waiting)`,
       );
     }
@@ -132,48 +245,496 @@ async function waitForIdlePool(pool: pg.Pool, timeoutMs: number): Promise<void> 
   }
 }
 
-/** The bare Fastify + `pg` baseline: one transaction updating one of `BASELINE_ROW_COUNT` rows. */
-async function startBaseline(databaseUrl: string): Promise<{ app: FastifyInstance; pool: pg.Pool }> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: BASELINE_POOL_SIZE });
+async function queryCount(db: Db, text: string, values: unknown[]): Promise<number> {
+  const result = await db.$client.query<{ n: string }>(text, values);
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+/** A bare Fastify app (no logger, no plugins) with one POST route and its own `pg` pool. */
+async function startBareServer(
+  ctx: Context,
+  routePath: string,
+  handler: (client: pg.PoolClient, body: unknown) => Promise<number>,
+): Promise<{ url: string; pool: pg.Pool; close: () => Promise<void> }> {
+  const pool = new pg.Pool({ connectionString: ctx.benchUrl, max: BASELINE_POOL_SIZE });
   pool.on('error', () => undefined);
   const app = Fastify({ logger: false });
-  app.post('/baseline', async () => {
+  app.post(routePath, async (request, reply) => {
     const client = await pool.connect();
+    let status: number;
     try {
-      await client.query('BEGIN');
-      await client.query('UPDATE bench_rows SET n = n + 1 WHERE id = $1', [
-        randomInt(1, BASELINE_ROW_COUNT + 1),
-      ]);
-      await client.query('COMMIT');
+      status = await handler(client, request.body);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       client.release();
     }
-    return { ok: true };
+    return reply.status(status).send({ ok: status < 300 });
   });
+  const endPool = once(() => pool.end());
+  const closeApp = once(() => app.close());
+  ctx.cleanups.push({ name: `close ${routePath} pool`, run: endPool });
+  ctx.cleanups.push({ name: `close ${routePath} app`, run: closeApp });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, pool };
+  return {
+    url: `${listenUrl(app)}${routePath}`,
+    pool,
+    close: async () => {
+      await closeApp();
+      await waitForIdlePool(pool, POOL_DRAIN_MS_MAX);
+      await endPool();
+    },
+  };
 }
 
-/** Creates the users with funded default wallets and one access token each. */
-async function createUsers(db: Db, jwtSecret: string, signal: AbortSignal): Promise<string[]> {
-  const passwordHash = await hashPassword(randomBytes(12).toString('hex'));
-  const deps = { db, ledger: new Ledger(), initialBalance: INITIAL_BALANCE, quoteAsset: QUOTE_ASSET };
-  const tokens = new TokenService(jwtSecret, 3600, systemClock);
-  const indexes = Array.from({ length: USER_COUNT }, (_, i) => i);
-  return await mapConcurrently(
+/**
+ * The real app on its own port, for one scenario. `close` stops it and waits until every request
+ * still running (those whose client went away at the end of the load included) has finished.
+ */
+async function startApp(
+  ctx: Context,
+): Promise<{ app: FastifyInstance; url: string; close: () => Promise<void> }> {
+  const app = await buildApp({
+    config: ctx.config,
+    db: ctx.db,
+    logger: ctx.logger,
+    cache: new MemoryCache(),
+    priceSource: new ReplayPriceSource([KLINE_FILE], systemClock),
+    clock: systemClock,
+    jwtSecret: ctx.jwtSecret,
+  });
+  const closeApp = once(() => app.close());
+  ctx.cleanups.push({ name: 'close app', run: closeApp });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    app,
+    url: listenUrl(app),
+    close: async () => {
+      await closeApp();
+      await waitForIdlePool(ctx.db.$client, POOL_DRAIN_MS_MAX);
+    },
+  };
+}
+
+/** Creates users with default wallets funded with `initialBalance`, one access token each. */
+async function createUsers(
+  ctx: Context,
+  prefix: string,
+  count: number,
+  initialBalance: string,
+): Promise<BenchUser[]> {
+  const deps = { db: ctx.db, ledger: new Ledger(), initialBalance, quoteAsset: QUOTE_ASSET };
+  const indexes = Array.from({ length: count }, (_, i) => i);
+  const users = await mapConcurrently(
     indexes,
     FIXTURE_CONCURRENCY,
     async (i) => {
-      const username = `bench_${String(i).padStart(4, '0')}`;
-      const user = await createFundedUser(deps, { username, email: null, passwordHash });
-      return (await tokens.issueAccessToken({ userId: user.id, role: 'user' })).token;
+      const username = `${prefix}_${String(i).padStart(4, '0')}`;
+      const user = await createFundedUser(deps, { username, email: null, passwordHash: ctx.passwordHash });
+      return {
+        userId: user.id,
+        token: (await ctx.tokens.issueAccessToken({ userId: user.id, role: 'user' })).token,
+      };
     },
-    signal,
+    ctx.signal,
+  );
+  const wallets = await ctx.db.$client.query<{ id: string; user_id: string }>(
+    'SELECT id, user_id FROM wallets WHERE is_default AND user_id = ANY($1::uuid[])',
+    [users.map((u) => u.userId)],
+  );
+  const walletOf = new Map(wallets.rows.map((w) => [w.user_id, w.id]));
+  return users.map((u) => {
+    const walletId = walletOf.get(u.userId);
+    if (!walletId) throw new Error(`user ${u.userId} has no default wallet`);
+    return { ...u, walletId };
+  });
+}
+
+/**
+ * One wallet's available balance in the quote asset and the number of its journals of `kind`,
+ * read in one statement (one snapshot).
+ */
+async function walletLedgerState(
+  db: Db,
+  walletId: string,
+  kind: string,
+): Promise<{ balance: Decimal; journals: number }> {
+  const result = await db.$client.query<{ balance: string; journals: string }>(
+    `SELECT a.balance::text AS balance,
+            (SELECT count(DISTINCT e.journal_id) FROM ledger_entries e
+               JOIN journal_transactions j ON j.id = e.journal_id
+              WHERE e.account_id = a.id AND j.kind = $3)::text AS journals
+       FROM ledger_accounts a
+      WHERE a.wallet_id = $1 AND a.asset = $2 AND a.bucket = 'available'`,
+    [walletId, QUOTE_ASSET, kind],
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error(`wallet ${walletId} has no ${QUOTE_ASSET} account`);
+  return { balance: new Decimal(row.balance), journals: Number(row.journals) };
+}
+
+/** 201 answers received, and requests sent minus those answered with another status (warm-up included). */
+function answeredBounds(result: LoadResult): { created: number; atMost: number } {
+  const runs = result.warmup ? [result.warmup, result] : [result];
+  let created = 0;
+  let atMost = 0;
+  for (const run of runs) {
+    const ok = run.statusCodes['201'] ?? 0;
+    created += ok;
+    atMost += run.sent - (run.responses - ok);
+  }
+  return { created, atMost };
+}
+
+function statusList(result: LoadResult): string {
+  return (
+    Object.entries(result.statusCodes)
+      .map(([code, count]) => `${code}×${count}`)
+      .join(', ') || 'none'
   );
 }
+
+function goalText(goal: { requestsPerSecMin: number; p99MsMax: number }, met: boolean): string {
+  return `≥ ${goal.requestsPerSecMin.toLocaleString('en-US')}/s, p99 ≤ ${goal.p99MsMax} ms: ${met ? 'MET' : 'MISSED'}`;
+}
+
+function meets(result: LoadResult, goal: { requestsPerSecMin: number; p99MsMax: number }): boolean {
+  return (
+    result.requestsPerSec >= goal.requestsPerSecMin &&
+    result.latencyP99Ms <= goal.p99MsMax &&
+    result.errors === 0
+  );
+}
+
+/** Adds a row, its ratio computed against its baseline's row of this run. */
+function addRow(
+  ctx: Context,
+  row: Omit<ScenarioRow, 'ratioToBaseline' | 'baseline'> & { baseline?: ScenarioId },
+): void {
+  const baselineId = row.baseline ?? (BASELINE_LABEL[row.id] ? row.id : null);
+  // A baseline is its own reference (1.00); a scenario whose baseline did not run has no ratio.
+  const baselineRow = baselineId === row.id ? row : ctx.rows.find((r) => r.id === baselineId);
+  const ratio = baselineRow ? row.result.requestsPerSec / baselineRow.result.requestsPerSec : null;
+  ctx.rows.push({ ...row, baseline: baselineId, ratioToBaseline: ratio });
+}
+
+function timedLoad(durationS: number) {
+  return { connections: CONNECTIONS, warmupS: WARMUP_S, durationS };
+}
+
+function announce(id: ScenarioId, durationS: number): void {
+  console.log(`${id}: ${WARMUP_S} s warm-up + ${durationS} s, ${CONNECTIONS} connections…`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+/** A: `BEGIN; UPDATE bench_rows SET n = n + 1 WHERE id = <random of 1,000>; COMMIT`. */
+async function scenarioBaseline(ctx: Context): Promise<void> {
+  await ctx.db.$client.query('CREATE TABLE bench_rows (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0)');
+  await ctx.db.$client.query(
+    'INSERT INTO bench_rows (id, n) SELECT g, 0 FROM generate_series(1, $1::int) g',
+    [BASELINE_ROW_COUNT],
+  );
+  const server = await startBareServer(ctx, '/baseline', async (client) => {
+    await client.query('BEGIN');
+    await client.query('UPDATE bench_rows SET n = n + 1 WHERE id = $1', [
+      randomInt(1, BASELINE_ROW_COUNT + 1),
+    ]);
+    await client.query('COMMIT');
+    return 200;
+  });
+  announce('baseline', ctx.durationS);
+  const result = await runLoad(
+    { ...timedLoad(ctx.durationS), title: 'baseline', url: server.url, body: ORDER_BODY },
+    ctx.signal,
+  );
+  await server.close();
+  addRow(ctx, {
+    id: 'baseline',
+    scenario: 'A. baseline: bare Fastify + pg, 1 tx on 1 of 1,000 rows',
+    result,
+    goal: '—',
+    goalMet: null,
+  });
+}
+
+async function scenarioOrders(ctx: Context, users: BenchUser[]): Promise<{ ordersStored: number }> {
+  const target = await startApp(ctx);
+  announce('orders', ctx.durationS);
+  const result = await runLoad(
+    {
+      ...timedLoad(ctx.durationS),
+      title: 'orders',
+      url: `${target.url}/api/v1/orders`,
+      body: ORDER_BODY,
+      tokens: users.map((u) => u.token),
+    },
+    ctx.signal,
+  );
+  await target.close();
+  const ordersStored = await queryCount(ctx.db, 'SELECT count(*)::text AS n FROM orders', []);
+  const goalMet = meets(result, GOALS.orders);
+  addRow(ctx, {
+    id: 'orders',
+    scenario: 'orders on 1,000 distinct wallets',
+    result,
+    baseline: 'baseline',
+    goal: goalText(GOALS.orders, goalMet),
+    goalMet,
+  });
+  return { ordersStored };
+}
+
+/** Deposits and withdrawals of 1 USDT rotating over the 1,000 default wallets. */
+async function scenarioSpread(ctx: Context, users: BenchUser[]): Promise<void> {
+  // Round-robin over 2 × 1,000 shapes: every wallet gets a deposit, then (1,000 requests later) a
+  // withdrawal of the same amount, and so on; never two requests on one wallet at once.
+  const variants: RequestVariant[] = [];
+  for (const type of ['DEPOSIT', 'WITHDRAW']) {
+    for (const user of users) {
+      variants.push({
+        path: `/api/v1/wallets/${user.walletId}/operation`,
+        body: JSON.stringify({ operation_type: type, amount: SPREAD_AMOUNT }),
+        token: user.token,
+      });
+    }
+  }
+  const target = await startApp(ctx);
+  announce('spread', ctx.durationS);
+  const result = await runLoad(
+    {
+      ...timedLoad(ctx.durationS),
+      title: 'spread',
+      url: `${target.url}${variants[0]!.path}`,
+      body: variants[0]!.body,
+      variants,
+    },
+    ctx.signal,
+  );
+  await target.close();
+
+  // Every 201 answered is stored; nothing is stored beyond the requests sent and not refused.
+  const stored = await queryCount(
+    ctx.db,
+    `SELECT count(DISTINCT j.id)::text AS n
+       FROM journal_transactions j
+       JOIN ledger_entries e ON e.journal_id = j.id
+       JOIN ledger_accounts a ON a.id = e.account_id
+      WHERE j.kind IN ('deposit', 'withdrawal') AND a.wallet_id = ANY($1::uuid[])`,
+    [users.map((u) => u.walletId)],
+  );
+  const bounds = answeredBounds(result);
+  ctx.checks.push({
+    scenario: 'spread',
+    name: 'operations stored',
+    ok: stored >= bounds.created && stored <= bounds.atMost,
+    detail:
+      `${stored} deposits/withdrawals stored (warm-up included); ${bounds.created} answered 201, ` +
+      `≤ ${bounds.atMost} sent and not refused`,
+  });
+  addRow(ctx, {
+    id: 'spread',
+    scenario: 'operations on 1,000 wallets (spread)',
+    result,
+    baseline: 'baseline',
+    goal: '—',
+    goalMet: null,
+  });
+}
+
+/**
+ * B: one hot row locked, updated and logged per transaction, by raw SQL (SPEC §6's reference):
+ * `BEGIN; SELECT … FOR UPDATE; UPDATE …; INSERT INTO bench_hot_log …; COMMIT`.
+ */
+async function scenarioHotSql(ctx: Context): Promise<void> {
+  await ctx.db.$client.query(
+    'CREATE TABLE bench_hot (id int PRIMARY KEY, balance numeric(38,8) NOT NULL CHECK (balance >= 0))',
+  );
+  await ctx.db.$client.query(
+    `CREATE TABLE bench_hot_log (
+       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+       hot_id int NOT NULL REFERENCES bench_hot (id),
+       amount numeric(38,8) NOT NULL,
+       balance_after numeric(38,8) NOT NULL,
+       created_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  await ctx.db.$client.query('INSERT INTO bench_hot (id, balance) VALUES (1, $1)', [HOT_INITIAL_BALANCE]);
+  const server = await startBareServer(ctx, '/hot', async (client, body) => {
+    const amount = String((body as { amount?: unknown } | undefined)?.amount ?? HOT_AMOUNT);
+    await client.query('BEGIN');
+    const locked = await client.query<{ enough: boolean }>(
+      'SELECT balance, balance >= $1::numeric AS enough FROM bench_hot WHERE id = 1 FOR UPDATE',
+      [amount],
+    );
+    if (!locked.rows[0]?.enough) {
+      await client.query('ROLLBACK');
+      return 400;
+    }
+    const updated = await client.query<{ balance: string }>(
+      'UPDATE bench_hot SET balance = balance - $1::numeric WHERE id = 1 RETURNING balance::text',
+      [amount],
+    );
+    await client.query('INSERT INTO bench_hot_log (hot_id, amount, balance_after) VALUES (1, $1, $2)', [
+      amount,
+      updated.rows[0]!.balance,
+    ]);
+    await client.query('COMMIT');
+    return 201;
+  });
+  announce('hot-sql', ctx.durationS);
+  const result = await runLoad(
+    { ...timedLoad(ctx.durationS), title: 'hot-sql', url: server.url, body: HOT_BODY },
+    ctx.signal,
+  );
+  await server.close();
+
+  const state = await ctx.db.$client.query<{ balance: string; logged: string }>(
+    'SELECT balance::text AS balance, (SELECT count(*) FROM bench_hot_log)::text AS logged FROM bench_hot WHERE id = 1',
+  );
+  const balance = new Decimal(state.rows[0]!.balance);
+  const logged = Number(state.rows[0]!.logged);
+  const expected = new Decimal(HOT_INITIAL_BALANCE).minus(new Decimal(HOT_AMOUNT).times(logged));
+  ctx.checks.push({
+    scenario: 'hot-sql',
+    name: 'final balance exact',
+    ok: balance.eq(expected),
+    detail: `${balance.toFixed()} = ${HOT_INITIAL_BALANCE} − ${HOT_AMOUNT} × ${logged} logged updates (warm-up included)`,
+  });
+  addRow(ctx, {
+    id: 'hot-sql',
+    scenario: 'B. baseline: bare Fastify + pg, hot row by raw SQL',
+    result,
+    goal: '—',
+    goalMet: null,
+  });
+}
+
+/** Withdrawals of 0.01 on ONE wallet over HTTP; the final balance must be exact. */
+async function scenarioHot(ctx: Context): Promise<void> {
+  const [user] = await createUsers(ctx, 'bench_hot', 1, HOT_INITIAL_BALANCE);
+  const target = await startApp(ctx);
+  announce('hot', ctx.durationS);
+  const result = await runLoad(
+    {
+      ...timedLoad(ctx.durationS),
+      title: 'hot',
+      url: `${target.url}/api/v1/wallets/${user!.walletId}/operation`,
+      body: HOT_BODY,
+      tokens: [user!.token],
+    },
+    ctx.signal,
+  );
+  await target.close();
+
+  // Requests cut off in flight at the end of a run may still have been applied: count what is
+  // stored, and check it against what was answered and sent.
+  const state = await walletLedgerState(ctx.db, user!.walletId, 'withdrawal');
+  const expected = new Decimal(HOT_INITIAL_BALANCE).minus(new Decimal(HOT_AMOUNT).times(state.journals));
+  const bounds = answeredBounds(result);
+  ctx.checks.push({
+    scenario: 'hot',
+    name: 'withdrawals stored',
+    ok: state.journals >= bounds.created && state.journals <= bounds.atMost,
+    detail:
+      `${state.journals} withdrawals stored (warm-up included); ${bounds.created} answered 201, ` +
+      `≤ ${bounds.atMost} sent and not refused`,
+  });
+  ctx.checks.push({
+    scenario: 'hot',
+    name: 'final balance exact',
+    ok: state.balance.eq(expected),
+    detail: `${state.balance.toFixed()} = ${HOT_INITIAL_BALANCE} − ${HOT_AMOUNT} × ${state.journals} withdrawals`,
+  });
+  const goalMet = meets(result, GOALS.hot);
+  addRow(ctx, {
+    id: 'hot',
+    scenario: 'hot wallet: withdrawals on ONE wallet over HTTP',
+    result,
+    baseline: 'hot-sql',
+    goal: goalText(GOALS.hot, goalMet),
+    goalMet,
+  });
+}
+
+/**
+ * Seed 003: exactly 1,000 withdrawals of 100, 64 at a time, on a wallet holding exactly 10,000 →
+ * exactly 100 × 201, 900 × 400, no 5xx, final balance "0". First the same burst on another wallet,
+ * as warm-up (checked too, figures discarded).
+ */
+async function scenarioBurst(ctx: Context): Promise<void> {
+  const [warmupUser, user] = await createUsers(ctx, 'bench_burst', 2, BURST.balance);
+  const target = await startApp(ctx);
+  console.log(
+    `burst: ${BURST.count} withdrawals of ${BURST.amount} (${BURST.concurrency} at a time) on a warm-up wallet, then on the measured one…`,
+  );
+  const fire = (u: BenchUser, title: string) =>
+    runBurst(
+      {
+        title,
+        url: `${target.url}/api/v1/wallets/${u.walletId}/operation`,
+        body: BURST_BODY,
+        token: u.token,
+        count: BURST.count,
+        concurrency: BURST.concurrency,
+        expectedStatuses: [201, 400],
+        timeoutMs: BURST.timeoutMs,
+      },
+      ctx.signal,
+    );
+  const warmup = await fire(warmupUser!, 'burst warm-up');
+  const result = { ...(await fire(user!, 'burst')), warmup };
+  // Every request has been answered: the balance the API shows now is final.
+  const shown = await target.app.inject({
+    method: 'GET',
+    url: `/api/v1/wallets/${user!.walletId}`,
+    headers: { authorization: `Bearer ${user!.token}` },
+  });
+  const apiBalance =
+    shown.statusCode === 200 ? String((shown.json() as { balance?: unknown }).balance) : null;
+  await target.close();
+
+  for (const [run, u, label] of [
+    [warmup, warmupUser!, 'warm-up burst'],
+    [result, user!, 'burst'],
+  ] as const) {
+    const state = await walletLedgerState(ctx.db, u.walletId, 'withdrawal');
+    const count = (code: string) => run.statusCodes[code] ?? 0;
+    const fiveXx = Object.entries(run.statusCodes)
+      .filter(([code]) => code.startsWith('5'))
+      .reduce((total, [, n]) => total + n, 0);
+    const ok =
+      run.responses === BURST.count &&
+      count('201') === BURST.expected201 &&
+      count('400') === BURST.expected400 &&
+      fiveXx === 0 &&
+      run.connectionErrors === 0 &&
+      state.journals === BURST.expected201 &&
+      state.balance.isZero() &&
+      (u !== user || apiBalance === '0');
+    ctx.checks.push({
+      scenario: 'burst',
+      name: `${label}: seed 003 answers and final balance`,
+      ok,
+      detail:
+        `${count('201')}×201, ${count('400')}×400, ${fiveXx}×5xx, ${run.connectionErrors} connection errors ` +
+        `of ${BURST.count}; ${state.journals} withdrawals stored; balance ${state.balance.toFixed()}` +
+        (u === user ? ` (API "${apiBalance ?? `HTTP ${shown.statusCode}`}")` : '') +
+        ` — expected ${BURST.expected201}×201, ${BURST.expected400}×400, 0×5xx, balance "0"`,
+    });
+  }
+  const passed = ctx.checks.filter((c) => c.scenario === 'burst').every((c) => c.ok);
+  addRow(ctx, {
+    id: 'burst',
+    scenario: `seed 003 burst: ${BURST.count.toLocaleString('en-US')} withdrawals of ${BURST.amount} on 10,000`,
+    result,
+    goal: `${BURST.expected201}×201, ${BURST.expected400}×400, 0×5xx, balance 0: ${passed ? 'OK' : 'FAIL'}`,
+    goalMet: passed,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function formatTable(rows: ScenarioRow[]): string {
   const header = ['scenario', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'ratio to baseline', 'goal'];
@@ -183,7 +744,9 @@ function formatTable(rows: ScenarioRow[]): string {
     row.result.latencyP50Ms.toFixed(1),
     row.result.latencyP99Ms.toFixed(1),
     String(row.result.errors),
-    row.ratioToBaseline.toFixed(2),
+    row.ratioToBaseline === null || row.baseline === null
+      ? '—'
+      : `${row.ratioToBaseline.toFixed(2)} × ${BASELINE_LABEL[row.baseline]}`,
     row.goal,
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((c) => c[i]!.length)));
@@ -202,6 +765,8 @@ function formatTable(rows: ScenarioRow[]): string {
 
 async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
   const durationS = durationFromEnv();
+  const scenarios = scenariosFromEnv();
+  const selected = (id: ScenarioId) => scenarios.includes(id);
   const logger = createLogger('silent');
   const config = loadConfig({
     ...process.env,
@@ -212,6 +777,9 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
   const externalUrl = process.env.DATABASE_URL?.trim() || undefined;
   const dbMode = externalUrl ? 'external' : 'embedded';
   const startedAt = new Date();
+  // Another process busy on this 2-core machine skews every figure: record how busy it was.
+  const loadAverageAtStart = os.loadavg()[0] ?? 0;
+  console.log(`scenarios: ${scenarios.join(', ')}`);
 
   // Database server: the given one, or an embedded cluster in a fresh temp folder.
   let serverUrl: string;
@@ -230,88 +798,53 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
   // A database of our own, dropped at the end: nothing else on the server is touched.
   const scratch = await createScratchDatabase(serverUrl, 'pb_bench');
   cleanups.push({ name: `drop database ${scratch.name}`, run: () => scratch.drop() });
-  const benchUrl = scratch.url;
 
-  const db = createDb(benchUrl, config.dbPoolSizeMax);
+  const db = createDb(scratch.url, config.dbPoolSizeMax);
   cleanups.push({ name: 'close app pool', run: () => db.$client.end() });
   await runMigrations(db);
   const serverVersion = (await db.$client.query<{ server_version: string }>('SHOW server_version')).rows[0]
     ?.server_version;
-  await db.$client.query('CREATE TABLE bench_rows (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0)');
-  await db.$client.query('INSERT INTO bench_rows (id, n) SELECT g, 0 FROM generate_series(1, $1::int) g', [
-    BASELINE_ROW_COUNT,
-  ]);
 
   const jwtSecret = randomBytes(24).toString('hex');
-  process.stdout.write(`creating ${USER_COUNT} funded users… `);
-  const fixturesStartMs = Date.now();
-  const tokens = await createUsers(db, jwtSecret, signal);
-  process.stdout.write(`done in ${((Date.now() - fixturesStartMs) / 1000).toFixed(1)} s\n`);
-
-  const app = await buildApp({
+  const ctx: Context = {
     config,
-    db,
     logger,
-    cache: new MemoryCache(),
-    priceSource: new ReplayPriceSource([KLINE_FILE], systemClock),
-    clock: systemClock,
+    db,
+    benchUrl: scratch.url,
     jwtSecret,
-  });
-  let appClosed: Promise<void> | undefined;
-  const closeApp = () => {
-    appClosed ??= app.close();
-    return appClosed;
+    tokens: new TokenService(jwtSecret, 3600, systemClock),
+    passwordHash: await hashPassword(randomBytes(12).toString('hex')),
+    durationS,
+    signal,
+    cleanups,
+    rows: [],
+    checks: [],
   };
-  cleanups.push({ name: 'close app', run: closeApp });
-  await app.listen({ host: '127.0.0.1', port: 0 });
 
-  const baseline = await startBaseline(benchUrl);
-  cleanups.push({ name: 'close baseline pool', run: () => baseline.pool.end() });
-  cleanups.push({ name: 'close baseline app', run: () => baseline.app.close() });
+  let ordersStored: number | null = null;
+  let users: BenchUser[] = [];
+  if (selected('orders') || selected('spread')) {
+    process.stdout.write(`creating ${USER_COUNT} funded users… `);
+    const fixturesStartMs = Date.now();
+    users = await createUsers(ctx, 'bench', USER_COUNT, INITIAL_BALANCE);
+    process.stdout.write(`done in ${((Date.now() - fixturesStartMs) / 1000).toFixed(1)} s\n`);
+  }
+  for (const id of scenarios) {
+    signal.throwIfAborted();
+    if (id === 'baseline') await scenarioBaseline(ctx);
+    else if (id === 'orders') ({ ordersStored } = await scenarioOrders(ctx, users));
+    else if (id === 'spread') await scenarioSpread(ctx, users);
+    else if (id === 'hot-sql') await scenarioHotSql(ctx);
+    else if (id === 'hot') await scenarioHot(ctx);
+    else if (id === 'burst') await scenarioBurst(ctx);
+  }
 
-  const load = { connections: CONNECTIONS, warmupS: WARMUP_S, durationS };
-  console.log(`baseline: ${WARMUP_S} s warm-up + ${durationS} s, ${CONNECTIONS} connections…`);
-  const baselineResult = await runLoad(
-    { ...load, title: 'baseline', url: `${listenUrl(baseline.app)}/baseline`, body: ORDER_BODY },
-    signal,
-  );
-  console.log(`orders: ${WARMUP_S} s warm-up + ${durationS} s, ${CONNECTIONS} connections…`);
-  const ordersResult = await runLoad(
-    { ...load, title: 'orders', url: `${listenUrl(app)}/api/v1/orders`, body: ORDER_BODY, tokens },
-    signal,
-  );
-
-  // Correctness after the load, once every request in flight has been answered (closing the app
-  // waits for them): every stored balance equals the sum of its ledger entries.
-  await closeApp();
-  // Handlers whose client went away may still be running: wait until the pool has drained.
-  await waitForIdlePool(db.$client, POOL_DRAIN_MS_MAX);
+  // Correctness after the load (every app is closed and its requests finished): every stored
+  // balance equals the sum of its ledger entries.
   const report = await reconcile(db);
   const reconcileOk = isReconciled(report);
-  const ordersStored = Number(
-    (await db.$client.query<{ n: string }>('SELECT count(*)::text AS n FROM orders')).rows[0]?.n ?? 0,
-  );
+  const checksOk = ctx.checks.every((c) => c.ok);
 
-  const goalMet =
-    ordersResult.requestsPerSec >= GOAL.requestsPerSecMin &&
-    ordersResult.latencyP99Ms <= GOAL.p99MsMax &&
-    ordersResult.errors === 0;
-  const rows: ScenarioRow[] = [
-    {
-      scenario: 'baseline: bare Fastify + pg, 1 tx',
-      result: baselineResult,
-      ratioToBaseline: 1,
-      goal: '—',
-      goalMet: null,
-    },
-    {
-      scenario: 'orders on 1,000 distinct wallets',
-      result: ordersResult,
-      ratioToBaseline: ordersResult.requestsPerSec / baselineResult.requestsPerSec,
-      goal: `≥ ${GOAL.requestsPerSecMin.toLocaleString('en-US')}/s, p99 ≤ ${GOAL.p99MsMax} ms: ${goalMet ? 'MET' : 'MISSED'}`,
-      goalMet,
-    },
-  ];
   const machine = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -320,56 +853,71 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     dbMode,
     postgres: serverVersion ?? 'unknown',
     revision: gitRevision(),
+    loadAverageAtStart,
   };
 
   console.log('');
-  console.log(formatTable(rows));
+  console.log(formatTable(ctx.rows));
   console.log('');
-  const statusList = Object.entries(ordersResult.statusCodes)
-    .map(([code, count]) => `${code}×${count}`)
-    .join(', ');
-  console.log(
-    `orders: status codes ${statusList || 'none'}; ${ordersStored} orders stored (warm-up included)`,
-  );
+  for (const row of ctx.rows) {
+    const warmup = row.result.warmup ? `; warm-up ${statusList(row.result.warmup)}` : '';
+    let extra = '';
+    if (row.id === 'orders' && ordersStored !== null)
+      extra = `; ${ordersStored} orders stored (warm-up included)`;
+    if (row.id === 'burst') {
+      extra = `; wall time ${row.result.durationS.toFixed(2)} s (warm-up burst ${row.result.warmup?.durationS.toFixed(2)} s)`;
+    }
+    console.log(`${row.id}: status codes ${statusList(row.result)}${warmup}${extra}`);
+  }
+  for (const check of ctx.checks) {
+    console.log(`${check.scenario}: ${check.name}: ${check.ok ? 'OK' : 'FAIL'} (${check.detail})`);
+  }
   console.log(
     `reconcile: ${reconcileOk ? 'OK' : 'FAIL'} (${report.unbalancedJournals.length} unbalanced journals, ` +
       `${report.balanceMismatches.length} balance mismatches, ${report.brokenChains.length} broken chains; ` +
-      `asset totals ${report.assetTotals.map((t) => `${t.asset}=${t.total}`).join(', ')})`,
+      `asset totals ${report.assetTotals.map((t) => `${t.asset}=${t.total}`).join(', ') || 'none'})`,
   );
   console.log(
     `machine: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ` +
-      `db ${machine.dbMode} (PostgreSQL ${machine.postgres}), revision ${machine.revision}`,
+      `db ${machine.dbMode} (PostgreSQL ${machine.postgres}), revision ${machine.revision}, ` +
+      `load average ${loadAverageAtStart.toFixed(2)} at start`,
   );
 
   const results = {
-    benchmark: 'orders',
+    benchmark: 'paperbroker',
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine,
     settings: {
+      scenarios,
       users: USER_COUNT,
       initialBalance: `${INITIAL_BALANCE} ${QUOTE_ASSET}`,
       orderBody: JSON.parse(ORDER_BODY) as unknown,
+      spreadAmount: `${SPREAD_AMOUNT} ${QUOTE_ASSET}`,
+      hotInitialBalance: `${HOT_INITIAL_BALANCE} ${QUOTE_ASSET}`,
+      hotBody: JSON.parse(HOT_BODY) as unknown,
+      burst: { ...BURST, body: JSON.parse(BURST_BODY) as unknown },
       connections: CONNECTIONS,
       warmupS: WARMUP_S,
       durationS,
       appPoolSize: config.dbPoolSizeMax,
       baselinePoolSize: BASELINE_POOL_SIZE,
     },
-    goal: GOAL,
-    scenarios: rows,
+    goals: GOALS,
+    scenarios: ctx.rows,
+    checks: ctx.checks,
     ordersStored,
     reconcile: { ok: reconcileOk, report },
   };
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const file = path.join(RESULTS_DIR, `orders-${stamp}.json`);
+  const file = path.join(RESULTS_DIR, `bench-${stamp}.json`);
   const text = `${JSON.stringify(results, null, 2)}\n`;
   fs.writeFileSync(file, text);
   fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), text);
   console.log(`results: ${path.relative(REPO_ROOT, file)} (and bench/results/latest.json)`);
 
-  return reconcileOk ? 0 : 1;
+  return reconcileOk && checksOk ? 0 : 1;
 }
 
 const cleanups: Cleanup[] = [];
