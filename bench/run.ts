@@ -28,6 +28,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from '../src/app.js';
 import { hashPassword } from '../src/modules/auth/passwords.js';
+import { SessionService } from '../src/modules/auth/sessions.js';
 import { TokenService } from '../src/modules/auth/tokens.js';
 import { isReconciled, reconcile } from '../src/modules/ledger/invariants.js';
 import { Ledger } from '../src/modules/ledger/journal.js';
@@ -135,7 +136,8 @@ interface Context {
   db: Db;
   benchUrl: string;
   jwtSecret: string;
-  tokens: TokenService;
+  /** starts a session per bench user: access tokens are checked against their session */
+  sessions: SessionService;
   passwordHash: string;
   durationS: number;
   signal: AbortSignal;
@@ -334,7 +336,7 @@ async function createUsers(
       const user = await createFundedUser(deps, { username, email: null, passwordHash: ctx.passwordHash });
       return {
         userId: user.id,
-        token: (await ctx.tokens.issueAccessToken({ userId: user.id, role: 'user' })).token,
+        token: (await ctx.sessions.start({ id: user.id, role: 'user' })).accessToken,
       };
     },
     ctx.signal,
@@ -812,7 +814,10 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     db,
     benchUrl: scratch.url,
     jwtSecret,
-    tokens: new TokenService(jwtSecret, 3600, systemClock),
+    sessions: new SessionService(db, new TokenService(jwtSecret, 3600, systemClock), new MemoryCache(), {
+      accessTtlSeconds: 3600,
+      refreshTtlSeconds: 3600,
+    }),
     passwordHash: await hashPassword(randomBytes(12).toString('hex')),
     durationS,
     signal,

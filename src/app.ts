@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -7,7 +8,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
-import { authRoutes, TokenService } from './modules/auth/index.js';
+import { authRoutes, SessionService, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { marketRoutes, PriceService, type PriceSource } from './modules/market/index.js';
 import { orderRoutes } from './modules/trading/index.js';
@@ -78,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(formbody, { bodyLimit: BODY_BYTES_MAX });
+  await app.register(cookie);
   installJsonParser(app);
   installErrorHandlers(app, renderV1Error);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -91,18 +93,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Services shared by the modules.
   const ledger = new Ledger();
   const tokens = new TokenService(deps.jwtSecret, config.jwtAccessTtlSeconds, clock);
+  const sessions = new SessionService(db, tokens, deps.cache, {
+    accessTtlSeconds: config.jwtAccessTtlSeconds,
+    refreshTtlSeconds: config.jwtRefreshTtlSeconds,
+  });
   const prices = new PriceService(deps.priceSource, deps.cache, clock, {
     cacheTtlMs: config.priceCacheTtlMs,
     priceAgeMsMax: config.priceAgeMsMax,
     priceStaleMsMax: config.priceStaleMsMax,
     quoteAsset: config.quoteAsset,
   });
-  const requireAuth = createAuthGuard((token) => tokens.verifyAccessToken(token));
+  const requireAuth = createAuthGuard((token) => sessions.verify(token));
   const money = { initialBalance: config.initialBalance, quoteAsset: config.quoteAsset };
 
   // Feature modules, each an encapsulated plugin under its prefix.
-  await app.register(authRoutes, { prefix: '/api/v1/auth', db, ledger, tokens, ...money });
-  await app.register(userRoutes, { prefix: '/api/v1/users', db, requireAuth });
+  const auth = { db, ledger, sessions, requireAuth, ...money };
+  await app.register(authRoutes, { prefix: '/api/v1/auth', ...auth });
+  await app.register(userRoutes, { prefix: '/api/v1/users', db, sessions, requireAuth });
   await app.register(walletRoutes, {
     prefix: '/api/v1/wallets',
     db,
@@ -125,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
 
   // Seed contracts: thin adapters over the same services, each with its own error shape.
-  await app.register(seed000Routes, { db, ledger, tokens, ...money });
+  await app.register(seed000Routes, auth);
 
   return app;
 }

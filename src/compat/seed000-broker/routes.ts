@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type AuthRoutesDeps, emailInput, passwordInput, usernameInput } from '../../modules/auth/index.js';
+import {
+  type AuthRoutesDeps,
+  emailInput,
+  passwordInput,
+  setAuthCookie,
+  usernameInput,
+} from '../../modules/auth/index.js';
 import { authenticate, registerUser } from '../../modules/users/index.js';
 import { installErrorHandlers } from '../../platform/http/error-handler.js';
 import { renderSeed000Error } from './mappers.js';
@@ -30,10 +36,11 @@ export async function seed000Routes(app: FastifyInstance, deps: AuthRoutesDeps):
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const user = await authenticate(deps.db, request.body.username, request.body.password);
-      const access = await deps.tokens.issueAccessToken({ userId: user.id, role: user.role });
-      return { access_token: access.token, token_type: 'bearer' as const };
+      const issued = await deps.sessions.start({ id: user.id, role: user.role });
+      setAuthCookie(reply, issued.accessToken, issued.expiresInSeconds);
+      return { access_token: issued.accessToken, token_type: 'bearer' as const };
     },
   );
 

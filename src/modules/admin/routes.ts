@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
@@ -29,11 +29,11 @@ const reconcileOutput = z
 /** `GET /api/v1/admin/reconcile`: the ledger recomputed from its entries (admins only). */
 export async function adminRoutes(
   app: FastifyInstance,
-  deps: { db: Db; requireAuth: preHandlerAsyncHookHandler },
+  deps: { db: Db; requireAuth: onRequestAsyncHookHandler },
 ): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.addHook('preHandler', deps.requireAuth);
-  r.addHook('preHandler', async (request) => {
+  r.addHook('onRequest', deps.requireAuth);
+  r.addHook('onRequest', async (request) => {
     if (principalOf(request).role !== 'admin') throw new ForbiddenError('this route needs the admin role');
   });
 

@@ -1,5 +1,7 @@
+export { clearAuthCookie, setAuthCookie } from './cookie.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { type AuthRoutesDeps, authRoutes } from './routes.js';
 export { emailInput, passwordInput, usernameInput } from './schemas.js';
 export { resolveJwtSecret } from './secret.js';
+export { type IssuedTokens, type RevokeReason, SessionService } from './sessions.js';
 export { TokenService } from './tokens.js';

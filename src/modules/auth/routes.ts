@@ -1,21 +1,39 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
+import { principalOf } from '../../platform/http/auth-guard.js';
 import { errorResponse } from '../../platform/http/schemas.js';
 import type { Ledger } from '../ledger/index.js';
 import { authenticate, registerUser } from '../users/service.js';
-import { loginBody, registerBody, registerOutput, tokenOutput } from './schemas.js';
-import type { TokenService } from './tokens.js';
+import { clearAuthCookie, setAuthCookie } from './cookie.js';
+import { loginBody, refreshBody, registerBody, registerOutput, tokenOutput } from './schemas.js';
+import type { IssuedTokens, SessionService } from './sessions.js';
+
+/** Sets the auth cookie and returns the token body of login, register and refresh. */
+function tokenAnswer(reply: FastifyReply, issued: IssuedTokens) {
+  setAuthCookie(reply, issued.accessToken, issued.expiresInSeconds);
+  return {
+    access_token: issued.accessToken,
+    token_type: 'bearer' as const,
+    expires_in: issued.expiresInSeconds,
+    refresh_token: issued.refreshToken,
+  };
+}
 
 export interface AuthRoutesDeps {
   db: Db;
   ledger: Ledger;
-  tokens: TokenService;
+  sessions: SessionService;
+  requireAuth: onRequestAsyncHookHandler;
   initialBalance: string;
   quoteAsset: string;
 }
 
-/** `POST /api/v1/auth/register` and `POST /api/v1/auth/login` (public). */
+/**
+ * `POST /api/v1/auth/register`, `/login` (public), `/refresh` (public, with a refresh token) and
+ * `/logout` (authenticated). Register and login also set the HttpOnly auth cookie.
+ */
 export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -35,8 +53,8 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         password: request.body.password,
         email: request.body.email ?? null,
       });
-      const access = await deps.tokens.issueAccessToken({ userId: user.id, role: user.role });
-      return reply.status(201).send({ user, access_token: access.token, token_type: 'bearer' as const });
+      const tokens = tokenAnswer(reply, await deps.sessions.start({ id: user.id, role: user.role }));
+      return reply.status(201).send({ user, ...tokens });
     },
   );
 
@@ -46,18 +64,51 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       schema: {
         tags: ['auth'],
         summary: 'Log in with JSON or the OAuth2 password form',
+        description:
+          'Answers an access token (also set as the HttpOnly cookie pb_access_token) and a single-use refresh token.',
         body: loginBody,
+        response: { 200: tokenOutput, 401: errorResponse, 422: errorResponse, 429: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const user = await authenticate(deps.db, request.body.username, request.body.password);
+      return tokenAnswer(reply, await deps.sessions.start({ id: user.id, role: user.role }));
+    },
+  );
+
+  r.post(
+    '/refresh',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange a refresh token for new tokens (rotation)',
+        description:
+          'Each refresh token works once. Presenting a rotated one again revokes its whole session (401): someone else has it.',
+        body: refreshBody,
         response: { 200: tokenOutput, 401: errorResponse, 422: errorResponse },
       },
     },
-    async (request) => {
-      const user = await authenticate(deps.db, request.body.username, request.body.password);
-      const access = await deps.tokens.issueAccessToken({ userId: user.id, role: user.role });
-      return {
-        access_token: access.token,
-        token_type: 'bearer' as const,
-        expires_in: access.expiresInSeconds,
-      };
+    async (request, reply) => {
+      return tokenAnswer(reply, await deps.sessions.refresh(request.body.refresh_token));
+    },
+  );
+
+  r.post(
+    '/logout',
+    {
+      onRequest: deps.requireAuth,
+      schema: {
+        tags: ['auth'],
+        summary: 'End the session: its access and refresh tokens stop working at once',
+        security: [{ bearerAuth: [] }],
+        body: z.object({ refresh_token: z.string().max(256).optional() }).nullish(),
+        response: { 204: z.null(), 401: errorResponse, 403: errorResponse, 422: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      await deps.sessions.logout(principalOf(request), request.body?.refresh_token);
+      clearAuthCookie(reply);
+      return reply.status(204).send(null);
     },
   );
 }

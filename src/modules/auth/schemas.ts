@@ -50,14 +50,26 @@ export const userOutput = z
   })
   .meta({ id: 'User' });
 
-export const tokenOutput = z.object({
-  access_token: z.string().meta({ description: 'HS256 JWT for Authorization: Bearer' }),
-  token_type: z.literal('bearer'),
-  expires_in: z.number().int().meta({ description: 'seconds until the access token expires', example: 900 }),
-});
+export const tokenOutput = z
+  .object({
+    access_token: z.string().meta({ description: 'HS256 JWT for Authorization: Bearer' }),
+    token_type: z.literal('bearer'),
+    expires_in: z
+      .number()
+      .int()
+      .meta({ description: 'seconds until the access token expires', example: 900 }),
+    refresh_token: z.string().meta({ description: 'single use: exchange it at /api/v1/auth/refresh' }),
+  })
+  .meta({ id: 'Tokens' });
 
 export const registerOutput = z.object({
   user: userOutput,
   access_token: z.string(),
   token_type: z.literal('bearer'),
+  expires_in: z.number().int(),
+  refresh_token: z.string(),
+});
+
+export const refreshBody = z.object({
+  refresh_token: z.string().min(1).max(256).meta({ description: 'from login or the last refresh' }),
 });

@@ -28,10 +28,10 @@ export class TokenService {
     this.key = new TextEncoder().encode(secret);
   }
 
-  /** Signs an access token for `principal`: `sub` = user id, `role`, `jti`, `iat`, `exp`. */
+  /** Signs an access token for `principal`: `sub` = user id, `role`, `sid` = session id, `jti`, `iat`, `exp`. */
   async issueAccessToken(principal: Principal): Promise<AccessToken> {
     const nowSeconds = Math.floor(this.clock.nowMs() / 1000);
-    const token = await new SignJWT({ role: principal.role })
+    const token = await new SignJWT({ role: principal.role, sid: principal.sessionId })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(principal.userId)
       .setJti(randomUUID())
@@ -42,7 +42,8 @@ export class TokenService {
   }
 
   /**
-   * Verifies an access token.
+   * Verifies an access token's signature, algorithm, expiry and claims (not whether its session is
+   * still active: `SessionService.verify` does both).
    * @throws {UnauthorizedError} for a malformed, expired or forged token, or one of another algorithm
    */
   async verifyAccessToken(token: string): Promise<Principal> {
@@ -51,15 +52,17 @@ export class TokenService {
         algorithms: [ALGORITHM],
         currentDate: new Date(this.clock.nowMs()),
       });
-      const role = payload.role;
+      const { role, sid } = payload;
       if (
         typeof payload.sub !== 'string' ||
         !UUID_PATTERN.test(payload.sub) ||
+        typeof sid !== 'string' ||
+        !UUID_PATTERN.test(sid) ||
         (role !== 'user' && role !== 'admin')
       ) {
         throw new UnauthorizedError('invalid access token');
       }
-      return { userId: payload.sub, role };
+      return { userId: payload.sub, role, sessionId: sid };
     } catch (error) {
       if (error instanceof UnauthorizedError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError('access token expired');

@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../platform/http/auth-guard.js';
@@ -37,13 +37,13 @@ const placeOrderBody = z.object({
 });
 
 export interface TradingRoutesDeps extends TradingDeps {
-  requireAuth: preHandlerAsyncHookHandler;
+  requireAuth: onRequestAsyncHookHandler;
 }
 
 /** `POST /api/v1/orders`, `GET /api/v1/orders`, `GET /api/v1/orders/{id}`. */
 export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.addHook('preHandler', deps.requireAuth);
+  r.addHook('onRequest', deps.requireAuth);
 
   r.post(
     '',

@@ -15,3 +15,19 @@ export class InvalidCredentialsError extends DomainError {
     super('wrong username or password');
   }
 }
+
+/** Emails are unique case-insensitively among live accounts: 409. */
+export class EmailTakenError extends DomainError {
+  readonly code = 'EMAIL_TAKEN';
+  constructor() {
+    super('this email address is already used by another account');
+  }
+}
+
+/** A password change whose current password is wrong: 403 (the session itself is fine). */
+export class InvalidCurrentPasswordError extends DomainError {
+  readonly code = 'INVALID_CURRENT_PASSWORD';
+  constructor() {
+    super('the current password is wrong');
+  }
+}

@@ -1,22 +1,43 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../../platform/db/client.js';
 import { users } from './tables.js';
 
 export type UserRow = typeof users.$inferSelect;
 
-/** The user with this id, if any. */
+/** The live (not deleted) user with this id, if any. */
 export async function findUserById(db: Queryable, id: string): Promise<UserRow | undefined> {
-  const rows = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  const rows = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, id), isNull(users.deletedAt)))
+    .limit(1);
   return rows[0];
 }
 
-/** The user with this username, compared case-insensitively, if any. */
+/** The live user with this username, compared case-insensitively, if any. */
 export async function findUserByUsername(db: Queryable, username: string): Promise<UserRow | undefined> {
   const rows = await db
     .select()
     .from(users)
-    .where(sql`lower(${users.username}) = lower(${username})`)
+    .where(and(sql`lower(${users.username}) = lower(${username})`, isNull(users.deletedAt)))
     .limit(1);
+  return rows[0];
+}
+
+/**
+ * Changes a live user's profile fields; unique violations surface as `users_username_lower_key`
+ * or `users_email_lower_key`.
+ */
+export async function updateUser(
+  db: Queryable,
+  id: string,
+  values: { username?: string; email?: string | null; passwordHash?: string; deletedAt?: Date },
+): Promise<UserRow | undefined> {
+  const rows = await db
+    .update(users)
+    .set(values)
+    .where(and(eq(users.id, id), isNull(users.deletedAt)))
+    .returning();
   return rows[0];
 }
 

@@ -1,12 +1,17 @@
-import type { Db } from '../../platform/db/client.js';
+import type { Db, Tx } from '../../platform/db/client.js';
 import { violatedConstraint, withTransaction } from '../../platform/db/tx.js';
 import { Decimal } from '../../shared/decimal.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { available, type Ledger, system } from '../ledger/index.js';
 import { insertWallet } from '../wallets/index.js';
-import { InvalidCredentialsError, UsernameTakenError } from './errors.js';
-import { findUserById, findUserByUsername, insertUser, type UserRow } from './repository.js';
+import {
+  EmailTakenError,
+  InvalidCredentialsError,
+  InvalidCurrentPasswordError,
+  UsernameTakenError,
+} from './errors.js';
+import { findUserById, findUserByUsername, insertUser, type UserRow, updateUser } from './repository.js';
 
 /** A user as the owner (or an admin) sees it; never the password hash. */
 export interface UserView {
@@ -81,10 +86,16 @@ export async function createFundedUser(
     });
     return toUserView(user);
   } catch (error) {
-    if (violatedConstraint(error) === 'users_username_lower_key')
-      throw new UsernameTakenError(input.username);
-    throw error;
+    throw translateUniqueViolation(error, input.username);
   }
+}
+
+/** A taken username or email as its domain error; any other error as it is. */
+function translateUniqueViolation(error: unknown, username: string | undefined): unknown {
+  const constraint = violatedConstraint(error);
+  if (constraint === 'users_username_lower_key') return new UsernameTakenError(username ?? '');
+  if (constraint === 'users_email_lower_key') return new EmailTakenError();
+  return error;
 }
 
 /**
@@ -99,11 +110,98 @@ export async function authenticate(db: Db, username: string, password: string): 
 }
 
 /**
- * The user with this id.
- * @throws {NotFoundError} when there is none
+ * The live user with this id.
+ * @throws {NotFoundError} when there is none (or it was deleted)
  */
 export async function getUser(db: Db, userId: string): Promise<UserView> {
   const user = await findUserById(db, userId);
   if (!user) throw new NotFoundError(`user ${userId} not found`);
   return toUserView(user);
+}
+
+/** Another user's profile as anyone may see it: never the email or the role. */
+export interface PublicUserView {
+  id: string;
+  username: string;
+  created_at: string;
+}
+
+/**
+ * A user's profile as `viewer` may see it: the full profile for themself and for admins, the
+ * public one (`{id, username, created_at}`) for anyone else.
+ * @throws {NotFoundError} (404) no live user has this id
+ */
+export async function getProfile(
+  db: Db,
+  viewer: { userId: string; role: 'user' | 'admin' },
+  userId: string,
+): Promise<UserView | PublicUserView> {
+  const user = await getUser(db, userId);
+  if (viewer.userId === userId || viewer.role === 'admin') return user;
+  return { id: user.id, username: user.username, created_at: user.created_at };
+}
+
+/**
+ * Changes the caller's username and/or email (`null` removes the email).
+ * @throws {UsernameTakenError}, {EmailTakenError} (409); {NotFoundError} (404) a deleted account
+ */
+export async function updateProfile(
+  db: Db,
+  userId: string,
+  changes: { username?: string; email?: string | null },
+): Promise<UserView> {
+  try {
+    const user = await updateUser(db, userId, changes);
+    if (!user) throw new NotFoundError(`user ${userId} not found`);
+    return toUserView(user);
+  } catch (error) {
+    throw translateUniqueViolation(error, changes.username);
+  }
+}
+
+/** What ends a user's other sessions: the auth module's session service. */
+export interface SessionRevoker {
+  revokeUserSessions(
+    tx: Tx,
+    userId: string,
+    reason: 'password_changed' | 'account_deleted',
+    exceptSessionId?: string,
+  ): Promise<string[]>;
+  forget(sessionIds: string[]): Promise<void>;
+}
+
+/**
+ * Changes the caller's password and ends every other session of theirs (the current one stays).
+ * @throws {InvalidCurrentPasswordError} (403) the current password is wrong; nothing changes
+ */
+export async function changePassword(
+  db: Db,
+  sessions: SessionRevoker,
+  principal: { userId: string; sessionId: string },
+  currentPassword: string,
+  newPassword: string,
+): Promise<void> {
+  const user = await findUserById(db, principal.userId);
+  if (!user) throw new NotFoundError(`user ${principal.userId} not found`);
+  if (!(await verifyPassword(currentPassword, user.passwordHash))) throw new InvalidCurrentPasswordError();
+  const passwordHash = await hashPassword(newPassword);
+  const revoked = await withTransaction(db, async (tx) => {
+    await updateUser(tx, user.id, { passwordHash });
+    return await sessions.revokeUserSessions(tx, user.id, 'password_changed', principal.sessionId);
+  });
+  await sessions.forget(revoked);
+}
+
+/**
+ * Deletes the caller's account: a soft delete that keeps the row, the wallets and the ledger
+ * history (the ledger must still balance), ends every session, and keeps the username taken so
+ * nobody can pose as the former owner.
+ */
+export async function deleteAccount(db: Db, sessions: SessionRevoker, userId: string): Promise<void> {
+  const revoked = await withTransaction(db, async (tx) => {
+    const deleted = await updateUser(tx, userId, { deletedAt: new Date() });
+    if (!deleted) throw new NotFoundError(`user ${userId} not found`);
+    return await sessions.revokeUserSessions(tx, userId, 'account_deleted');
+  });
+  await sessions.forget(revoked);
 }

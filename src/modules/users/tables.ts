@@ -13,9 +13,14 @@ export const users = pgTable(
       .notNull()
       .default('user'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** soft delete: the row stays so the ledger keeps its history; the username stays taken */
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
     uniqueIndex('users_username_lower_key').on(sql`lower(${t.username})`),
+    uniqueIndex('users_email_lower_key')
+      .on(sql`lower(${t.email})`)
+      .where(sql`${t.email} is not null and ${t.deletedAt} is null`),
     check('users_role_check', sql`${t.role} in ('user', 'admin')`),
     check('users_username_length_check', sql`char_length(${t.username}) between 3 and 64`),
   ],

@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
@@ -85,7 +85,7 @@ export interface WalletRoutesDeps {
   ledger: Ledger;
   prices: PriceService;
   quoteAsset: string;
-  requireAuth: preHandlerAsyncHookHandler;
+  requireAuth: onRequestAsyncHookHandler;
 }
 
 /**
@@ -94,7 +94,7 @@ export interface WalletRoutesDeps {
  */
 export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.addHook('preHandler', deps.requireAuth);
+  r.addHook('onRequest', deps.requireAuth);
   const operations = new WalletOperations(deps.db, deps.ledger);
 
   r.get(

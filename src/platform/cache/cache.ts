@@ -3,5 +3,7 @@ export interface KeyValueCache {
   get(key: string): Promise<string | null>;
   /** Stores `value` for `ttlMs` milliseconds. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Stores `value` for `ttlMs` unless the key holds a value; true when it stored it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }

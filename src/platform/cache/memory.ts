@@ -28,6 +28,12 @@ export class MemoryCache implements KeyValueCache {
     this.entries.set(key, { value, expiresAtMs: this.nowMs() + ttlMs });
   }
 
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if ((await this.get(key)) !== null) return false;
+    await this.set(key, value, ttlMs);
+    return true;
+  }
+
   async close(): Promise<void> {
     this.entries.clear();
   }

@@ -27,6 +27,17 @@ export class RedisCache implements KeyValueCache {
     await this.redis.set(this.keyPrefix + key, value, 'PX', Math.max(1, Math.round(ttlMs)));
   }
 
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const stored = await this.redis.set(
+      this.keyPrefix + key,
+      value,
+      'PX',
+      Math.max(1, Math.round(ttlMs)),
+      'NX',
+    );
+    return stored === 'OK';
+  }
+
   /** Answers when Redis does (readiness). */
   async ping(): Promise<void> {
     await this.redis.ping();

@@ -48,6 +48,7 @@ const envSchema = z.object({
     z.string().min(32, { message: 'must be at least 32 characters long' }).optional(),
   ),
   JWT_ACCESS_TTL_SECONDS: integer(60, 86_400).default(900),
+  JWT_REFRESH_TTL_SECONDS: integer(300, 31_536_000).default(2_592_000),
   BINANCE_BASE_URL: url(['http:', 'https:']).default('https://api.binance.com'),
   COINGECKO_BASE_URL: url(['http:', 'https:']).default('https://api.coingecko.com/api/v3'),
   COINMARKETCAP_API_KEY: z.preprocess(emptyAsUnset, z.string().optional()),
@@ -97,6 +98,8 @@ export interface Config {
   /** HS256 secret; undefined → generated once and kept in `dataDir` (not allowed in production). */
   jwtSecret: string | undefined;
   jwtAccessTtlSeconds: number;
+  /** how long a session can be refreshed after its last refresh (s) */
+  jwtRefreshTtlSeconds: number;
   binanceBaseUrl: string;
   coingeckoBaseUrl: string;
   coinmarketcapApiKey: string | undefined;
@@ -166,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisUrl: e.REDIS_URL,
     jwtSecret: e.JWT_SECRET,
     jwtAccessTtlSeconds: e.JWT_ACCESS_TTL_SECONDS,
+    jwtRefreshTtlSeconds: e.JWT_REFRESH_TTL_SECONDS,
     binanceBaseUrl: e.BINANCE_BASE_URL.replace(/\/+$/, ''),
     coingeckoBaseUrl: e.COINGECKO_BASE_URL.replace(/\/+$/, ''),
     coinmarketcapApiKey: e.COINMARKETCAP_API_KEY,

@@ -2,9 +2,9 @@
  * Registration, login (JSON and OAuth2 form) and the token guard: happy paths, bad input on every
  * field, and every kind of bad token answering 401 — never 403 or 500. Nothing leaks the hash.
  */
-import { SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
-import { bearer, TEST_JWT_SECRET, useTestApp } from '../../helpers/app.js';
+import { decodeJwt, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, registerUser, TEST_JWT_SECRET, useTestApp } from '../../helpers/app.js';
 
 const t = useTestApp();
 
@@ -80,8 +80,16 @@ describe('registration and login', () => {
 
 describe('the token guard', () => {
   const key = new TextEncoder().encode(TEST_JWT_SECRET);
-  const sub = '00000000-0000-4000-8000-000000000001';
   const now = Math.floor(Date.now() / 1000);
+  // A real user and session: a well-signed token is accepted only while its session is active.
+  let sub = '00000000-0000-4000-8000-000000000001';
+  let sid = '00000000-0000-4000-8000-000000000002';
+  beforeAll(async () => {
+    const user = await registerUser(t.app);
+    const claims = decodeJwt(user.token);
+    sub = String(claims.sub);
+    sid = String(claims.sid);
+  });
 
   /** A bearer header with an HS* token signed as the test says; the defaults make a valid one. */
   const signed = async (change: {
@@ -91,7 +99,7 @@ describe('the token guard', () => {
     issuedAt?: number;
     expiresAt?: number;
   }) => {
-    const jwt = new SignJWT({ role: 'user' })
+    const jwt = new SignJWT({ role: 'user', sid })
       .setProtectedHeader({ alg: change.alg ?? 'HS256' })
       .setSubject(change.subject ?? sub)
       .setExpirationTime(change.expiresAt ?? now + 600);
