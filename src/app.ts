@@ -8,7 +8,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
-import { authRoutes, SessionService, TokenService } from './modules/auth/index.js';
+import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { marketRoutes, PriceService, type PriceSource } from './modules/market/index.js';
 import { orderRoutes } from './modules/trading/index.js';
@@ -20,6 +20,7 @@ import type { Db } from './platform/db/client.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
 import { installErrorHandlers, renderV1Error } from './platform/http/error-handler.js';
 import { installJsonParser } from './platform/http/json.js';
+import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
 import type { Clock } from './shared/clock.js';
 
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(formbody, { bodyLimit: BODY_BYTES_MAX });
   await app.register(cookie);
+  await installRateLimits(app, deps.cache);
   installJsonParser(app);
   installErrorHandlers(app, renderV1Error);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -104,10 +106,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     quoteAsset: config.quoteAsset,
   });
   const requireAuth = createAuthGuard((token) => sessions.verify(token));
+  const throttle = new LoginThrottle(app, {
+    failuresPerAccountMax: config.loginFailuresPerAccountMax,
+    failuresPerAddressMax: config.loginFailuresPerAddressMax,
+    windowMs: config.loginFailureWindowMs,
+  });
+  const moneyRateLimit = perUserRateLimit(app, config.rateLimitPerUserPerMin);
   const money = { initialBalance: config.initialBalance, quoteAsset: config.quoteAsset };
 
   // Feature modules, each an encapsulated plugin under its prefix.
-  const auth = { db, ledger, sessions, requireAuth, ...money };
+  const auth = { db, ledger, sessions, throttle, requireAuth, ...money };
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...auth });
   await app.register(userRoutes, { prefix: '/api/v1/users', db, sessions, requireAuth });
   await app.register(walletRoutes, {
@@ -115,12 +123,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db,
     ledger,
     prices,
+    moneyRateLimit,
     quoteAsset: config.quoteAsset,
     requireAuth,
   });
   await app.register(marketRoutes, { prefix: '/api/v1/market', prices });
   await app.register(orderRoutes, {
     prefix: '/api/v1/orders',
+    moneyRateLimit,
     db,
     ledger,
     prices,

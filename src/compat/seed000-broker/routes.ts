@@ -33,11 +33,13 @@ export async function seed000Routes(app: FastifyInstance, deps: AuthRoutesDeps):
           200: z.object({ access_token: z.string(), token_type: z.literal('bearer') }),
           401: seedError,
           422: seedError,
+          429: seedError,
         },
       },
     },
     async (request, reply) => {
-      const user = await authenticate(deps.db, request.body.username, request.body.password);
+      const { username, password } = request.body;
+      const user = await deps.throttle.guard(request, () => authenticate(deps.db, username, password));
       const issued = await deps.sessions.start({ id: user.id, role: user.role });
       setAuthCookie(reply, issued.accessToken, issued.expiresInSeconds);
       return { access_token: issued.accessToken, token_type: 'bearer' as const };

@@ -9,6 +9,7 @@ import { authenticate, registerUser } from '../users/service.js';
 import { clearAuthCookie, setAuthCookie } from './cookie.js';
 import { loginBody, refreshBody, registerBody, registerOutput, tokenOutput } from './schemas.js';
 import type { IssuedTokens, SessionService } from './sessions.js';
+import type { LoginThrottle } from './throttle.js';
 
 /** Sets the auth cookie and returns the token body of login, register and refresh. */
 function tokenAnswer(reply: FastifyReply, issued: IssuedTokens) {
@@ -25,6 +26,7 @@ export interface AuthRoutesDeps {
   db: Db;
   ledger: Ledger;
   sessions: SessionService;
+  throttle: LoginThrottle;
   requireAuth: onRequestAsyncHookHandler;
   initialBalance: string;
   quoteAsset: string;
@@ -71,7 +73,8 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       },
     },
     async (request, reply) => {
-      const user = await authenticate(deps.db, request.body.username, request.body.password);
+      const { username, password } = request.body;
+      const user = await deps.throttle.guard(request, () => authenticate(deps.db, username, password));
       return tokenAnswer(reply, await deps.sessions.start({ id: user.id, role: user.role }));
     },
   );

@@ -1,4 +1,4 @@
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../platform/http/auth-guard.js';
@@ -38,6 +38,8 @@ const placeOrderBody = z.object({
 
 export interface TradingRoutesDeps extends TradingDeps {
   requireAuth: onRequestAsyncHookHandler;
+  /** the per-user limit of money-moving requests */
+  moneyRateLimit: preHandlerAsyncHookHandler;
 }
 
 /** `POST /api/v1/orders`, `GET /api/v1/orders`, `GET /api/v1/orders/{id}`. */
@@ -48,6 +50,7 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
   r.post(
     '',
     {
+      preHandler: deps.moneyRateLimit,
       schema: {
         tags: ['trading'],
         summary: 'Place a market order, filled at once',
@@ -60,6 +63,7 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
           401: errorResponse,
           404: errorResponse,
           422: errorResponse,
+          429: errorResponse,
           503: errorResponse,
         },
       },

@@ -1,4 +1,4 @@
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
@@ -86,6 +86,8 @@ export interface WalletRoutesDeps {
   prices: PriceService;
   quoteAsset: string;
   requireAuth: onRequestAsyncHookHandler;
+  /** the per-user limit of money-moving requests */
+  moneyRateLimit: preHandlerAsyncHookHandler;
 }
 
 /**
@@ -139,6 +141,7 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
   r.post(
     '/:wallet_id/operation',
     {
+      preHandler: deps.moneyRateLimit,
       schema: {
         tags: ['wallets'],
         summary: 'Deposit or withdraw paper money (seed 003)',
@@ -155,6 +158,7 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
           404: errorResponse,
           409: errorResponse,
           422: errorResponse,
+          429: errorResponse,
           503: errorResponse,
         },
       },

@@ -5,10 +5,15 @@ import type { KeyValueCache } from './cache.js';
 export class RedisCache implements KeyValueCache {
   private readonly redis: Redis;
 
+  /** The connection, for libraries that keep their own keys in Redis (under `keyPrefix`). */
+  get client(): Redis {
+    return this.redis;
+  }
+
   /** @param keyPrefix e.g. `pb:` */
   constructor(
     redisUrl: string,
-    private readonly keyPrefix: string,
+    readonly keyPrefix: string,
   ) {
     this.redis = new Redis(redisUrl, {
       maxRetriesPerRequest: 2,

@@ -80,6 +80,9 @@ const envSchema = z.object({
   SHORT_INITIAL_MARGIN: decimalText('a fraction between 0 and 1').default('0.5'),
   SHORT_MAINTENANCE_MARGIN: decimalText('a fraction between 0 and 1').default('0.3'),
   RATE_LIMIT_PER_USER_PER_MIN: integer(0, 10_000_000).default(6000),
+  LOGIN_FAILURES_PER_ACCOUNT_MAX: integer(1, 1_000_000).default(10),
+  LOGIN_FAILURES_PER_ADDRESS_MAX: integer(1, 1_000_000).default(100),
+  LOGIN_FAILURE_WINDOW_MS: integer(1000, 86_400_000).default(900_000),
   DB_POOL_SIZE_MAX: integer(1, 500).default(20),
 });
 
@@ -123,7 +126,12 @@ export interface Config {
   takerFeeRate: string;
   shortInitialMarginRate: string;
   shortMaintenanceMarginRate: string;
+  /** money-moving requests per user per minute; 0 = no limit */
   rateLimitPerUserPerMin: number;
+  /** wrong-credential logins allowed per account, and per client address, in `loginFailureWindowMs` */
+  loginFailuresPerAccountMax: number;
+  loginFailuresPerAddressMax: number;
+  loginFailureWindowMs: number;
   dbPoolSizeMax: number;
 }
 
@@ -187,6 +195,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shortInitialMarginRate: e.SHORT_INITIAL_MARGIN,
     shortMaintenanceMarginRate: e.SHORT_MAINTENANCE_MARGIN,
     rateLimitPerUserPerMin: e.RATE_LIMIT_PER_USER_PER_MIN,
+    loginFailuresPerAccountMax: e.LOGIN_FAILURES_PER_ACCOUNT_MAX,
+    loginFailuresPerAddressMax: e.LOGIN_FAILURES_PER_ADDRESS_MAX,
+    loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_MS,
     dbPoolSizeMax: e.DB_POOL_SIZE_MAX,
   };
 }
