@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
+import { seed004AuthRoutes } from './compat/seed004-prices/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Seed contracts: thin adapters over the same services, each with its own error shape.
   await app.register(seed000Routes, auth);
+  await app.register(seed004AuthRoutes, { prefix: '/auth', ...auth });
 
   return app;
 }

@@ -11,16 +11,18 @@ export const renderV1Error: ErrorRenderer = (error) => ({
 
 /**
  * Installs an error handler and (unless `notFound` is false: Fastify allows one per prefix) a
- * not-found handler on `app` and its children that answer in the shape `render` gives. A 500 is logged with its stack and request id; the client sees only a
+ * not-found handler on `app` and its children that answer in the shape `render` gives, with the
+ * status `statusOf` gives when a seed contract answers other statuses than v1 (400 for 422). A 500 is logged with its stack and request id; the client sees only a
  * generic message.
  */
 export function installErrorHandlers(
   app: FastifyInstance,
   render: ErrorRenderer,
-  options: { notFound: boolean } = { notFound: true },
+  options: { notFound: boolean; statusOf?: (error: HttpError) => number } = { notFound: true },
 ): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const httpError = toHttpError(error);
+    const classified = toHttpError(error);
+    const httpError = options.statusOf ? { ...classified, status: options.statusOf(classified) } : classified;
     if (httpError.status >= 500 && httpError.code === 'INTERNAL_ERROR') {
       request.log.error({ err: error }, 'unhandled error');
     }
