@@ -3,7 +3,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
@@ -19,8 +19,8 @@ import type { KeyValueCache } from './platform/cache/cache.js';
 import type { Config } from './platform/config/env.js';
 import type { Db } from './platform/db/client.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
-import { installErrorHandlers, renderV1Error } from './platform/http/error-handler.js';
-import { installJsonParser } from './platform/http/json.js';
+import { installErrorHandlers, renderV1Error, sendV1Error } from './platform/http/error-handler.js';
+import { installJsonParser, installNulGuard } from './platform/http/json.js';
 import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
 import type { Clock } from './shared/clock.js';
@@ -56,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_BYTES_MAX,
     routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
+    // Errors of the router itself (a malformed URL, an over-long path parameter) in the one shape.
+    frameworkErrors: (error, _request, reply) => sendV1Error(reply as FastifyReply, error),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -84,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cookie);
   await installRateLimits(app, deps.cache);
   installJsonParser(app);
+  installNulGuard(app);
   installErrorHandlers(app, renderV1Error);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes, {

@@ -47,7 +47,8 @@ export function parsePositiveAmount(input: string | number): AmountParse {
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) return { ok: false, reason: 'must be a finite number' };
     value = new Decimal(input);
-    if (value.sd(true) > JSON_NUMBER_DIGITS_MAX) {
+    // Trailing zeros of an integer are not significant: 1e20 is one significant digit.
+    if (value.sd(false) > JSON_NUMBER_DIGITS_MAX) {
       return { ok: false, reason: 'has more than 15 significant digits: send it as a decimal string' };
     }
   } else {

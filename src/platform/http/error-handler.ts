@@ -9,6 +9,12 @@ export const renderV1Error: ErrorRenderer = (error) => ({
   error: { code: error.code, message: error.message, details: error.details ?? {} },
 });
 
+/** Answers `error` in the v1 shape; for errors raised outside any route (the router's own). */
+export function sendV1Error(reply: FastifyReply, error: unknown): void {
+  const httpError = toHttpError(error);
+  void reply.status(httpError.status).send(renderV1Error(httpError));
+}
+
 /**
  * Installs an error handler and (unless `notFound` is false: Fastify allows one per prefix) a
  * not-found handler on `app` and its children that answer in the shape `render` gives, with the

@@ -119,7 +119,7 @@ export async function claimIdempotencyKey(
 }
 
 /**
- * `claimIdempotencyKey` for many scopes in one query. A key that appears twice in `scopes` is
+ * `claimIdempotencyKey` for many scopes in two queries. A key that appears twice in `scopes` is
  * claimed by its first occurrence; the later ones are "in progress".
  * @returns per scope, in order: the stored answer, undefined (claimed, run it), or the 409 error
  */
@@ -128,28 +128,29 @@ export async function claimIdempotencyKeys(
   scopes: IdempotencyScope[],
 ): Promise<(FinalResponse | undefined | IdempotencyInProgressError | IdempotencyKeyReusedError)[]> {
   if (scopes.length === 0) return [];
-  const claimed = await tx.execute<{
-    locked: boolean;
-    request_hash: string | null;
-    status: number | null;
-    body: string | null;
-  }>(sql`
-    select pg_try_advisory_xact_lock(hashtextextended(x.user_id || ':' || x.key, 0)) as locked,
-           k.request_hash, k.response_status as status, k.response_body as body
-      from unnest(${sql.param(scopes.map((s) => s.userId))}::text[], ${sql.param(scopes.map((s) => s.key))}::text[])
-           with ordinality as x(user_id, key, n)
-      left join idempotency_keys k
-        on k.user_id = x.user_id::uuid and k.key = x.key and k.expires_at > now()
+  const users = sql.param(scopes.map((s) => s.userId));
+  const keys = sql.param(scopes.map((s) => s.key));
+  // Two statements on purpose: under READ COMMITTED each statement reads a fresh snapshot, and the
+  // read must start after the lock is held, or a record committed by the holder that released it
+  // in between would be missed and the movement run twice.
+  const locks = await tx.execute<{ locked: boolean }>(sql`
+    select pg_try_advisory_xact_lock(hashtextextended(x.user_id || ':' || x.key, 0)) as locked
+      from unnest(${users}::text[], ${keys}::text[]) with ordinality as x(user_id, key, n)
      order by x.n`);
+  const stored = await tx.execute<{ n: number; request_hash: string; status: number; body: string }>(sql`
+    select x.n::int as n, k.request_hash, k.response_status as status, k.response_body as body
+      from unnest(${users}::text[], ${keys}::text[]) with ordinality as x(user_id, key, n)
+      join idempotency_keys k on k.user_id = x.user_id::uuid and k.key = x.key and k.expires_at > now()`);
+  const storedByIndex = new Map(stored.rows.map((row) => [row.n - 1, row]));
   const seen = new Set<string>();
   return scopes.map((scope, i) => {
-    const row = claimed.rows[i];
     const id = `${scope.userId}:${scope.key}`;
-    if (!row?.locked || seen.has(id)) return new IdempotencyInProgressError();
+    if (locks.rows[i]?.locked !== true || seen.has(id)) return new IdempotencyInProgressError();
     seen.add(id);
-    if (row.request_hash === null || row.status === null || row.body === null) return undefined;
-    if (row.request_hash !== scope.requestHash) return new IdempotencyKeyReusedError();
-    return { status: row.status, body: row.body, replayed: true };
+    const record = storedByIndex.get(i);
+    if (!record) return undefined;
+    if (record.request_hash !== scope.requestHash) return new IdempotencyKeyReusedError();
+    return { status: record.status, body: record.body, replayed: true };
   });
 }
 
@@ -162,7 +163,7 @@ export async function recordIdempotentResponses(
   records: { scope: IdempotencyScope; status: number; body: string }[],
 ): Promise<void> {
   if (records.length === 0) return;
-  await tx.execute(sql`
+  const inserted = await tx.execute(sql`
     insert into idempotency_keys (user_id, key, request_hash, response_status, response_body, expires_at)
     select x.user_id, x.key, x.request_hash, x.status, x.body, now() + make_interval(secs => ${IDEMPOTENCY_KEY_TTL_MS / 1000})
       from unnest(
@@ -176,6 +177,9 @@ export async function recordIdempotentResponses(
        set request_hash = excluded.request_hash, response_status = excluded.response_status,
            response_body = excluded.response_body, created_at = now(), expires_at = excluded.expires_at
      where idempotency_keys.expires_at <= now()`);
+  // A live record we did not see when claiming means another transaction answered this key: roll
+  // this movement back rather than apply it twice (the client's retry gets the stored answer).
+  if ((inserted.rowCount ?? 0) !== records.length) throw new IdempotencyInProgressError();
 }
 
 /** Errors whose answer is final and so is stored: client errors, not "try again" ones (429, 5xx). */

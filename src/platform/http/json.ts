@@ -42,3 +42,31 @@ export function installJsonParser(app: FastifyInstance): void {
     defaultParser(request, text, done);
   });
 }
+
+/** The path of the first string in `value` (keys included) that holds a NUL character, if any. */
+function nulPath(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return path;
+    const found = nulPath(item, `${path}.${key}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses (422, naming the field) any request whose body or query holds a NUL character:
+ * PostgreSQL text cannot store one, and no field of this API needs one. Checked before validation,
+ * for every route and every content type (JSON escapes it as \u0000; a form sends %00). Path
+ * parameters are left to their routes, which validate them strictly.
+ */
+export function installNulGuard(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const field = nulPath(request.body, 'body') ?? nulPath(request.query, 'querystring');
+    if (field) {
+      const message = 'must not contain NUL characters';
+      throw new ValidationError(`invalid request: ${field} ${message}`, { fields: [{ field, message }] });
+    }
+  });
+}
