@@ -25,7 +25,8 @@ const OS_USER = 'postgres';
 /** How long an orphaned postmaster from a killed earlier run gets to shut down (ms). */
 const ORPHAN_STOP_MS_MAX = 15_000;
 
-async function freeLoopbackPort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (the listener that found it is closed before it is returned). */
+export async function freeLoopbackPort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
