@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -96,6 +97,22 @@ export async function registerUser(
   });
   const walletId = wallets.json<{ items: { id: string }[] }>().items[0]!.id;
   return { token: body.access_token, userId: body.user.id, walletId, username, password };
+}
+
+/**
+ * Registers a user, makes it an admin (there is no route for that: an operator does it in SQL) and
+ * logs in again so the token carries the role; returns its access token.
+ */
+export async function registerAdmin(app: FastifyInstance, db: Db): Promise<string> {
+  const admin = await registerUser(app);
+  await db.execute(sql`update users set role = 'admin' where id = ${admin.userId}`);
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { username: admin.username, password: admin.password },
+  });
+  expect(login.statusCode).toBe(200);
+  return login.json<{ access_token: string }>().access_token;
 }
 
 /** Asserts every rule of the ledger on the whole database (run after each test). */

@@ -110,6 +110,6 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
         response: { 200: orderOutput, 401: errorResponse, 404: errorResponse },
       },
     },
-    async (request) => await getOrder(deps.db, principalOf(request).userId, request.params.order_id),
+    async (request) => await getOrder(deps.db, principalOf(request), request.params.order_id),
   );
 }

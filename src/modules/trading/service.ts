@@ -1,5 +1,7 @@
 import type { Db } from '../../platform/db/client.js';
 import { violatedConstraint, withTransaction } from '../../platform/db/tx.js';
+import { mayRead } from '../../platform/http/access.js';
+import type { Principal } from '../../platform/http/auth-guard.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { type Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
@@ -10,7 +12,7 @@ import { OrderTooSmallError, UntradableSymbolError } from './errors.js';
 import { type Fill, fillMarketOrder, type OrderSide } from './fills.js';
 import {
   findOrderByClientId,
-  findUserOrder,
+  findOrderById,
   insertOrder,
   listUserOrders,
   type OrderRow,
@@ -192,11 +194,11 @@ export async function listOrders(
 }
 
 /**
- * One of the caller's orders.
- * @throws {NotFoundError} (404) when it does not exist or is another user's
+ * An order the caller may read (their own; anyone's for an admin).
+ * @throws {NotFoundError} (404) when it does not exist or the caller may not read it
  */
-export async function getOrder(db: Db, userId: string, orderId: string): Promise<OrderView> {
-  const order = await findUserOrder(db, userId, orderId);
-  if (!order) throw new NotFoundError(`order ${orderId} not found`);
+export async function getOrder(db: Db, viewer: Principal, orderId: string): Promise<OrderView> {
+  const order = await findOrderById(db, orderId);
+  if (!order || !mayRead(viewer, order.userId)) throw new NotFoundError(`order ${orderId} not found`);
   return toOrderView(order);
 }

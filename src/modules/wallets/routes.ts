@@ -196,7 +196,13 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
       const walletId = request.params.wallet_id;
       if (!z.uuid().safeParse(walletId).success) throw new NotFoundError(`wallet ${walletId} not found`);
       const { limit, cursor } = request.query;
-      return await listWalletTransactions(deps.db, principalOf(request).userId, walletId, limit, cursor);
+      return await listWalletTransactions(
+        deps.db,
+        principalOf(request),
+        walletId.toLowerCase(),
+        limit,
+        cursor,
+      );
     },
   );
 
@@ -215,7 +221,7 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
       const walletId = request.params.wallet_id;
       // A GET with a malformed id answers 404 like any id that is not the caller's (SPEC §3 "Ids").
       if (!z.uuid().safeParse(walletId).success) throw new NotFoundError(`wallet ${walletId} not found`);
-      return await getWallet(deps.db, principalOf(request).userId, walletId, deps.quoteAsset);
+      return await getWallet(deps.db, principalOf(request), walletId.toLowerCase(), deps.quoteAsset);
     },
   );
 }

@@ -1,6 +1,8 @@
 import type { Db, Queryable, Tx } from '../../platform/db/client.js';
 import { GroupCommit, type Settled } from '../../platform/db/group-commit.js';
 import { withTransaction } from '../../platform/db/tx.js';
+import { mayRead } from '../../platform/http/access.js';
+import type { Principal } from '../../platform/http/auth-guard.js';
 import {
   claimIdempotencyKeys,
   type FinalResponse,
@@ -82,18 +84,24 @@ export async function listWallets(db: Queryable, userId: string, quoteAsset: str
 }
 
 /**
- * One of the caller's wallets. `walletId` undefined means the default wallet.
- * @throws {NotFoundError} when it does not exist or is another user's (answered alike)
+ * A wallet the caller may read (their own; anyone's for an admin).
+ * @throws {NotFoundError} (404) when it does not exist or the caller may not read it (answered alike)
  */
 export async function getWallet(
   db: Queryable,
-  userId: string,
-  walletId: string | undefined,
+  viewer: Principal,
+  walletId: string,
   quoteAsset: string,
 ): Promise<WalletView> {
-  const wallet = await requireWallet(db, userId, walletId);
+  const wallet = await readableWallet(db, viewer, walletId);
   const balances = await readWalletBalances(db, [wallet.id]);
   return toView(wallet, balances.get(wallet.id) ?? [], quoteAsset);
+}
+
+async function readableWallet(db: Queryable, viewer: Principal, walletId: string): Promise<WalletRow> {
+  const wallet = await findWalletById(db, walletId);
+  if (!wallet || !mayRead(viewer, wallet.userId)) throw new NotFoundError(`wallet ${walletId} not found`);
+  return wallet;
 }
 
 /**
@@ -343,19 +351,19 @@ export interface HistoryView {
 }
 
 /**
- * The journals that touched one of the caller's wallets, newest first, `limit` per page.
- * @throws {NotFoundError} (404) the wallet is not the caller's
+ * The journals that touched a wallet the caller may read, newest first, `limit` per page.
+ * @throws {NotFoundError} (404) the wallet does not exist or the caller may not read it
  * @throws {ValidationError} (422) a cursor this server did not issue
  */
 export async function listWalletTransactions(
   db: Queryable,
-  userId: string,
+  viewer: Principal,
   walletId: string,
   limit: number,
   cursor: string | undefined,
 ): Promise<{ items: HistoryView[]; next_cursor: string | null }> {
   const before = decodeCursor('j', cursor);
-  const wallet = await requireWallet(db, userId, walletId);
+  const wallet = await readableWallet(db, viewer, walletId);
   const journals = await readWalletHistory(db, wallet.id, limit + 1, before);
   const { page, nextCursor } = pageOf(journals, limit, 'j', (j) => j.journalId);
   return {

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { bearer, registerUser, TEST_JWT_SECRET, useTestApp } from '../../helpers/app.js';
+import { bearer, registerAdmin, registerUser, TEST_JWT_SECRET, useTestApp } from '../../helpers/app.js';
 import { createTestDatabase } from '../../helpers/db.js';
 
 const run = promisify(execFile);
@@ -16,14 +16,7 @@ const t = useTestApp();
 
 describe('GET /api/v1/admin/reconcile', () => {
   it('answers the report to an admin', async () => {
-    const admin = await registerUser(t.app);
-    await t.db.execute(sql`update users set role = 'admin' where id = ${admin.userId}`);
-    const login = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: admin.username, password: admin.password },
-    });
-    const token = login.json<{ access_token: string }>().access_token;
+    const token = await registerAdmin(t.app, t.db);
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/admin/reconcile', headers: bearer(token) });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
