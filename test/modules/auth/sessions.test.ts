@@ -249,3 +249,25 @@ describe('the auth cookie', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/users/me', cookies })).statusCode).toBe(401);
   });
 });
+
+describe('the auth cookie on the seed contracts', () => {
+  it('is set by seed 000’s POST /login and seed 004’s POST /auth/login as well', async () => {
+    const user = await registerUser(t.app);
+    for (const url of ['/login', '/auth/login']) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url,
+        payload: { username: user.username, password: user.password },
+      });
+      expect(res.statusCode, url).toBe(200);
+      const cookie = res.cookies.find((c) => c.name === 'pb_access_token');
+      expect(cookie, url).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
+      const me = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/users/me',
+        cookies: { pb_access_token: cookie!.value },
+      });
+      expect(me.json().id, url).toBe(user.userId);
+    }
+  });
+});
