@@ -14,6 +14,73 @@ export interface Quote {
   asOfMs: number;
 }
 
+/** 24 h statistics of a symbol (Binance's 24hr ticker); prices and volumes are decimal strings. */
+export interface Ticker24h {
+  symbol: string;
+  open: string;
+  high: string;
+  low: string;
+  last: string;
+  /** base asset traded in the window */
+  volume: string;
+  /** quote asset traded in the window */
+  quoteVolume: string;
+  /** last − open, quote asset */
+  priceChange: string;
+  /** (last − open) / open × 100 */
+  priceChangePercent: string;
+  openTimeMs: number;
+  closeTimeMs: number;
+  /** trades in the window */
+  tradeCount: number;
+}
+
+/** One OHLCV bucket (Binance kline); prices and volumes are decimal strings. */
+export interface Candle {
+  openTimeMs: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  /** base asset */
+  volume: string;
+  closeTimeMs: number;
+}
+
+/** A tradable symbol with Binance's filters (from exchangeInfo). */
+export interface SymbolInfo {
+  symbol: string;
+  baseAsset: string;
+  quoteAsset: string;
+  /** PRICE_FILTER tickSize, LOT_SIZE minQty/maxQty/stepSize, (MIN_)NOTIONAL minNotional; decimal strings */
+  tickSize?: string;
+  minQty?: string;
+  maxQty?: string;
+  stepSize?: string;
+  minNotional?: string;
+}
+
+/** Binance's kline intervals. */
+export const CANDLE_INTERVALS = [
+  '1s',
+  '1m',
+  '3m',
+  '5m',
+  '15m',
+  '30m',
+  '1h',
+  '2h',
+  '4h',
+  '6h',
+  '8h',
+  '12h',
+  '1d',
+  '3d',
+  '1w',
+  '1M',
+] as const;
+export type CandleInterval = (typeof CANDLE_INTERVALS)[number];
+
 /** Where quotes come from: Binance, CoinGecko, a replayed recording. */
 export interface PriceSource {
   readonly name: string;
@@ -23,4 +90,16 @@ export interface PriceSource {
    * @throws {UpstreamUnavailableError} when the source cannot answer now
    */
   fetchQuote(symbol: string): Promise<Quote>;
+  /**
+   * Quotes of several symbols in as few upstream calls as the source allows (one where it has a
+   * batch endpoint). Symbols the source does not list are left out of the map.
+   * @throws {UpstreamUnavailableError} when the source cannot answer now
+   */
+  fetchQuotes?(symbols: string[]): Promise<Map<string, Quote>>;
+  /** 24 h statistics; sources without them leave it out. */
+  fetchTicker24h?(symbol: string): Promise<Ticker24h>;
+  /** Candles, oldest first, at most `limit` (≤ 1000), ending now. */
+  fetchCandles?(symbol: string, interval: CandleInterval, limit: number): Promise<Candle[]>;
+  /** Every symbol the source lists. */
+  fetchSymbols?(): Promise<SymbolInfo[]>;
 }
