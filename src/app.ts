@@ -23,6 +23,7 @@ import { installErrorHandlers, renderV1Error, sendV1Error } from './platform/htt
 import { installJsonParser, installNulGuard } from './platform/http/json.js';
 import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
+import { httpRequestDuration, installHttpMetrics, metricsRoutes } from './platform/observability/metrics.js';
 import type { Clock } from './shared/clock.js';
 
 /** Everything the HTTP app is built from; the process (main.ts) or a test owns their lifecycles. */
@@ -56,11 +57,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_BYTES_MAX,
     routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
-    // Errors of the router itself (a malformed URL, an over-long path parameter) in the one shape.
-    frameworkErrors: (error, _request, reply) => sendV1Error(reply as FastifyReply, error),
+    // Errors of the router itself (a malformed URL, an over-long path parameter) in the one shape;
+    // no hook runs for them, so they are counted here.
+    frameworkErrors: (error, request, reply) => {
+      sendV1Error(reply as FastifyReply, error);
+      httpRequestDuration.observe(
+        { method: request.method, route: 'unmatched', status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // First, so that every route registered below (health probes included) and the 404s are timed.
+  installHttpMetrics(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -95,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     ...deps.readinessChecks,
   });
+  await app.register(metricsRoutes);
 
   // Services shared by the modules.
   const ledger = new Ledger();

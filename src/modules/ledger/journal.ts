@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/client.js';
+import { ledgerBatchSize, ledgerJournals } from '../../platform/observability/metrics.js';
 import { assert } from '../../shared/assert.js';
 import { AMOUNT_MAX, AMOUNT_SCALE, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { type AccountRef, accountCode } from './accounts.js';
@@ -85,6 +86,7 @@ export class Ledger {
   async postBatch(tx: Tx, requests: JournalRequest[]): Promise<(PostedJournal | JournalRefusal)[]> {
     assert(requests.length > 0, 'a batch needs at least one journal');
     for (const request of requests) validateRequest(request);
+    ledgerBatchSize.observe(requests.length);
     const accounts = await this.lockAccounts(
       tx,
       requests.flatMap((r) => r.postings),
@@ -95,6 +97,7 @@ export class Ledger {
     for (const request of requests) {
       const decided = decide(request, accounts);
       if (isRefusal(decided)) {
+        ledgerJournals.inc({ kind: request.kind, outcome: 'refused' });
         outcomes.push(decided);
         continue;
       }
@@ -153,6 +156,7 @@ export class Ledger {
         from j join ids on ids.id = j.id
        order by ids.n`);
     assert(result.rows.length === accepted.length, 'every accepted journal is written');
+    for (const { request } of accepted) ledgerJournals.inc({ kind: request.kind, outcome: 'posted' });
     const posted = result.rows.map((row) => ({
       journalId: Number(row.id),
       createdAt: new Date(row.created_at),
