@@ -166,6 +166,29 @@ export function useTestApp(options: TestAppOptions = {}): TestContext {
   };
 }
 
+/**
+ * For files whose tests each need their own app (another clock, source or configuration): one
+ * database for the file, and `build(options)` makes an app over it that is closed after the test.
+ */
+export function useAppFactory(): { build(options?: TestAppOptions): Promise<TestApp> } {
+  let database: TestDatabase | undefined;
+  const apps: TestApp[] = [];
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+  });
+  afterAll(async () => database?.drop());
+  return {
+    build: async (options = {}) => {
+      const app = await buildTestApp(ready(database).db, options);
+      apps.push(app);
+      return app;
+    },
+  };
+}
+
 function ready<T>(value: T | undefined): T {
   if (value === undefined)
     throw new Error('useTestApp: the app exists only inside the file’s tests and hooks');

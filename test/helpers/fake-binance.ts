@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readFixture } from './fixtures.js';
 
 /** How the fake answers: normally, or one of the failures a real upstream shows. */
-export type FakeMode = 'ok' | 'error500' | 'hang' | 'garbage' | 'html' | 'rate-limited';
+export type FakeMode = 'ok' | 'error500' | 'hang' | 'garbage' | 'html' | 'rate-limited' | 'banned';
 
 /**
  * A real HTTP server on loopback that answers like Binance's spot REST API, from the recorded
@@ -13,6 +13,8 @@ export type FakeMode = 'ok' | 'error500' | 'hang' | 'garbage' | 'html' | 'rate-l
 export class FakeBinance {
   mode: FakeMode = 'ok';
   requestCount = 0;
+  /** requests per path, e.g. `/api/v3/ticker/24hr` */
+  readonly requestsByPath = new Map<string, number>();
   /** ms to wait before answering in mode 'ok' */
   delayMs = 0;
   private readonly tickers = new Map<string, Record<string, unknown>>();
@@ -58,6 +60,7 @@ export class FakeBinance {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.requestCount += 1;
     const url = new URL(req.url ?? '/', 'http://localhost');
+    this.requestsByPath.set(url.pathname, (this.requestsByPath.get(url.pathname) ?? 0) + 1);
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': '2', ...headers });
       res.end(body);
@@ -78,14 +81,47 @@ export class FakeBinance {
       case 'rate-limited':
         send(429, '{"code":-1003,"msg":"Too many requests."}', { 'retry-after': '2' });
         return;
+      case 'banned':
+        send(418, '{"code":-1003,"msg":"Way too many requests; IP banned until later."}', {
+          'retry-after': '2',
+        });
+        return;
       default:
         break;
     }
+    const invalidSymbol = () => send(400, '{"code":-1121,"msg":"Invalid symbol."}');
     const answer = () => {
       if (url.pathname === '/api/v3/ticker/24hr') {
+        const batch = url.searchParams.get('symbols');
+        if (batch !== null) {
+          // Binance refuses the whole batch when one symbol is unknown.
+          const symbols = JSON.parse(batch) as string[];
+          const tickers = symbols.map((s) => this.tickers.get(s));
+          if (tickers.some((t) => !t)) return invalidSymbol();
+          return send(200, JSON.stringify(tickers), { 'x-mbx-used-weight-1m': '40' });
+        }
         const ticker = this.tickers.get(url.searchParams.get('symbol') ?? '');
-        if (!ticker) return send(400, '{"code":-1121,"msg":"Invalid symbol."}');
+        if (!ticker) return invalidSymbol();
         return send(200, JSON.stringify(ticker));
+      }
+      if (url.pathname === '/api/v3/klines') {
+        const symbol = url.searchParams.get('symbol') ?? '';
+        if (!this.tickers.has(symbol)) return invalidSymbol();
+        const rows = JSON.parse(readFixture('binance/klines-BTCUSDT-1m-response.json')) as unknown[];
+        const limit = Number(url.searchParams.get('limit') ?? '500');
+        return send(200, JSON.stringify(rows.slice(-limit)));
+      }
+      if (url.pathname === '/api/v3/exchangeInfo') {
+        const info = JSON.parse(readFixture('binance/exchangeInfo-BTCUSDT.json')) as {
+          symbols: { symbol: string; baseAsset: string }[];
+        };
+        const template = info.symbols[0]!;
+        info.symbols = [...this.tickers.keys()].map((symbol) => ({
+          ...template,
+          symbol,
+          baseAsset: symbol.replace(/USDT$/, ''),
+        }));
+        return send(200, JSON.stringify(info), { 'x-mbx-used-weight-1m': '20' });
       }
       return send(404, '{"code":-1000,"msg":"not served by the fake"}');
     };

@@ -1,8 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyValueCache } from '../../platform/cache/cache.js';
 import { SingleFlight } from '../../platform/cache/single-flight.js';
+import {
+  priceCacheLookups,
+  singleFlightJoins,
+  upstreamBackoffRefusals,
+} from '../../platform/observability/metrics.js';
 import type { Clock } from '../../shared/clock.js';
+import { DomainError } from '../../shared/errors.js';
 import { PriceUnavailableError, UnknownSymbolError, UpstreamUnavailableError } from './errors.js';
-import type { PriceSource, Quote } from './quote.js';
+import type { Candle, CandleInterval, PriceSource, Quote, SymbolInfo, Ticker24h } from './quote.js';
 
 /** A quote as served: `stale` is true when it is older than the cache TTL because the upstream failed. */
 export interface ServedQuote extends Quote {
@@ -20,23 +28,50 @@ export interface PriceServiceOptions {
   /** oldest price read routes may serve, marked stale (ms since its as_of) */
   priceStaleMsMax: number;
   quoteAsset: string;
+  /** budget of one upstream call, retries included (ms): also how long a caller waits for another instance's */
+  upstreamTimeoutMs?: number;
+}
+
+/** The price source has no such data (CoinGecko has no candles): 501. */
+export class NotSupportedBySourceError extends DomainError {
+  readonly code = 'NOT_SUPPORTED_BY_SOURCE';
+  constructor(source: string, what: string) {
+    super(`the ${source} price source has no ${what}`, { source });
+  }
 }
 
 const SYMBOL_PATTERN = /^[A-Z0-9]{2,20}$/;
+/** How often a caller waiting for another instance's upstream request looks at the cache (ms). */
+const CLUSTER_POLL_MS = 20;
+/** How long the symbol list is kept (ms). */
+const SYMBOLS_TTL_MS = 60 * 60 * 1000;
 
 /**
- * The price service every module uses: cache-aside over one `PriceSource`, with in-process
- * single-flight so that concurrent misses for one symbol share one upstream request.
+ * The market-data service every module uses. Prices are cache-aside (Redis when set, in process
+ * otherwise) with single-flight: concurrent misses for one symbol share one upstream request in a
+ * process, and across instances a short lock in the cache elects one instance to fetch while the
+ * others wait for the cache key. A 429/418 back-off from the upstream is written to the cache too, so
+ * no instance calls a host that asked to be left alone.
  */
 export class PriceService {
   private readonly flights = new SingleFlight<Quote>();
+  private readonly dataFlights = new SingleFlight<unknown>();
+  private readonly instanceId = randomUUID();
+  private readonly upstreamTimeoutMs: number;
 
   constructor(
     private readonly source: PriceSource,
     private readonly cache: KeyValueCache,
     private readonly clock: Clock,
     private readonly options: PriceServiceOptions,
-  ) {}
+  ) {
+    this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? 10_000;
+  }
+
+  /** The name of the source, e.g. `binance`. */
+  get sourceName(): string {
+    return this.source.name;
+  }
 
   /**
    * Turns a client's symbol into a market symbol: upper-cased; a bare base asset (`BTC`) gets the
@@ -69,31 +104,234 @@ export class PriceService {
 
   /**
    * The current quote of a market symbol (`BTCUSDT`). Served from cache while younger than the TTL;
-   * otherwise fetched once however many callers ask. When the upstream fails, the last price is
-   * served marked stale if it is young enough for `purpose`.
+   * otherwise fetched once however many callers ask, in this process and across instances. When the
+   * upstream fails, the last price is served marked stale if it is young enough for `purpose`.
    * @throws {UnknownSymbolError} (404) for a symbol the source does not list
    * @throws {PriceUnavailableError} (503) when no price young enough can be had
    */
   async getQuote(symbol: string, purpose: PricePurpose): Promise<ServedQuote> {
-    const ageMsMax = purpose === 'trade' ? this.options.priceAgeMsMax : this.options.priceStaleMsMax;
     const cached = await this.readCache(symbol);
-    if (cached && this.clock.nowMs() - cached.asOfMs < this.options.cacheTtlMs) {
+    if (cached && this.isFresh(cached)) {
+      priceCacheLookups.inc({ result: 'hit' });
       return { ...cached, stale: false };
     }
+    priceCacheLookups.inc({ result: 'miss' });
     try {
-      const quote = await this.flights.run(symbol, async () => {
-        const fresh = await this.source.fetchQuote(symbol);
-        await this.writeCache(fresh);
-        return fresh;
-      });
-      if (this.clock.nowMs() - quote.asOfMs > this.options.priceAgeMsMax && purpose === 'trade') {
+      const quote = await this.flights.run(symbol, () => this.fetchOnceInCluster(symbol));
+      if (this.flights.joinCount > 0) this.reportProcessJoins();
+      if (purpose === 'trade' && this.clock.nowMs() - quote.asOfMs > this.options.priceAgeMsMax) {
         throw new PriceUnavailableError(symbol, 'the upstream price is too old to trade on');
       }
       return { ...quote, stale: false };
     } catch (error) {
       if (!(error instanceof UpstreamUnavailableError)) throw error;
-      if (cached && this.clock.nowMs() - cached.asOfMs <= ageMsMax) return { ...cached, stale: true };
-      throw new PriceUnavailableError(symbol, 'the price source is unavailable');
+      return this.staleOrRefuse(symbol, cached, purpose);
+    }
+  }
+
+  /**
+   * Quotes of several symbols; the ones not fresh in the cache are fetched in one upstream call
+   * where the source has a batch endpoint.
+   * @returns the quotes found, and the symbols the source does not list
+   * @throws {PriceUnavailableError} (503) when a price young enough cannot be had for a listed symbol
+   */
+  async getQuotes(
+    symbols: string[],
+    purpose: PricePurpose,
+  ): Promise<{ quotes: ServedQuote[]; unknown: string[] }> {
+    const wanted = [...new Set(symbols)];
+    const cached = new Map<string, Quote | undefined>();
+    for (const symbol of wanted) cached.set(symbol, await this.readCache(symbol));
+    const misses = wanted.filter((s) => {
+      const quote = cached.get(s);
+      return !quote || !this.isFresh(quote);
+    });
+    priceCacheLookups.inc({ result: 'hit' }, wanted.length - misses.length);
+    if (misses.length > 0) priceCacheLookups.inc({ result: 'miss' }, misses.length);
+    const fetched = new Map<string, Quote>();
+    let batchAnswered = false;
+    if (misses.length > 0 && this.source.fetchQuotes) {
+      try {
+        const batch = await this.guarded(() => this.source.fetchQuotes!(misses));
+        batchAnswered = true;
+        for (const quote of batch.values()) {
+          fetched.set(quote.symbol, quote);
+          await this.writeCache(quote);
+        }
+      } catch (error) {
+        if (!(error instanceof UpstreamUnavailableError)) throw error;
+        // Each symbol then falls back to its cached price below, or is refused.
+      }
+    }
+    const quotes: ServedQuote[] = [];
+    const unknown: string[] = [];
+    for (const symbol of wanted) {
+      const fresh = fetched.get(symbol);
+      if (fresh) {
+        quotes.push({ ...fresh, stale: false });
+        continue;
+      }
+      const quote = cached.get(symbol);
+      if (quote && this.isFresh(quote)) {
+        quotes.push({ ...quote, stale: false });
+        continue;
+      }
+      if (this.source.fetchQuotes) {
+        // The batch answered without this symbol (unlisted), or failed (stale or refused).
+        if (batchAnswered) unknown.push(symbol);
+        else quotes.push(this.staleOrRefuse(symbol, quote, purpose));
+        continue;
+      }
+      try {
+        quotes.push(await this.getQuote(symbol, purpose));
+      } catch (error) {
+        if (error instanceof UnknownSymbolError) unknown.push(symbol);
+        else throw error;
+      }
+    }
+    return { quotes, unknown };
+  }
+
+  /**
+   * 24 h statistics of a symbol, kept for the price TTL.
+   * @throws {UnknownSymbolError} (404), {PriceUnavailableError} (503), {NotSupportedBySourceError} (501)
+   */
+  async getTicker24h(symbol: string): Promise<Ticker24h> {
+    const fetch = this.source.fetchTicker24h?.bind(this.source);
+    if (!fetch) throw new NotSupportedBySourceError(this.source.name, '24 h tickers');
+    return await this.cachedData(`ticker:${symbol}`, this.options.cacheTtlMs, symbol, () => fetch(symbol));
+  }
+
+  /**
+   * The latest `limit` candles of `interval`, oldest first, kept for the price TTL.
+   * @throws {UnknownSymbolError} (404), {PriceUnavailableError} (503), {NotSupportedBySourceError} (501)
+   */
+  async getCandles(symbol: string, interval: CandleInterval, limit: number): Promise<Candle[]> {
+    const fetch = this.source.fetchCandles?.bind(this.source);
+    if (!fetch) throw new NotSupportedBySourceError(this.source.name, 'candles');
+    return await this.cachedData(
+      `candles:${symbol}:${interval}:${limit}`,
+      this.options.cacheTtlMs,
+      symbol,
+      () => fetch(symbol, interval, limit),
+    );
+  }
+
+  /**
+   * The symbols quoted in the quote asset, with their filters, kept for an hour.
+   * @throws {PriceUnavailableError} (503), {NotSupportedBySourceError} (501)
+   */
+  async getSymbols(): Promise<SymbolInfo[]> {
+    const fetch = this.source.fetchSymbols?.bind(this.source);
+    if (!fetch) throw new NotSupportedBySourceError(this.source.name, 'symbol list');
+    const all = await this.cachedData('symbols', SYMBOLS_TTL_MS, 'symbols', () => fetch());
+    return all.filter((s) => s.quoteAsset === this.options.quoteAsset);
+  }
+
+  private isFresh(quote: Quote): boolean {
+    return this.clock.nowMs() - quote.asOfMs < this.options.cacheTtlMs;
+  }
+
+  private staleOrRefuse(symbol: string, cached: Quote | undefined, purpose: PricePurpose): ServedQuote {
+    const ageMsMax = purpose === 'trade' ? this.options.priceAgeMsMax : this.options.priceStaleMsMax;
+    if (cached && this.clock.nowMs() - cached.asOfMs <= ageMsMax) {
+      priceCacheLookups.inc({ result: 'stale' });
+      return { ...cached, stale: true };
+    }
+    throw new PriceUnavailableError(symbol, 'the price source is unavailable');
+  }
+
+  private reportProcessJoins(): void {
+    singleFlightJoins.inc({ scope: 'process' }, this.flights.joinCount);
+    this.flights.joinCount = 0;
+  }
+
+  /**
+   * One upstream request per symbol across every instance sharing the cache: the instance that
+   * takes the short lock fetches and fills the cache; the others wait for the cache key (or for the
+   * lock to go, and then try themselves). With the in-process cache there is one instance, and the
+   * lock is always free.
+   */
+  private async fetchOnceInCluster(symbol: string): Promise<Quote> {
+    const lockKey = `price-lock:${symbol}`;
+    const deadlineMs = this.clock.nowMs() + this.upstreamTimeoutMs;
+    let joined = false;
+    for (;;) {
+      const locked = await this.cache
+        .setIfAbsent(lockKey, this.instanceId, this.upstreamTimeoutMs)
+        .catch(() => true); // no cache, no cluster: fetch
+      if (locked) {
+        try {
+          const fresh = await this.guarded(() => this.source.fetchQuote(symbol));
+          await this.writeCache(fresh);
+          return fresh;
+        } finally {
+          await this.cache.delete(lockKey).catch(() => undefined);
+        }
+      }
+      if (!joined) {
+        singleFlightJoins.inc({ scope: 'cluster' });
+        joined = true;
+      }
+      // Another instance is fetching: wait for its answer in the cache, or for its lock to go.
+      while (this.clock.nowMs() < deadlineMs) {
+        await sleep(CLUSTER_POLL_MS);
+        const cached = await this.readCache(symbol);
+        if (cached && this.isFresh(cached)) return cached;
+        if ((await this.cache.get(lockKey).catch(() => null)) === null) break;
+      }
+      if (this.clock.nowMs() >= deadlineMs) {
+        throw new UpstreamUnavailableError('another instance did not fetch the price in time');
+      }
+    }
+  }
+
+  /** Data kept in the cache for `ttlMs`, fetched once per process however many callers ask. */
+  private async cachedData<T>(
+    key: string,
+    ttlMs: number,
+    symbol: string,
+    fetch: () => Promise<T>,
+  ): Promise<T> {
+    const text = await this.cache.get(`market:${key}`).catch(() => null);
+    if (text) return JSON.parse(text) as T;
+    try {
+      return (await this.dataFlights.run(key, async () => {
+        const value = await this.guarded(fetch);
+        await this.cache.set(`market:${key}`, JSON.stringify(value), ttlMs).catch(() => undefined);
+        return value;
+      })) as T;
+    } catch (error) {
+      if (error instanceof UpstreamUnavailableError) {
+        throw new PriceUnavailableError(symbol, 'the market-data source is unavailable');
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Calls the source unless it asked for a back-off (429/418) that is still running — in this
+   * instance or any other (the back-off is written to the cache).
+   */
+  private async guarded<T>(call: () => Promise<T>): Promise<T> {
+    const key = `upstream-backoff:${this.source.name}`;
+    const untilMs = Number((await this.cache.get(key).catch(() => null)) ?? 0);
+    const waitMs = untilMs - this.clock.nowMs();
+    if (waitMs > 0) {
+      upstreamBackoffRefusals.inc({ host: this.source.name });
+      throw new UpstreamUnavailableError(
+        `${this.source.name} asked us to back off`,
+        Math.ceil(waitMs / 1000),
+      );
+    }
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof UpstreamUnavailableError && error.retryAfterSeconds) {
+        const backoffMs = error.retryAfterSeconds * 1000;
+        await this.cache.set(key, String(this.clock.nowMs() + backoffMs), backoffMs).catch(() => undefined);
+      }
+      throw error;
     }
   }
 

@@ -5,5 +5,7 @@ export interface KeyValueCache {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Stores `value` for `ttlMs` unless the key holds a value; true when it stored it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Removes a key (no error when it is absent). */
+  delete(key: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -20,6 +20,10 @@ export class MemoryCache implements KeyValueCache {
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.store(key, value, ttlMs);
+  }
+
+  private store(key: string, value: string, ttlMs: number): void {
     this.entries.delete(key);
     if (this.entries.size >= ENTRY_COUNT_MAX) {
       const oldest = this.entries.keys().next().value;
@@ -29,9 +33,15 @@ export class MemoryCache implements KeyValueCache {
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    if ((await this.get(key)) !== null) return false;
-    await this.set(key, value, ttlMs);
+    // No await between the check and the write: two callers cannot both see the key absent.
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAtMs > this.nowMs()) return false;
+    this.store(key, value, ttlMs);
     return true;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
   }
 
   async close(): Promise<void> {

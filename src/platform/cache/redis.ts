@@ -43,6 +43,10 @@ export class RedisCache implements KeyValueCache {
     return stored === 'OK';
   }
 
+  async delete(key: string): Promise<void> {
+    await this.redis.del(this.keyPrefix + key);
+  }
+
   /** Answers when Redis does (readiness). */
   async ping(): Promise<void> {
     await this.redis.ping();

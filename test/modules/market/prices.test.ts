@@ -3,27 +3,15 @@
  * source (recorded klines): symbol forms, unknown symbols, one upstream request for a stampede,
  * stale serving when the upstream fails, and 503 after the stale window.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ReplayPriceSource } from '../../../src/modules/market/index.js';
-import { buildTestApp, type TestApp } from '../../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { useAppFactory } from '../../helpers/app.js';
 import { fixturePath } from '../../helpers/fixtures.js';
 
-let database: TestDatabase;
-const apps: TestApp[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterEach(async () => {
-  for (const t of apps.splice(0)) await t.close();
-});
-afterAll(async () => database?.drop());
+const apps = useAppFactory();
 
 async function app(env: Record<string, string> = {}, clock?: { nowMs(): number }) {
-  const t = await buildTestApp(database.db, { env, ...(clock ? { clock } : {}) });
-  apps.push(t);
-  return t;
+  return await apps.build({ env, ...(clock ? { clock } : {}) });
 }
 
 describe('GET /api/v1/market/prices/{symbol} from Binance', () => {
@@ -130,10 +118,7 @@ describe('replay source', () => {
   });
 
   it('serves and trades on the replayed price over HTTP', async () => {
-    const t = await buildTestApp(database.db, {
-      priceSource: new ReplayPriceSource([btc], { nowMs: () => 0 }),
-    });
-    apps.push(t);
+    const t = await apps.build({ priceSource: new ReplayPriceSource([btc], { nowMs: () => 0 }) });
     const price = await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/BTC' });
     expect(price.json()).toMatchObject({
       symbol: 'BTCUSDT',

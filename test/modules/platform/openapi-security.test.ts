@@ -29,16 +29,24 @@ const PUBLIC_BY_DESIGN: Record<string, string> = {
   'GET /health/live': 'liveness probe of the orchestrator, which has no account',
   'GET /health/ready': 'readiness probe of the orchestrator, which has no account',
   'GET /api/v1/market/prices/{symbol}': 'public market data, the same for everyone',
+  'GET /api/v1/market/prices': 'public market data, the same for everyone',
+  'GET /api/v1/market/tickers/{symbol}': 'public market data, the same for everyone',
+  'GET /api/v1/market/candles/{symbol}': 'public market data, the same for everyone',
+  'GET /api/v1/market/symbols': 'public market data, the same for everyone',
   'POST /login': 'seed 000 login: its document exempts it from JWT',
   'POST /new_user': 'seed 000 registration: its document exempts it from JWT',
   'POST /auth/register': 'seed 004 registration',
   'POST /auth/login': 'seed 004 login',
 };
 
-/** Routes the router serves but the document does not list, by design: the docs and the document. */
+/**
+ * Routes the router serves but the document does not list, by design: the docs, the document, and
+ * the Prometheus scrape (public like the health probes: the scraper has no account; SPEC §3).
+ */
 const UNDOCUMENTED_BY_DESIGN: [RegExp, string][] = [
   [/^\/docs(\/.*)?$/, 'the interactive docs (Swagger UI) and their assets'],
   [/^\/openapi\.json$/, 'the OpenAPI document itself'],
+  [/^\/metrics$/, 'Prometheus metrics, scraped without an account; route patterns, never ids'],
 ];
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -269,6 +277,7 @@ describe('public routes', () => {
     const publicOperations = operations.filter(isPublic);
     const undocumented = [
       { method: 'GET', path: '/openapi.json', url: '/openapi.json' },
+      { method: 'GET', path: '/metrics', url: '/metrics' },
       { method: 'GET', path: '/docs', url: '/docs' },
       { method: 'GET', path: '/docs/', url: '/docs/' },
       { method: 'GET', path: '/docs/json', url: '/docs/json' },
