@@ -119,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     priceAgeMsMax: config.priceAgeMsMax,
     priceStaleMsMax: config.priceStaleMsMax,
     quoteAsset: config.quoteAsset,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
   });
   const requireAuth = createAuthGuard((token) => sessions.verify(token));
   const throttle = new LoginThrottle(app, {

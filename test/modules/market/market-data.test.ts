@@ -10,7 +10,7 @@ import { PriceService } from '../../../src/modules/market/service.js';
 import { BinancePriceSource } from '../../../src/modules/market/sources/binance.js';
 import { MemoryCache } from '../../../src/platform/cache/memory.js';
 import { RedisCache } from '../../../src/platform/cache/redis.js';
-import { type TestAppOptions, useAppFactory } from '../../helpers/app.js';
+import { getWallet, postOrder, registerUser, type TestAppOptions, useAppFactory } from '../../helpers/app.js';
 import { FakeBinance } from '../../helpers/fake-binance.js';
 import { fixturePath } from '../../helpers/fixtures.js';
 
@@ -189,4 +189,61 @@ describe('replay source', () => {
       expect.objectContaining({ symbol: 'BTCUSDT', base_asset: 'BTC', quote_asset: 'USDT', min_qty: null }),
     ]);
   });
+});
+
+describe('a failing upstream', () => {
+  it('serves a cached price marked stale to reads, refuses it to orders (503, nothing moves), then 503 everywhere', async () => {
+    const clock = manualClock();
+    const t = await app({
+      clock,
+      env: { PRICE_CACHE_TTL_MS: '500', PRICE_MAX_AGE_MS: '1000', PRICE_STALE_MAX_MS: '60000' },
+    });
+    const user = await registerUser(t.app);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/BTC' })).json().stale).toBe(
+      false,
+    );
+    t.binance!.mode = 'error500';
+    clock.advance(1_500);
+    const stale = await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/BTC' });
+    expect(stale.statusCode).toBe(200);
+    expect(stale.json()).toMatchObject({ price: '60755.18', stale: true });
+    const before = await getWallet(t.app, user.token, user.walletId);
+    const order = await postOrder(t.app, user.token, { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' });
+    expect(order.statusCode).toBe(503);
+    expect(order.json().error.code).toBe('PRICE_UNAVAILABLE');
+    expect(order.headers['retry-after']).toBeDefined();
+    expect(await getWallet(t.app, user.token, user.walletId)).toEqual(before);
+    clock.advance(60_000);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/BTC' })).statusCode).toBe(503);
+  });
+
+  it('answers 503 within the upstream timeout when Binance hangs, and the server keeps answering meanwhile', async () => {
+    const t = await app({ env: { UPSTREAM_TIMEOUT_MS: '1500' } });
+    t.binance!.mode = 'hang';
+    const hanging = t.app.inject({ method: 'GET', url: '/api/v1/market/tickers/BTC' });
+    const probe = await t.app.inject({ method: 'GET', url: '/health/live' });
+    expect(probe.statusCode).toBe(200);
+    const res = await hanging;
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe('PRICE_UNAVAILABLE');
+  });
+
+  it.each(['garbage', 'html', 'error500'] as const)(
+    'answers 503, never 500, when Binance answers %s',
+    async (mode) => {
+      const t = await app();
+      t.binance!.mode = mode;
+      for (const url of [
+        '/api/v1/market/prices/BTC',
+        '/api/v1/market/prices?symbols=BTC,ETH',
+        '/api/v1/market/tickers/BTC',
+        '/api/v1/market/candles/BTC',
+        '/api/v1/market/symbols',
+      ]) {
+        const res = await t.app.inject({ method: 'GET', url });
+        expect(res.statusCode, url).toBe(503);
+        expect(res.json().error.code, url).toBe('PRICE_UNAVAILABLE');
+      }
+    },
+  );
 });
