@@ -86,6 +86,17 @@ const orNull = (text: string | undefined) => (text === undefined ? null : format
  */
 export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceService }): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  // The wire form of the last quote per symbol: a hot symbol is read far more often than it changes.
+  const views = new Map<string, { key: string; view: z.infer<typeof priceOutput> }>();
+  const viewOf = (quote: ServedQuote) => {
+    const key = `${quote.asOfMs}:${quote.stale}:${quote.last}:${quote.bid}:${quote.ask}`;
+    const kept = views.get(quote.symbol);
+    if (kept?.key === key) return kept.view;
+    if (views.size >= SYMBOLS_PER_REQUEST_MAX * 100) views.clear();
+    const view = toPriceView(quote);
+    views.set(quote.symbol, { key, view });
+    return view;
+  };
   const symbolOf = (text: string): string => {
     const symbol = deps.prices.normalizeSymbol(text);
     if (!symbol) throw new ValidationError('symbol must be 2–20 letters or digits, e.g. BTCUSDT or BTC');
@@ -123,7 +134,7 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
       if (parts.length === 0 || parts.length > SYMBOLS_PER_REQUEST_MAX)
         throw new ValidationError(`give 1 to ${SYMBOLS_PER_REQUEST_MAX} symbols, separated by commas`);
       const { quotes, unknown } = await deps.prices.getQuotes(parts.map(symbolOf), 'read');
-      return { items: quotes.map(toPriceView), unknown_symbols: unknown };
+      return { items: quotes.map(viewOf), unknown_symbols: unknown };
     },
   );
 
@@ -235,7 +246,7 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
       },
     },
     async (request) => {
-      return toPriceView(await deps.prices.getQuote(symbolOf(request.params.symbol), 'read'));
+      return viewOf(await deps.prices.getQuote(symbolOf(request.params.symbol), 'read'));
     },
   );
 }

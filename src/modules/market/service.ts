@@ -43,6 +43,8 @@ export class NotSupportedBySourceError extends DomainError {
 const SYMBOL_PATTERN = /^[A-Z0-9]{2,20}$/;
 /** How often a caller waiting for another instance's upstream request looks at the cache (ms). */
 const CLUSTER_POLL_MS = 20;
+/** Symbols whose last quote is kept in process at most. */
+const RECENT_QUOTES_MAX = 10_000;
 /** How long the symbol list is kept (ms). */
 const SYMBOLS_TTL_MS = 60 * 60 * 1000;
 
@@ -57,6 +59,7 @@ export class PriceService {
   private readonly flights = new SingleFlight<Quote>();
   private readonly dataFlights = new SingleFlight<unknown>();
   private readonly instanceId = randomUUID();
+  private readonly recent = new Map<string, Quote>();
   private readonly upstreamTimeoutMs: number;
 
   constructor(
@@ -110,9 +113,12 @@ export class PriceService {
    * @throws {PriceUnavailableError} (503) when no price young enough can be had
    */
   async getQuote(symbol: string, purpose: PricePurpose): Promise<ServedQuote> {
-    const cached = await this.readCache(symbol);
-    if (cached && this.isFresh(cached)) {
+    const recent = this.recent.get(symbol);
+    const cached = recent && this.isFresh(recent) ? recent : await this.readCache(symbol);
+    // A cache TTL set above the trading age limit must not let a trade use an older price.
+    if (cached && this.isFresh(cached) && (purpose === 'read' || this.isYoungEnoughToTrade(cached))) {
       priceCacheLookups.inc({ result: 'hit' });
+      this.remember(cached);
       return { ...cached, stale: false };
     }
     priceCacheLookups.inc({ result: 'miss' });
@@ -232,6 +238,19 @@ export class PriceService {
     return this.clock.nowMs() - quote.asOfMs < this.options.cacheTtlMs;
   }
 
+  private isYoungEnoughToTrade(quote: Quote): boolean {
+    return this.clock.nowMs() - quote.asOfMs <= this.options.priceAgeMsMax;
+  }
+
+  /**
+   * Keeps the last quote of a symbol in process too, so a hot symbol's reads within its TTL cost no
+   * cache round trip and no parse. It is only used while fresh, by the same rule as the shared cache.
+   */
+  private remember(quote: Quote): void {
+    if (this.recent.size >= RECENT_QUOTES_MAX && !this.recent.has(quote.symbol)) this.recent.clear();
+    this.recent.set(quote.symbol, quote);
+  }
+
   private staleOrRefuse(symbol: string, cached: Quote | undefined, purpose: PricePurpose): ServedQuote {
     const ageMsMax = purpose === 'trade' ? this.options.priceAgeMsMax : this.options.priceStaleMsMax;
     if (cached && this.clock.nowMs() - cached.asOfMs <= ageMsMax) {
@@ -346,6 +365,7 @@ export class PriceService {
   }
 
   private async writeCache(quote: Quote): Promise<void> {
+    this.remember(quote);
     // Kept for the stale window, not just the TTL, so a failing upstream can still be answered.
     const keepMs = Math.max(this.options.cacheTtlMs, this.options.priceStaleMsMax);
     await this.cache.set(`price:${quote.symbol}`, JSON.stringify(quote), keepMs).catch(() => undefined);

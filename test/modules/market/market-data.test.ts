@@ -247,3 +247,22 @@ describe('a failing upstream', () => {
     },
   );
 });
+
+describe('price age for trading', () => {
+  it('never trades on a cached price older than PRICE_MAX_AGE_MS, even when the cache TTL is longer', async () => {
+    const clock = manualClock();
+    const t = await app({ clock, env: { PRICE_CACHE_TTL_MS: '5000', PRICE_MAX_AGE_MS: '1000' } });
+    const user = await registerUser(t.app);
+    await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/BTC' });
+    const sent = t.binance!.requestCount;
+    clock.advance(1_500);
+    // A read may use the cached price (within its TTL); an order must fetch a young one.
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/BTC' })).json().stale).toBe(
+      false,
+    );
+    expect(t.binance!.requestCount).toBe(sent);
+    const order = await postOrder(t.app, user.token, { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' });
+    expect(order.statusCode).toBe(201);
+    expect(t.binance!.requestCount).toBe(sent + 1);
+  });
+});
