@@ -1,7 +1,8 @@
 /**
  * The load-generator process forked by `runLoad` / `runBurst` (bench/load.ts): receives one
  * `LoadTask`, runs it and sends back one `LoadMessage`. A timed task runs autocannon (warm-up, then
- * the measured run); a burst fires a fixed number of requests with the global `fetch`.
+ * the measured run); a burst fires a fixed number of requests with the global `fetch` (split
+ * round-robin between `urls` when given).
  */
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -32,9 +33,9 @@ function summarise(result: autocannon.Result): LoadResult {
 }
 
 async function run(spec: LoadSpec, durationS: number): Promise<autocannon.Result> {
+  const body = spec.body ?? '';
   const variants: RequestVariant[] =
-    spec.variants ??
-    (spec.tokens ?? []).map((token) => ({ path: new URL(spec.url).pathname, body: spec.body, token }));
+    spec.variants ?? (spec.tokens ?? []).map((token) => ({ path: new URL(spec.url).pathname, body, token }));
   let next = 0;
   // One variant per request, round-robin over all of them across every connection.
   const rotate: autocannon.Request['setupRequest'] = (request) => {
@@ -49,11 +50,11 @@ async function run(spec: LoadSpec, durationS: number): Promise<autocannon.Result
       },
     };
   };
+  const method = spec.method ?? 'POST';
   return await autocannon({
     url: spec.url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: spec.body,
+    method,
+    ...(method === 'GET' ? {} : { headers: { 'content-type': 'application/json' }, body }),
     connections: spec.connections,
     pipelining: 1,
     duration: durationS,
@@ -74,8 +75,10 @@ function percentile(sorted: number[], q: number): number {
 }
 
 async function burst(spec: BurstSpec): Promise<LoadResult> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const method = spec.method ?? 'POST';
+  const headers: Record<string, string> = method === 'GET' ? {} : { 'content-type': 'application/json' };
   if (spec.token) headers.authorization = `Bearer ${spec.token}`;
+  const urls = spec.urls && spec.urls.length > 0 ? spec.urls : [spec.url];
   const expected = new Set(spec.expectedStatuses);
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
@@ -87,13 +90,13 @@ async function burst(spec: BurstSpec): Promise<LoadResult> {
   // Each lane sends its next request when its previous one is answered: `concurrency` in flight.
   const lane = async () => {
     while (started < spec.count) {
-      started++;
+      const index = started++;
       const sentAt = performance.now();
       try {
-        const response = await fetch(spec.url, {
-          method: 'POST',
+        const response = await fetch(urls[index % urls.length]!, {
+          method,
           headers,
-          body: spec.body,
+          ...(method === 'GET' ? {} : { body: spec.body ?? '' }),
           signal: AbortSignal.timeout(spec.timeoutMs),
         });
         await response.arrayBuffer();

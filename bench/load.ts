@@ -1,6 +1,9 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/** The HTTP methods the load generator sends. */
+export type HttpMethod = 'GET' | 'POST';
+
 /** One request shape of a timed run; the shapes are sent round-robin, one request each. */
 export interface RequestVariant {
   /** path and query, e.g. `/api/v1/wallets/<id>/operation` */
@@ -17,8 +20,10 @@ export interface LoadSpec {
   title: string;
   /** `http://127.0.0.1:<port><path>` */
   url: string;
-  /** JSON request body (sent with `content-type: application/json`) */
-  body: string;
+  /** `POST` (the default) or `GET` */
+  method?: HttpMethod;
+  /** JSON request body (sent with `content-type: application/json`); none for a `GET` */
+  body?: string;
   connections: number;
   /** seconds of load whose figures are thrown away, before the measured run */
   warmupS: number;
@@ -39,8 +44,15 @@ export interface BurstSpec {
   title: string;
   /** `http://127.0.0.1:<port><path>` */
   url: string;
-  /** JSON request body (sent with `content-type: application/json`) */
-  body: string;
+  /**
+   * when given, request `i` goes to `urls[i % urls.length]` instead of `url` (requests split
+   * between several servers)
+   */
+  urls?: string[];
+  /** `POST` (the default) or `GET` */
+  method?: HttpMethod;
+  /** JSON request body (sent with `content-type: application/json`); none for a `GET` */
+  body?: string;
   /** sent as `authorization: Bearer <token>` */
   token?: string;
   /** requests sent in all */

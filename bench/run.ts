@@ -8,10 +8,15 @@
  * - `hot-sql` (B): a bare Fastify route locking, updating and logging ONE row by raw SQL
  * - `hot`: withdrawals on ONE wallet over HTTP, compared to B; final balance checked exactly
  * - `burst`: seed 003, 1,000 concurrent withdrawals of 100 on a wallet holding 10,000
+ * - `hello` (C): a bare Fastify route answering a constant JSON
+ * - `prices`: cached price reads (`GET /api/v1/market/prices/BTCUSDT`, all cache hits), compared to C
+ * - `stampede`: 1,000 concurrent reads of one cold symbol against a slow fake Binance → exactly 1
+ *   upstream request, on one instance and on two instances sharing one cache (Redis when set)
  *
  * `BENCH_SCENARIOS=hot,burst` runs a subset (a scenario brings its baseline along). Goals are
  * reported, not asserted: the exit code is 0 unless the run crashes, a correctness check fails
- * (exact balances, seed 003's answers) or the ledger does not reconcile afterwards.
+ * (exact balances, seed 003's answers, one upstream request per stampede, cache hits only in
+ * `prices`) or the ledger does not reconcile afterwards.
  * See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -26,22 +31,29 @@ import { inspect } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import { buildApp } from '../src/app.js';
 import { hashPassword } from '../src/modules/auth/passwords.js';
 import { SessionService } from '../src/modules/auth/sessions.js';
 import { TokenService } from '../src/modules/auth/tokens.js';
 import { isReconciled, reconcile } from '../src/modules/ledger/invariants.js';
 import { Ledger } from '../src/modules/ledger/journal.js';
+import type { PriceSource } from '../src/modules/market/quote.js';
+import { BinancePriceSource } from '../src/modules/market/sources/binance.js';
 import { ReplayPriceSource } from '../src/modules/market/sources/replay.js';
 import { createFundedUser } from '../src/modules/users/service.js';
+import type { KeyValueCache } from '../src/platform/cache/cache.js';
 import { MemoryCache } from '../src/platform/cache/memory.js';
+import { RedisCache } from '../src/platform/cache/redis.js';
 import { type Config, loadConfig } from '../src/platform/config/env.js';
 import { createDb, type Db } from '../src/platform/db/client.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import { createScratchDatabase } from '../src/platform/db/scratch.js';
 import { createLogger } from '../src/platform/observability/logger.js';
+import { priceCacheLookups, singleFlightJoins } from '../src/platform/observability/metrics.js';
 import { systemClock } from '../src/shared/clock.js';
 import { Decimal } from '../src/shared/decimal.js';
+import { BenchFakeBinance } from './fake-binance.js';
 import { type LoadResult, type RequestVariant, runBurst, runLoad } from './load.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -76,10 +88,38 @@ const BURST = {
   timeoutMs: 60_000,
 } as const;
 const BURST_BODY = JSON.stringify({ operation_type: 'WITHDRAW', amount: BURST.amount });
+/** Baseline C: what the bare Fastify `GET /hello` answers. */
+const HELLO_BODY = { hello: 'world' } as const;
+/** Cached price reads: the symbol read, warm in the cache for the whole run. */
+const PRICE_SYMBOL = 'BTCUSDT';
+const pricePath = (symbol: string) => `/api/v1/market/prices/${symbol}`;
+/**
+ * The price settings of the market scenarios: a cached price lives 1 h, so nothing expires during a
+ * run (the measured reads are all cache hits, and a stampede makes exactly one upstream request
+ * however long it lasts). Trading may use a price as old as the cache serves it
+ * (PRICE_MAX_AGE_MS ≥ PRICE_CACHE_TTL_MS) and reads may serve it stale as long
+ * (PRICE_STALE_MAX_MS ≥ PRICE_MAX_AGE_MS, as env.ts requires).
+ */
+const MARKET_ENV = {
+  PRICE_SOURCE: 'binance',
+  PRICE_CACHE_TTL_MS: '3600000',
+  PRICE_MAX_AGE_MS: '3600000',
+  PRICE_STALE_MAX_MS: '3600000',
+} as const;
+/** Cold stampede: `count` reads of one cold symbol, all in flight at once, on a slow upstream. */
+const STAMPEDE = {
+  count: 1_000,
+  concurrency: 1_000,
+  upstreamDelayMs: 200,
+  expectedUpstreamRequests: 1,
+  timeoutMs: 30_000,
+} as const;
 /** SPEC §6. */
 const GOALS = {
   orders: { requestsPerSecMin: 1_500, p99MsMax: 50 },
   hot: { requestsPerSecMin: 2_000, p99MsMax: 100 },
+  prices: { ratioToHelloMin: 0.7 },
+  stampede: { upstreamRequests: STAMPEDE.expectedUpstreamRequests },
 } as const;
 /** After cleanup the process should exit by itself; if a handle leaks, say so and exit anyway. */
 const EXIT_GRACE_MS = 10_000;
@@ -88,20 +128,33 @@ const EXIT_GRACE_MS = 10_000;
 const POOL_DRAIN_MS_MAX = 60_000;
 
 /** Every scenario, in the order they run. */
-const SCENARIO_IDS = ['baseline', 'orders', 'spread', 'hot-sql', 'hot', 'burst'] as const;
+const SCENARIO_IDS = [
+  'baseline',
+  'orders',
+  'spread',
+  'hot-sql',
+  'hot',
+  'burst',
+  'hello',
+  'prices',
+  'stampede',
+] as const;
 type ScenarioId = (typeof SCENARIO_IDS)[number];
 /** The baseline a scenario is compared to, run with it even when not asked for. */
 const BASELINE_OF: Partial<Record<ScenarioId, ScenarioId>> = {
   orders: 'baseline',
   spread: 'baseline',
   hot: 'hot-sql',
+  prices: 'hello',
 };
 /** Short names of the baselines, as the ratio column shows them. */
-const BASELINE_LABEL: Partial<Record<ScenarioId, string>> = { baseline: 'A', 'hot-sql': 'B' };
+const BASELINE_LABEL: Partial<Record<ScenarioId, string>> = { baseline: 'A', 'hot-sql': 'B', hello: 'C' };
 
 /** One row of the printed table and of the JSON results. */
 interface ScenarioRow {
   id: ScenarioId;
+  /** which run of the scenario, when it has several (e.g. `Redis cache`) */
+  variant?: string;
   scenario: string;
   result: LoadResult;
   /** the baseline row this one is compared to (its own id for a baseline), null for none */
@@ -129,6 +182,33 @@ interface BenchUser {
   walletId: string;
 }
 
+/** The Redis server given by `REDIS_URL`, used by the market scenarios under a key prefix of this run. */
+interface BenchRedis {
+  url: string;
+  /** every key of this run starts with it; deleted at the end */
+  prefix: string;
+  version: string;
+}
+
+/** What the market scenarios found, for the JSON results. */
+interface MarketFigures {
+  prices: {
+    variant: string;
+    upstreamRequests: number;
+    cacheHits: number;
+    cacheMisses: number;
+  }[];
+  stampedes: {
+    variant: string;
+    symbol: string;
+    instances: number;
+    upstreamRequests: number;
+    cacheMisses: number;
+    joinsInProcess: number;
+    joinsAcrossInstances: number;
+  }[];
+}
+
 /** What every scenario needs. */
 interface Context {
   config: Config;
@@ -144,6 +224,9 @@ interface Context {
   cleanups: Cleanup[];
   rows: ScenarioRow[];
   checks: Check[];
+  /** set when `REDIS_URL` is and a market scenario runs */
+  redis: BenchRedis | undefined;
+  market: MarketFigures;
 }
 
 function durationFromEnv(): number {
@@ -290,25 +373,39 @@ async function startBareServer(
   };
 }
 
+/** What a scenario may change in the real app; by default the replayed klines and an in-process cache. */
+interface AppOptions {
+  config?: Config;
+  cache?: KeyValueCache;
+  priceSource?: PriceSource;
+  /** the listen backlog, for bursts of connections opened at once (Node's default is 511) */
+  backlog?: number;
+}
+
 /**
  * The real app on its own port, for one scenario. `close` stops it and waits until every request
  * still running (those whose client went away at the end of the load included) has finished.
  */
 async function startApp(
   ctx: Context,
+  options: AppOptions = {},
 ): Promise<{ app: FastifyInstance; url: string; close: () => Promise<void> }> {
   const app = await buildApp({
-    config: ctx.config,
+    config: options.config ?? ctx.config,
     db: ctx.db,
     logger: ctx.logger,
-    cache: new MemoryCache(),
-    priceSource: new ReplayPriceSource([KLINE_FILE], systemClock),
+    cache: options.cache ?? new MemoryCache(),
+    priceSource: options.priceSource ?? new ReplayPriceSource([KLINE_FILE], systemClock),
     clock: systemClock,
     jwtSecret: ctx.jwtSecret,
   });
   const closeApp = once(() => app.close());
   ctx.cleanups.push({ name: 'close app', run: closeApp });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({
+    host: '127.0.0.1',
+    port: 0,
+    ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
+  });
   return {
     app,
     url: listenUrl(app),
@@ -737,6 +834,295 @@ async function scenarioBurst(ctx: Context): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Market scenarios
+
+/** The current value of a prom-client counter, summed over the series matching `labels`. */
+async function counterValue(counter: Counter<string>, labels: Record<string, string>): Promise<number> {
+  const { values } = await counter.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([name, value]) => v.labels[name] === value))
+    .reduce((total, v) => total + v.value, 0);
+}
+
+/** Price-cache lookups and single-flight joins so far in this process (the app's own metrics). */
+async function priceCounters(): Promise<{
+  hits: number;
+  misses: number;
+  joinsInProcess: number;
+  joinsAcrossInstances: number;
+}> {
+  return {
+    hits: await counterValue(priceCacheLookups, { result: 'hit' }),
+    misses: await counterValue(priceCacheLookups, { result: 'miss' }),
+    joinsInProcess: await counterValue(singleFlightJoins, { scope: 'process' }),
+    joinsAcrossInstances: await counterValue(singleFlightJoins, { scope: 'cluster' }),
+  };
+}
+
+/** The bench's fake Binance on 127.0.0.1, listing `symbols`; closed at the end of the run at the latest. */
+async function startFakeBinance(
+  ctx: Context,
+  symbols: string[],
+): Promise<{ fake: BenchFakeBinance; close: () => Promise<void> }> {
+  const fake = new BenchFakeBinance(symbols);
+  const close = once(() => fake.close());
+  ctx.cleanups.push({ name: 'close fake Binance', run: close });
+  await fake.start();
+  return { fake, close };
+}
+
+/** The configuration of the market scenarios: Binance at the fake's address, prices kept 1 h. */
+function marketConfig(fake: BenchFakeBinance): Config {
+  return loadConfig({
+    ...process.env,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_USER_PER_MIN: '0',
+    BINANCE_BASE_URL: fake.baseUrl,
+    ...MARKET_ENV,
+  });
+}
+
+/** A Redis cache under this run's key prefix (closed at the end of the run at the latest). */
+function redisCache(ctx: Context, redis: BenchRedis): RedisCache {
+  const cache = new RedisCache(redis.url, redis.prefix);
+  ctx.cleanups.push({
+    name: 'close Redis cache',
+    run: async () => {
+      if (cache.client.status !== 'end') await cache.close();
+    },
+  });
+  return cache;
+}
+
+/** C: a bare Fastify app (no logger, no plugins) answering `GET /hello` with a constant JSON. */
+async function scenarioHello(ctx: Context): Promise<void> {
+  const app = Fastify({ logger: false });
+  app.get('/hello', async () => HELLO_BODY);
+  const closeApp = once(() => app.close());
+  ctx.cleanups.push({ name: 'close /hello app', run: closeApp });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  announce('hello', ctx.durationS);
+  const result = await runLoad(
+    { ...timedLoad(ctx.durationS), title: 'hello', url: `${listenUrl(app)}/hello`, method: 'GET' },
+    ctx.signal,
+  );
+  await closeApp();
+  addRow(ctx, {
+    id: 'hello',
+    scenario: 'C. baseline: bare Fastify "hello", GET of a constant JSON',
+    result,
+    goal: '—',
+    goalMet: null,
+  });
+}
+
+/**
+ * Cached price reads: the real app answering `GET /api/v1/market/prices/BTCUSDT`, its price
+ * fetched once from the fake Binance before the load and then served from the cache (in process;
+ * and from Redis as well when `REDIS_URL` is set). Compared to C; checked: the one upstream request
+ * is the priming read, and the load makes no cache miss.
+ */
+async function scenarioPrices(ctx: Context): Promise<void> {
+  const { fake, close: closeFake } = await startFakeBinance(ctx, [PRICE_SYMBOL]);
+  const config = marketConfig(fake);
+  const runs: { variant: string; cache: () => KeyValueCache }[] = [
+    { variant: 'in-process cache', cache: () => new MemoryCache() },
+  ];
+  const redis = ctx.redis;
+  if (redis) runs.push({ variant: 'Redis cache', cache: () => redisCache(ctx, redis) });
+  for (const run of runs) {
+    const upstreamBefore = fake.requestsFor(PRICE_SYMBOL);
+    const cache = run.cache();
+    const target = await startApp(ctx, {
+      config,
+      cache,
+      priceSource: new BinancePriceSource(fake.baseUrl, config.upstreamTimeoutMs, systemClock),
+    });
+    // Prime the cache: the one upstream request of this run.
+    const primed = await target.app.inject({ method: 'GET', url: pricePath(PRICE_SYMBOL) });
+    const primedBody = primed.statusCode === 200 ? (primed.json() as { stale?: unknown }) : undefined;
+    const before = await priceCounters();
+    const title = `prices (${run.variant})`;
+    console.log(`${title}: ${WARMUP_S} s warm-up + ${ctx.durationS} s, ${CONNECTIONS} connections…`);
+    const result = await runLoad(
+      {
+        ...timedLoad(ctx.durationS),
+        title,
+        url: `${target.url}${pricePath(PRICE_SYMBOL)}`,
+        method: 'GET',
+      },
+      ctx.signal,
+    );
+    await target.close();
+    await cache.close();
+    const after = await priceCounters();
+    const upstream = fake.requestsFor(PRICE_SYMBOL) - upstreamBefore;
+    const hits = after.hits - before.hits;
+    const misses = after.misses - before.misses;
+    ctx.market.prices.push({
+      variant: run.variant,
+      upstreamRequests: upstream,
+      cacheHits: hits,
+      cacheMisses: misses,
+    });
+    ctx.checks.push({
+      scenario: 'prices',
+      name: `${run.variant}: every read of the load a cache hit`,
+      ok: primedBody?.stale === false && upstream === 1 && misses === 0,
+      detail:
+        `priming read HTTP ${primed.statusCode}${primedBody ? ` (stale: ${String(primedBody.stale)})` : ''}; ` +
+        `${upstream} upstream request (the priming read); during the load ${hits} cache hits, ${misses} misses`,
+    });
+    const baseline = ctx.rows.find((r) => r.id === 'hello');
+    const ratio = baseline ? result.requestsPerSec / baseline.result.requestsPerSec : null;
+    const goalMet = ratio !== null && ratio >= GOALS.prices.ratioToHelloMin && result.errors === 0;
+    const percent = ratio === null ? 'no baseline' : `${(ratio * 100).toFixed(0)} %`;
+    addRow(ctx, {
+      id: 'prices',
+      variant: run.variant,
+      scenario: `cached price reads, ${run.variant}`,
+      result,
+      baseline: 'hello',
+      goal: `≥ ${GOALS.prices.ratioToHelloMin * 100} % of C: ${goalMet ? 'MET' : 'MISSED'} (${percent})`,
+      goalMet,
+    });
+  }
+  await closeFake();
+}
+
+/**
+ * Cold stampede: 1,000 reads of one cold symbol, all in flight at once, while the fake Binance
+ * takes 200 ms to answer → exactly 1 upstream request. Run on one instance; on two instances
+ * sharing one in-process cache (two price services, so the cross-instance lock decides); and, when
+ * `REDIS_URL` is set, on two instances each with its own Redis connection under the same key
+ * prefix. Requests alternate between the instances. Each run reads another symbol, cold.
+ */
+async function scenarioStampede(ctx: Context): Promise<void> {
+  const runs: { variant: string; symbol: string; caches: () => KeyValueCache[] }[] = [
+    { variant: '1 instance, in-process cache', symbol: 'ETHUSDT', caches: () => [new MemoryCache()] },
+    {
+      variant: '2 instances, one shared in-process cache',
+      symbol: 'SOLUSDT',
+      caches: () => {
+        const shared = new MemoryCache();
+        return [shared, shared];
+      },
+    },
+  ];
+  const redis = ctx.redis;
+  if (redis) {
+    runs.push({
+      variant: '2 instances, one Redis',
+      symbol: 'XRPUSDT',
+      caches: () => [redisCache(ctx, redis), redisCache(ctx, redis)],
+    });
+  }
+  const { fake, close: closeFake } = await startFakeBinance(
+    ctx,
+    runs.map((r) => r.symbol),
+  );
+  fake.delayMs = STAMPEDE.upstreamDelayMs;
+  const config = marketConfig(fake);
+  for (const run of runs) {
+    const caches = run.caches();
+    const instances = [];
+    for (const cache of caches) {
+      instances.push(
+        await startApp(ctx, {
+          config,
+          cache,
+          // One source per instance, as in separate processes.
+          priceSource: new BinancePriceSource(fake.baseUrl, config.upstreamTimeoutMs, systemClock),
+          backlog: STAMPEDE.concurrency,
+        }),
+      );
+    }
+    const title = `stampede (${run.variant})`;
+    console.log(
+      `${title}: ${STAMPEDE.count} GETs of cold ${run.symbol}, ${STAMPEDE.concurrency} in flight, ` +
+        `upstream answering after ${STAMPEDE.upstreamDelayMs} ms…`,
+    );
+    const upstreamBefore = fake.requestsFor(run.symbol);
+    const before = await priceCounters();
+    const urls = instances.map((i) => `${i.url}${pricePath(run.symbol)}`);
+    const result = await runBurst(
+      {
+        title,
+        url: urls[0]!,
+        urls,
+        method: 'GET',
+        count: STAMPEDE.count,
+        concurrency: STAMPEDE.concurrency,
+        expectedStatuses: [200],
+        timeoutMs: STAMPEDE.timeoutMs,
+      },
+      ctx.signal,
+    );
+    for (const instance of instances) await instance.close();
+    for (const cache of new Set(caches)) await cache.close();
+    const after = await priceCounters();
+    const upstream = fake.requestsFor(run.symbol) - upstreamBefore;
+    const figures = {
+      variant: run.variant,
+      symbol: run.symbol,
+      instances: instances.length,
+      upstreamRequests: upstream,
+      cacheMisses: after.misses - before.misses,
+      joinsInProcess: after.joinsInProcess - before.joinsInProcess,
+      joinsAcrossInstances: after.joinsAcrossInstances - before.joinsAcrossInstances,
+    };
+    ctx.market.stampedes.push(figures);
+    const answered200 = result.statusCodes['200'] ?? 0;
+    const countOk = upstream === GOALS.stampede.upstreamRequests;
+    const answersOk = answered200 === STAMPEDE.count && result.errors === 0;
+    ctx.checks.push({
+      scenario: 'stampede',
+      name: `${run.variant}: exactly ${GOALS.stampede.upstreamRequests} upstream request, every read answered 200`,
+      ok: countOk && answersOk,
+      detail:
+        `${upstream} upstream request(s) for ${run.symbol}; ${answered200}×200 of ${STAMPEDE.count}, ` +
+        `${result.errors} errors; ${figures.cacheMisses} reads found the cache cold, ` +
+        `${figures.joinsInProcess} joined a request in flight in their instance, ` +
+        `${figures.joinsAcrossInstances} instance(s) waited for another's`,
+    });
+    addRow(ctx, {
+      id: 'stampede',
+      variant: run.variant,
+      scenario: `cold stampede: ${STAMPEDE.count.toLocaleString('en-US')} GETs of one symbol, ${run.variant}`,
+      result,
+      goal: `exactly ${GOALS.stampede.upstreamRequests} upstream request: ${countOk && answersOk ? 'OK' : 'FAIL'} (${upstream})`,
+      goalMet: countOk && answersOk,
+    });
+  }
+  await closeFake();
+}
+
+/**
+ * The Redis server of `REDIS_URL`, with a key prefix for this run; every key under it is deleted
+ * at the end.
+ */
+async function connectBenchRedis(url: string, cleanups: Cleanup[]): Promise<BenchRedis> {
+  const admin = new RedisCache(url, '');
+  cleanups.push({ name: 'close Redis', run: () => admin.close() });
+  const info = await admin.client.info('server');
+  const prefix = `pb_bench_${randomBytes(6).toString('hex')}:`;
+  cleanups.push({
+    name: `delete Redis keys ${prefix}*`,
+    run: async () => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await admin.client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        keys.push(...batch);
+        cursor = next;
+      } while (cursor !== '0');
+      if (keys.length > 0) await admin.client.del(...keys);
+    },
+  });
+  return { url, prefix, version: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown' };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function formatTable(rows: ScenarioRow[]): string {
   const header = ['scenario', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'ratio to baseline', 'goal'];
@@ -777,6 +1163,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     PRICE_SOURCE: `replay:${KLINE_FILE}`,
   });
   const externalUrl = process.env.DATABASE_URL?.trim() || undefined;
+  const redisUrl = process.env.REDIS_URL?.trim() || undefined;
   const dbMode = externalUrl ? 'external' : 'embedded';
   const startedAt = new Date();
   // Another process busy on this 2-core machine skews every figure: record how busy it was.
@@ -824,6 +1211,11 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     cleanups,
     rows: [],
     checks: [],
+    redis:
+      redisUrl && (selected('prices') || selected('stampede'))
+        ? await connectBenchRedis(redisUrl, cleanups)
+        : undefined,
+    market: { prices: [], stampedes: [] },
   };
 
   let ordersStored: number | null = null;
@@ -842,6 +1234,9 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     else if (id === 'hot-sql') await scenarioHotSql(ctx);
     else if (id === 'hot') await scenarioHot(ctx);
     else if (id === 'burst') await scenarioBurst(ctx);
+    else if (id === 'hello') await scenarioHello(ctx);
+    else if (id === 'prices') await scenarioPrices(ctx);
+    else if (id === 'stampede') await scenarioStampede(ctx);
   }
 
   // Correctness after the load (every app is closed and its requests finished): every stored
@@ -858,6 +1253,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     dbMode,
     postgres: serverVersion ?? 'unknown',
     revision: gitRevision(),
+    redis: ctx.redis ? `Redis ${ctx.redis.version} (REDIS_URL)` : 'none',
     loadAverageAtStart,
   };
 
@@ -872,7 +1268,9 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     if (row.id === 'burst') {
       extra = `; wall time ${row.result.durationS.toFixed(2)} s (warm-up burst ${row.result.warmup?.durationS.toFixed(2)} s)`;
     }
-    console.log(`${row.id}: status codes ${statusList(row.result)}${warmup}${extra}`);
+    if (row.id === 'stampede') extra = `; wall time ${row.result.durationS.toFixed(2)} s`;
+    const name = row.variant ? `${row.id} (${row.variant})` : row.id;
+    console.log(`${name}: status codes ${statusList(row.result)}${warmup}${extra}`);
   }
   for (const check of ctx.checks) {
     console.log(`${check.scenario}: ${check.name}: ${check.ok ? 'OK' : 'FAIL'} (${check.detail})`);
@@ -884,7 +1282,8 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
   );
   console.log(
     `machine: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ` +
-      `db ${machine.dbMode} (PostgreSQL ${machine.postgres}), revision ${machine.revision}, ` +
+      `db ${machine.dbMode} (PostgreSQL ${machine.postgres}), cache for the market scenarios: ` +
+      `${ctx.redis ? `${machine.redis} and in process` : 'in process'}, revision ${machine.revision}, ` +
       `load average ${loadAverageAtStart.toFixed(2)} at start`,
   );
 
@@ -907,11 +1306,19 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
       durationS,
       appPoolSize: config.dbPoolSizeMax,
       baselinePoolSize: BASELINE_POOL_SIZE,
+      market: {
+        priceSymbol: PRICE_SYMBOL,
+        helloBody: HELLO_BODY,
+        env: MARKET_ENV,
+        stampede: STAMPEDE,
+        redisKeyPrefix: ctx.redis?.prefix ?? null,
+      },
     },
     goals: GOALS,
     scenarios: ctx.rows,
     checks: ctx.checks,
     ordersStored,
+    market: ctx.market,
     reconcile: { ok: reconcileOk, report },
   };
   fs.mkdirSync(RESULTS_DIR, { recursive: true });

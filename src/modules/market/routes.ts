@@ -103,10 +103,14 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
     return symbol;
   };
   const symbolParam = z.object({ symbol: z.string().max(32).meta({ example: 'BTCUSDT' }) });
+  // The price routes answer views this module builds itself from validated quotes: they are sent
+  // with JSON.stringify rather than validated again on the way out (the hot path of every client).
+  const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
 
   r.get(
     '/prices',
     {
+      ...plainJson,
       schema: {
         tags: ['market'],
         summary: 'Current prices of several symbols at once (one upstream call for all)',
@@ -238,6 +242,7 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
   r.get(
     '/prices/:symbol',
     {
+      ...plainJson,
       schema: {
         tags: ['market'],
         summary: 'Current price, best bid and ask of a symbol (BTCUSDT or BTC)',
