@@ -126,7 +126,7 @@ async function run(role: Role): Promise<void> {
     db: database.db,
     logger,
     cache,
-    priceSource: createPriceSource(config, systemClock),
+    priceSource: createPriceSource(config, systemClock, cache),
     clock: systemClock,
     jwtSecret: await resolveJwtSecret(config.jwtSecret, config.dataDir, logger),
     readinessChecks: cache instanceof RedisCache ? { redis: () => cache.ping() } : {},

@@ -1,6 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { readFixture } from './fixtures.js';
+import { LoopbackServer } from './loopback-server.js';
 
 /** How the fake answers: normally, or one of the failures a real upstream shows. */
 export type FakeMode = 'ok' | 'error500' | 'hang' | 'garbage' | 'html' | 'rate-limited' | 'banned';
@@ -10,18 +10,16 @@ export type FakeMode = 'ok' | 'error500' | 'hang' | 'garbage' | 'html' | 'rate-l
  * responses in ../shared/fixtures/market/binance. Prices of a symbol can be overridden; unknown
  * symbols get Binance's own error body. Counts the requests it receives.
  */
-export class FakeBinance {
+export class FakeBinance extends LoopbackServer {
   mode: FakeMode = 'ok';
-  requestCount = 0;
   /** requests per path, e.g. `/api/v3/ticker/24hr` */
   readonly requestsByPath = new Map<string, number>();
   /** ms to wait before answering in mode 'ok' */
   delayMs = 0;
   private readonly tickers = new Map<string, Record<string, unknown>>();
-  private server: http.Server | undefined;
-  private readonly hanging = new Set<http.ServerResponse>();
 
   constructor() {
+    super();
     this.tickers.set(
       'BTCUSDT',
       JSON.parse(readFixture('binance/ticker-24hr-BTCUSDT.json')) as Record<string, unknown>,
@@ -41,24 +39,10 @@ export class FakeBinance {
   }
 
   get baseUrl(): string {
-    const address = this.server?.address() as AddressInfo;
-    return `http://127.0.0.1:${address.port}`;
+    return this.origin;
   }
 
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  async close(): Promise<void> {
-    for (const res of this.hanging) res.destroy();
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    this.requestCount += 1;
+  protected override handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     this.requestsByPath.set(url.pathname, (this.requestsByPath.get(url.pathname) ?? 0) + 1);
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
@@ -67,7 +51,7 @@ export class FakeBinance {
     };
     switch (this.mode) {
       case 'hang':
-        this.hanging.add(res);
+        this.hang(res);
         return;
       case 'error500':
         send(500, '{"code":-1000,"msg":"An unknown error occured while processing the request."}');

@@ -3,5 +3,11 @@ export type { PriceSource, Quote } from './quote.js';
 export { marketRoutes } from './routes.js';
 export { PriceService, type ServedQuote } from './service.js';
 export { BinancePriceSource } from './sources/binance.js';
+export {
+  type CoinGeckoOptions,
+  CoinGeckoPriceSource,
+  type ResolvedCoin,
+} from './sources/coingecko.js';
+export { type CoinMarketCapOptions, CoinMarketCapPriceSource } from './sources/coinmarketcap.js';
 export { createPriceSource } from './sources/index.js';
 export { ReplayFileError, ReplayPriceSource, resolveReplayFiles } from './sources/replay.js';

@@ -52,11 +52,12 @@ const envSchema = z.object({
   BINANCE_BASE_URL: url(['http:', 'https:']).default('https://api.binance.com'),
   COINGECKO_BASE_URL: url(['http:', 'https:']).default('https://api.coingecko.com/api/v3'),
   COINMARKETCAP_API_KEY: z.preprocess(emptyAsUnset, z.string().optional()),
+  COINMARKETCAP_BASE_URL: url(['http:', 'https:']).default('https://pro-api.coinmarketcap.com'),
   PRICE_SOURCE: z
     .string()
     .trim()
-    .refine((text) => text === 'binance' || text === 'coingecko' || /^replay:.+/.test(text), {
-      message: 'must be "binance", "coingecko" or "replay:<kline file or folder>[,<file>…]"',
+    .refine((text) => ['binance', 'coingecko', 'coinmarketcap'].includes(text) || /^replay:.+/.test(text), {
+      message: 'must be "binance", "coingecko", "coinmarketcap" or "replay:<kline file or folder>[,<file>…]"',
     })
     .default('binance'),
   REPLAY_SPEED: z.coerce
@@ -106,7 +107,9 @@ export interface Config {
   binanceBaseUrl: string;
   coingeckoBaseUrl: string;
   coinmarketcapApiKey: string | undefined;
-  /** `binance`, `coingecko` or `replay:<file>[,<file>…]`. */
+  /** CoinMarketCap Pro API base URL (no trailing slash). */
+  coinmarketcapBaseUrl: string;
+  /** `binance`, `coingecko`, `coinmarketcap` (needs COINMARKETCAP_API_KEY) or `replay:<file>[,<file>…]`. */
   priceSource: string;
   /** Replay clock speed: 1 = real time. */
   replaySpeed: number;
@@ -181,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     binanceBaseUrl: e.BINANCE_BASE_URL.replace(/\/+$/, ''),
     coingeckoBaseUrl: e.COINGECKO_BASE_URL.replace(/\/+$/, ''),
     coinmarketcapApiKey: e.COINMARKETCAP_API_KEY,
+    coinmarketcapBaseUrl: e.COINMARKETCAP_BASE_URL.replace(/\/+$/, ''),
     priceSource: e.PRICE_SOURCE,
     replaySpeed: e.REPLAY_SPEED,
     priceCacheTtlMs: e.PRICE_CACHE_TTL_MS,

@@ -1,16 +1,44 @@
-import type { Config } from '../../../platform/config/env.js';
+import type { KeyValueCache } from '../../../platform/cache/cache.js';
+import { type Config, ConfigError } from '../../../platform/config/env.js';
 import type { Clock } from '../../../shared/clock.js';
 import type { PriceSource } from '../quote.js';
 import { BinancePriceSource } from './binance.js';
+import { CoinGeckoPriceSource } from './coingecko.js';
+import { CoinMarketCapPriceSource } from './coinmarketcap.js';
 import { ReplayFileError, ReplayPriceSource, resolveReplayFiles } from './replay.js';
 
 /**
- * The price source `PRICE_SOURCE` names: `binance`, or `replay:<files>`.
- * @throws {ReplayFileError} for unreadable replay files, or a source this build does not have yet
+ * The price source `PRICE_SOURCE` names: `binance`, `coingecko`, `coinmarketcap` (needs
+ * `COINMARKETCAP_API_KEY`) or `replay:<files>`. `cache` holds what the aggregators share across
+ * instances (CoinGecko's symbol → id map, 429 back-offs).
+ * @throws {ReplayFileError} for unreadable replay files, or a source this build does not have
+ * @throws {ConfigError} for `coinmarketcap` without `COINMARKETCAP_API_KEY`
  */
-export function createPriceSource(config: Config, clock: Clock): PriceSource {
+export function createPriceSource(config: Config, clock: Clock, cache: KeyValueCache): PriceSource {
   if (config.priceSource === 'binance')
     return new BinancePriceSource(config.binanceBaseUrl, config.upstreamTimeoutMs, clock);
+  if (config.priceSource === 'coingecko') {
+    return new CoinGeckoPriceSource({
+      baseUrl: config.coingeckoBaseUrl,
+      timeoutMs: config.upstreamTimeoutMs,
+      clock,
+      cache,
+      quoteAsset: config.quoteAsset,
+    });
+  }
+  if (config.priceSource === 'coinmarketcap') {
+    if (!config.coinmarketcapApiKey) {
+      throw new ConfigError('PRICE_SOURCE: coinmarketcap needs COINMARKETCAP_API_KEY');
+    }
+    return new CoinMarketCapPriceSource({
+      baseUrl: config.coinmarketcapBaseUrl,
+      apiKey: config.coinmarketcapApiKey,
+      timeoutMs: config.upstreamTimeoutMs,
+      clock,
+      cache,
+      quoteAsset: config.quoteAsset,
+    });
+  }
   if (config.priceSource.startsWith('replay:')) {
     return new ReplayPriceSource(
       resolveReplayFiles(config.priceSource.slice('replay:'.length)),
@@ -19,6 +47,6 @@ export function createPriceSource(config: Config, clock: Clock): PriceSource {
     );
   }
   throw new ReplayFileError(
-    `PRICE_SOURCE: ${config.priceSource} is not available yet; use binance or replay:<file>`,
+    `PRICE_SOURCE: ${config.priceSource} is not available; use binance, coingecko, coinmarketcap or replay:<file>`,
   );
 }

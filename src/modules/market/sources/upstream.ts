@@ -1,0 +1,181 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KeyValueCache } from '../../../platform/cache/cache.js';
+import { upstreamBackoffRefusals, upstreamRequests } from '../../../platform/observability/metrics.js';
+import type { Clock } from '../../../shared/clock.js';
+import { Decimal } from '../../../shared/decimal.js';
+import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
+
+/**
+ * Plumbing shared by the aggregator sources (CoinGecko, CoinMarketCap): one bounded JSON GET with
+ * metrics, a host-wide back-off after 429, and the symbol and number conversions both need.
+ * Binance keeps its own client (`binance.ts`).
+ */
+
+/** Attempts per call, the first included; only network errors, timeouts and 5xx are tried again. */
+const ATTEMPT_COUNT_MAX = 2;
+/** Pause before the second attempt: 50–150 ms, random so that instances do not retry in step. */
+const RETRY_JITTER_MS_MIN = 50;
+const RETRY_JITTER_MS_SPREAD = 100;
+/** Wait after a 429 that names no `Retry-After`: both aggregators count their limits per minute. */
+export const RATE_LIMIT_WAIT_SECONDS_DEFAULT = 60;
+/** A `Retry-After` longer than this (1 h) is capped: a broken header must not silence a source for days. */
+const RATE_LIMIT_WAIT_SECONDS_MAX = 3600;
+
+/** What came back: a status below 500 other than 429, with a body that parsed as JSON. */
+export interface UpstreamJson {
+  status: number;
+  body: unknown;
+}
+
+export interface UpstreamRequest {
+  /** `coingecko`, `coinmarketcap`: names the upstream in error messages and logs */
+  sourceName: string;
+  /** the full URL; it must not carry a secret (keys go in `headers`) */
+  url: string;
+  /** endpoint path for the `upstream_requests_total` metric, e.g. `/simple/price` */
+  route: string;
+  /** extra request headers, e.g. an API key; never echoed into errors */
+  headers?: Record<string, string>;
+  /** budget of the whole call, retries included (ms) */
+  timeoutMs: number;
+  clock: Clock;
+  /** the host's 429 back-off, checked before and recorded after each request */
+  backoff?: UpstreamBackoff;
+}
+
+/**
+ * One GET returning parsed JSON, within `timeoutMs` all attempts included. Network errors,
+ * timeouts and 5xx are tried once more after a short random pause; 4xx are answered as they are
+ * (the caller knows what its upstream's 400 or 404 means).
+ * @throws {UpstreamUnavailableError} on timeout, network error, 5xx, 429 (with `retryAfterSeconds`,
+ *   and the back-off recorded), or a body that is not JSON (an HTML error page, a truncated answer)
+ */
+export async function getUpstreamJson(request: UpstreamRequest): Promise<UpstreamJson> {
+  const { sourceName, clock, backoff } = request;
+  const host = new URL(request.url).host;
+  const count = (status: string) => upstreamRequests.inc({ host, route: request.route, status });
+  const deadlineMs = clock.nowMs() + request.timeoutMs;
+  let lastError: UpstreamUnavailableError | undefined;
+  for (let attempt = 1; attempt <= ATTEMPT_COUNT_MAX; attempt++) {
+    const waitSeconds = await backoff?.remainingSeconds();
+    if (waitSeconds !== undefined) {
+      upstreamBackoffRefusals.inc({ host });
+      throw new UpstreamUnavailableError(`${sourceName} asked us to wait (rate limit)`, waitSeconds);
+    }
+    if (attempt > 1) {
+      const pauseMs = RETRY_JITTER_MS_MIN + Math.floor(Math.random() * RETRY_JITTER_MS_SPREAD);
+      if (deadlineMs - clock.nowMs() <= pauseMs) break;
+      await sleep(pauseMs);
+    }
+    const remainingMs = deadlineMs - clock.nowMs();
+    if (remainingMs <= 0) break;
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(request.url, {
+        signal: AbortSignal.timeout(remainingMs),
+        headers: { accept: 'application/json', ...request.headers },
+      });
+    } catch {
+      count('error');
+      lastError = new UpstreamUnavailableError(`${sourceName} did not answer in time`);
+      continue;
+    }
+    try {
+      // The same signal bounds the body: a server that sends headers and then stalls times out too.
+      text = await response.text();
+    } catch {
+      count('error');
+      lastError = new UpstreamUnavailableError(`${sourceName} connection broke mid-answer`);
+      continue;
+    }
+    count(String(response.status));
+    if (response.status === 429) {
+      const seconds = parseRetryAfterSeconds(response.headers.get('retry-after'), clock.nowMs());
+      await backoff?.hold(seconds);
+      throw new UpstreamUnavailableError(`${sourceName} rate limit (429)`, seconds);
+    }
+    if (response.status >= 500) {
+      lastError = new UpstreamUnavailableError(`${sourceName} answered ${response.status}`);
+      continue;
+    }
+    try {
+      return { status: response.status, body: JSON.parse(text) };
+    } catch {
+      throw new UpstreamUnavailableError(
+        `${sourceName} answered ${response.status} with a body that is not JSON`,
+      );
+    }
+  }
+  throw lastError ?? new UpstreamUnavailableError(`${sourceName} did not answer in time`);
+}
+
+/**
+ * `Retry-After` in whole seconds: delta-seconds or an HTTP date, at least 1, at most 1 h;
+ * absent or unreadable → {@link RATE_LIMIT_WAIT_SECONDS_DEFAULT}.
+ */
+export function parseRetryAfterSeconds(header: string | null, nowMs: number): number {
+  const text = header?.trim() ?? '';
+  let seconds = RATE_LIMIT_WAIT_SECONDS_DEFAULT;
+  if (/^\d{1,10}$/.test(text)) seconds = Number(text);
+  else if (text !== '') {
+    const atMs = Date.parse(text);
+    if (Number.isFinite(atMs)) seconds = Math.ceil((atMs - nowMs) / 1000);
+  }
+  return Math.min(RATE_LIMIT_WAIT_SECONDS_MAX, Math.max(1, seconds));
+}
+
+/**
+ * "Do not call this host before …", kept in the shared cache so that with `REDIS_URL` one
+ * instance's 429 quiets every instance. A cache outage only loses the back-off, never a price.
+ */
+export class UpstreamBackoff {
+  constructor(
+    private readonly cache: KeyValueCache,
+    /** cache key, one per upstream host, e.g. `coingecko:backoff` */
+    private readonly key: string,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Whole seconds still to wait, or undefined when calls are allowed. */
+  async remainingSeconds(): Promise<number | undefined> {
+    const text = await this.cache.get(this.key).catch(() => null);
+    const untilMs = Number(text);
+    if (!text || !Number.isFinite(untilMs)) return undefined;
+    const remainingMs = untilMs - this.clock.nowMs();
+    return remainingMs > 0 ? Math.ceil(remainingMs / 1000) : undefined;
+  }
+
+  /** Stops calls for `seconds`. */
+  async hold(seconds: number): Promise<void> {
+    const waitMs = seconds * 1000;
+    await this.cache.set(this.key, String(this.clock.nowMs() + waitMs), waitMs).catch(() => undefined);
+  }
+}
+
+const SYMBOL_TEXT = /^[A-Z0-9]{1,20}$/;
+
+/**
+ * The base asset of a market symbol: `BTCUSDT` → `BTC` when the quote asset is `USDT`; a bare base
+ * (`BTC`, `btc`) is taken as it is. Upper case.
+ * @throws {UnknownSymbolError} for text that cannot be a symbol (junk characters, over 20 characters)
+ */
+export function baseAssetOf(symbol: string, quoteAsset: string): string {
+  const upper = symbol.trim().toUpperCase();
+  if (!SYMBOL_TEXT.test(upper)) throw new UnknownSymbolError(symbol.slice(0, 32));
+  return upper.endsWith(quoteAsset) && upper.length > quoteAsset.length
+    ? upper.slice(0, -quoteAsset.length)
+    : upper;
+}
+
+/**
+ * A price the aggregators send as a JSON number, as a plain decimal string (`1.2e-7` →
+ * `"0.00000012"`). JavaScript prints a double with the fewest digits that read back to it, which
+ * is the literal the upstream sent whenever that had at most 15 significant digits (all of
+ * CoinGecko's and CoinMarketCap's prices in practice); no float arithmetic happens on the way.
+ * @returns undefined for anything but a finite number above zero
+ */
+export function priceToDecimalString(value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return undefined;
+  return new Decimal(value).toFixed();
+}
