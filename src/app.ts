@@ -33,6 +33,8 @@ export interface AppDeps {
   logger: Logger;
   cache: KeyValueCache;
   priceSource: PriceSource;
+  /** asked when `priceSource` does not list a symbol (CoinGecko behind Binance); none in tests by default */
+  fallbackPriceSource?: PriceSource;
   clock: Clock;
   /** HS256 signing secret, resolved by the caller (env or generated) */
   jwtSecret: string;
@@ -120,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     priceStaleMsMax: config.priceStaleMsMax,
     quoteAsset: config.quoteAsset,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
+    ...(deps.fallbackPriceSource ? { fallback: deps.fallbackPriceSource } : {}),
   });
   const requireAuth = createAuthGuard((token) => sessions.verify(token));
   const throttle = new LoginThrottle(app, {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { resolveJwtSecret } from './modules/auth/index.js';
 import { isReconciled, reconcile } from './modules/ledger/index.js';
-import { createPriceSource, ReplayFileError } from './modules/market/index.js';
+import { createFallbackPriceSource, createPriceSource, ReplayFileError } from './modules/market/index.js';
 import { createCache } from './platform/cache/index.js';
 import { RedisCache } from './platform/cache/redis.js';
 import { type Config, ConfigError, loadConfig } from './platform/config/env.js';
@@ -127,6 +127,7 @@ async function run(role: Role): Promise<void> {
     logger,
     cache,
     priceSource: createPriceSource(config, systemClock, cache),
+    fallbackPriceSource: createFallbackPriceSource(config, systemClock, cache),
     clock: systemClock,
     jwtSecret: await resolveJwtSecret(config.jwtSecret, config.dataDir, logger),
     readinessChecks: cache instanceof RedisCache ? { redis: () => cache.ping() } : {},

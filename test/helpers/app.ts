@@ -32,6 +32,8 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   priceSource?: PriceSource;
+  /** asked when the price source does not list a symbol */
+  fallbackPriceSource?: PriceSource;
   clock?: Clock;
 }
 
@@ -61,6 +63,7 @@ export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promis
     priceSource:
       options.priceSource ?? new BinancePriceSource(config.binanceBaseUrl, config.upstreamTimeoutMs, clock),
     clock,
+    ...(options.fallbackPriceSource ? { fallbackPriceSource: options.fallbackPriceSource } : {}),
     jwtSecret: TEST_JWT_SECRET,
   });
   await app.ready();

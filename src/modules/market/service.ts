@@ -30,6 +30,8 @@ export interface PriceServiceOptions {
   quoteAsset: string;
   /** budget of one upstream call, retries included (ms): also how long a caller waits for another instance's */
   upstreamTimeoutMs?: number;
+  /** asked for prices of symbols the source does not list (CoinGecko behind Binance) */
+  fallback?: PriceSource;
 }
 
 /** The price source has no such data (CoinGecko has no candles): 501. */
@@ -169,6 +171,14 @@ export class PriceService {
         // Each symbol then falls back to its cached price below, or is refused.
       }
     }
+    if (batchAnswered && this.options.fallback) {
+      const unlisted = misses.filter((s) => !fetched.has(s));
+      const more = await this.askFallback(unlisted);
+      for (const quote of more.values()) {
+        fetched.set(quote.symbol, quote);
+        await this.writeCache(quote);
+      }
+    }
     const quotes: ServedQuote[] = [];
     const unknown: string[] = [];
     for (const symbol of wanted) {
@@ -234,6 +244,24 @@ export class PriceService {
     return all.filter((s) => s.quoteAsset === this.options.quoteAsset);
   }
 
+  /** Quotes of `symbols` from the fallback in one call where it can; none when it cannot answer. */
+  private async askFallback(symbols: string[]): Promise<Map<string, Quote>> {
+    const fallback = this.options.fallback;
+    if (!fallback || symbols.length === 0) return new Map();
+    try {
+      if (fallback.fetchQuotes) return await fallback.fetchQuotes(symbols);
+      const found = new Map<string, Quote>();
+      for (const symbol of symbols) {
+        const quote = await fallback.fetchQuote(symbol).catch(() => undefined);
+        if (quote) found.set(symbol, quote);
+      }
+      return found;
+    } catch (error) {
+      if (error instanceof UpstreamUnavailableError) return new Map();
+      throw error;
+    }
+  }
+
   private isFresh(quote: Quote): boolean {
     return this.clock.nowMs() - quote.asOfMs < this.options.cacheTtlMs;
   }
@@ -281,7 +309,9 @@ export class PriceService {
         .catch(() => true); // no cache, no cluster: fetch
       if (locked) {
         try {
-          const fresh = await this.guarded(() => this.source.fetchQuote(symbol));
+          const fresh = await this.guarded(() => this.source.fetchQuote(symbol)).catch((error: unknown) =>
+            this.fromFallback(symbol, error),
+          );
           await this.writeCache(fresh);
           return fresh;
         } finally {
@@ -302,6 +332,22 @@ export class PriceService {
       if (this.clock.nowMs() >= deadlineMs) {
         throw new UpstreamUnavailableError('another instance did not fetch the price in time');
       }
+    }
+  }
+
+  /**
+   * The fallback's quote of a symbol the source does not list. When the fallback does not list it
+   * either, or cannot answer now, the source's own verdict (unknown symbol) stands.
+   */
+  private async fromFallback(symbol: string, error: unknown): Promise<Quote> {
+    const fallback = this.options.fallback;
+    if (!(error instanceof UnknownSymbolError) || !fallback) throw error;
+    try {
+      return await fallback.fetchQuote(symbol);
+    } catch (fallbackError) {
+      if (fallbackError instanceof UnknownSymbolError || fallbackError instanceof UpstreamUnavailableError)
+        throw error;
+      throw fallbackError;
     }
   }
 

@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { ReplayPriceSource } from '../../../src/modules/market/index.js';
 import { PriceService } from '../../../src/modules/market/service.js';
 import { BinancePriceSource } from '../../../src/modules/market/sources/binance.js';
+import { CoinGeckoPriceSource } from '../../../src/modules/market/sources/coingecko.js';
 import { MemoryCache } from '../../../src/platform/cache/memory.js';
 import { RedisCache } from '../../../src/platform/cache/redis.js';
 import { getWallet, postOrder, registerUser, type TestAppOptions, useAppFactory } from '../../helpers/app.js';
 import { FakeBinance } from '../../helpers/fake-binance.js';
+import { FakeCoinGecko } from '../../helpers/fake-coingecko.js';
 import { fixturePath } from '../../helpers/fixtures.js';
 
 const apps = useAppFactory();
@@ -264,5 +266,41 @@ describe('price age for trading', () => {
     const order = await postOrder(t.app, user.token, { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' });
     expect(order.statusCode).toBe(201);
     expect(t.binance!.requestCount).toBe(sent + 1);
+  });
+});
+
+describe('CoinGecko behind Binance', () => {
+  it('prices a symbol Binance does not list from CoinGecko, alone and in a batch; unknown to both → 404', async () => {
+    const coingecko = await new FakeCoinGecko().start();
+    try {
+      coingecko.setPrice('ethereum', 3076.92);
+      const fallback = new CoinGeckoPriceSource({
+        baseUrl: coingecko.baseUrl,
+        timeoutMs: 1500,
+        clock: { nowMs: () => Date.now() },
+        cache: new MemoryCache(),
+        quoteAsset: 'USDT',
+      });
+      const t = await app({ fallbackPriceSource: fallback });
+      const eth = await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/ETH' });
+      expect(eth.statusCode).toBe(200);
+      expect(eth.json()).toMatchObject({ symbol: 'ETHUSDT', price: '3076.92', source: 'coingecko' });
+      const batch = (
+        await t.app.inject({ method: 'GET', url: '/api/v1/market/prices?symbols=BTC,ETH,NOPEZZ' })
+      ).json();
+      expect(batch.items.map((p: { symbol: string; source: string }) => [p.symbol, p.source])).toEqual([
+        ['BTCUSDT', 'binance'],
+        ['ETHUSDT', 'coingecko'],
+      ]);
+      expect(batch.unknown_symbols).toEqual(['NOPEZZUSDT']);
+      expect((await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/NOPEZZ' })).statusCode).toBe(
+        404,
+      );
+      // CoinGecko down: Binance's own verdict stands (404 for a symbol it does not list).
+      coingecko.mode = 'error500';
+      expect((await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/DOGE' })).statusCode).toBe(404);
+    } finally {
+      await coingecko.close();
+    }
   });
 });

@@ -50,3 +50,22 @@ export function createPriceSource(config: Config, clock: Clock, cache: KeyValueC
     `PRICE_SOURCE: ${config.priceSource} is not available; use binance, coingecko, coinmarketcap or replay:<file>`,
   );
 }
+
+/**
+ * The second source asked when the first does not list a symbol: CoinGecko behind Binance (SPEC C6
+ * "CoinGecko as second source"). Other sources have none.
+ */
+export function createFallbackPriceSource(
+  config: Config,
+  clock: Clock,
+  cache: KeyValueCache,
+): PriceSource | undefined {
+  if (config.priceSource !== 'binance') return undefined;
+  return new CoinGeckoPriceSource({
+    baseUrl: config.coingeckoBaseUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    clock,
+    cache,
+    quoteAsset: config.quoteAsset,
+  });
+}
