@@ -17,15 +17,7 @@ import { ReplayFileError, ReplayPriceSource, resolveReplayFiles } from './replay
 export function createPriceSource(config: Config, clock: Clock, cache: KeyValueCache): PriceSource {
   if (config.priceSource === 'binance')
     return new BinancePriceSource(config.binanceBaseUrl, config.upstreamTimeoutMs, clock);
-  if (config.priceSource === 'coingecko') {
-    return new CoinGeckoPriceSource({
-      baseUrl: config.coingeckoBaseUrl,
-      timeoutMs: config.upstreamTimeoutMs,
-      clock,
-      cache,
-      quoteAsset: config.quoteAsset,
-    });
-  }
+  if (config.priceSource === 'coingecko') return coinGecko(config, clock, cache);
   if (config.priceSource === 'coinmarketcap') {
     if (!config.coinmarketcapApiKey) {
       throw new ConfigError('PRICE_SOURCE: coinmarketcap needs COINMARKETCAP_API_KEY');
@@ -60,7 +52,10 @@ export function createFallbackPriceSource(
   clock: Clock,
   cache: KeyValueCache,
 ): PriceSource | undefined {
-  if (config.priceSource !== 'binance') return undefined;
+  return config.priceSource === 'binance' ? coinGecko(config, clock, cache) : undefined;
+}
+
+function coinGecko(config: Config, clock: Clock, cache: KeyValueCache): CoinGeckoPriceSource {
   return new CoinGeckoPriceSource({
     baseUrl: config.coingeckoBaseUrl,
     timeoutMs: config.upstreamTimeoutMs,
