@@ -62,11 +62,13 @@ function nulPath(value: unknown, path: string, depth = 0): string | undefined {
  * parameters are left to their routes, which validate them strictly.
  */
 export function installNulGuard(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const field = nulPath(request.body, 'body') ?? nulPath(request.query, 'querystring');
-    if (field) {
-      const message = 'must not contain NUL characters';
-      throw new ValidationError(`invalid request: ${field} ${message}`, { fields: [{ field, message }] });
+    if (!field) {
+      done();
+      return;
     }
+    const message = 'must not contain NUL characters';
+    done(new ValidationError(`invalid request: ${field} ${message}`, { fields: [{ field, message }] }));
   });
 }

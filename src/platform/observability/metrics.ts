@@ -81,7 +81,7 @@ export const ledgerBatchSize = new Histogram({
  * route or plugin is registered: a hook added later would miss the routes registered before it.
  */
 export function installHttpMetrics(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     httpRequestDuration.observe(
       {
         method: request.method,
@@ -90,6 +90,7 @@ export function installHttpMetrics(app: FastifyInstance): void {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 }
 
