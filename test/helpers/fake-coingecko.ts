@@ -40,6 +40,9 @@ const RATE_LIMIT_BODY = JSON.stringify({
  * bitcoin, ethereum, tether, usd-coin and binancecoin on 2023-01-02). Market data and prices of
  * other coins can be set by the test. Counts requests, per path too, and keeps their URLs.
  */
+/** Marks a string the fake sends as a bare JSON number literal. */
+const RAW_NUMBER = '__raw_number__';
+
 export class FakeCoinGecko extends LoopbackServer {
   mode: FakeCoinGeckoMode = 'ok';
   /** Only this path fails in the failure modes (e.g. `/simple/price`); undefined → every path. */
@@ -56,7 +59,7 @@ export class FakeCoinGecko extends LoopbackServer {
   private readonly coinsListText: string;
   private readonly coins: CoinEntry[];
   private readonly markets = new Map<string, MarketRecord>();
-  private readonly pricesUsd = new Map<string, number | null>();
+  private readonly pricesUsd = new Map<string, number | string | null>();
 
   constructor() {
     super();
@@ -98,8 +101,11 @@ export class FakeCoinGecko extends LoopbackServer {
     });
   }
 
-  /** Sets the USD price `/simple/price` answers for `id` (null → the coin has no USD price). */
-  setPrice(id: string, usd: number | null): void {
+  /**
+   * Sets the USD price `/simple/price` answers for `id` (null → the coin has no USD price). A string
+   * is sent as that exact JSON number literal, e.g. one with more digits than a double holds.
+   */
+  setPrice(id: string, usd: number | string | null): void {
     this.pricesUsd.set(id, usd);
   }
 
@@ -184,14 +190,16 @@ export class FakeCoinGecko extends LoopbackServer {
     if (ids.length === 0 || currencies.length === 0) {
       return send(400, '{"error":"Missing parameter ids or vs_currencies"}');
     }
-    const body: Record<string, Record<string, number>> = {};
+    const body: Record<string, Record<string, number | string>> = {};
     for (const id of ids) {
       if (!this.coins.some((coin) => coin.id === id)) continue;
       const usd = this.pricesUsd.has(id)
         ? this.pricesUsd.get(id)
         : (this.markets.get(id)?.current_price as number | null | undefined);
-      body[id] = usd === null || usd === undefined || !currencies.includes('usd') ? {} : { usd };
+      const literal = typeof usd === 'string' ? `${RAW_NUMBER}${usd}` : usd;
+      body[id] =
+        literal === null || literal === undefined || !currencies.includes('usd') ? {} : { usd: literal };
     }
-    send(200, JSON.stringify(body));
+    send(200, JSON.stringify(body).replace(new RegExp(`"${RAW_NUMBER}([^"]+)"`, 'g'), '$1'));
   }
 }

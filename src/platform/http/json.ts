@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { JSON_NUMBER_DIGITS_MAX } from '../../shared/decimal.js';
 import { ValidationError } from '../../shared/errors.js';
+import { JSON_STRING_OR_NUMBER } from '../../shared/json.js';
 
 /**
  * The first JSON number literal in `text` with more than 15 significant digits, if any. Such a
@@ -8,7 +9,7 @@ import { ValidationError } from '../../shared/errors.js';
  * so an amount written that way is ambiguous (SPEC §3). Strings are skipped.
  */
 export function findAmbiguousNumber(text: string): string | undefined {
-  const token = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+  const token = new RegExp(JSON_STRING_OR_NUMBER.source, 'g');
   for (let match = token.exec(text); match; match = token.exec(text)) {
     const literal = match[0];
     if (literal.startsWith('"')) continue;

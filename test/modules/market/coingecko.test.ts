@@ -24,6 +24,7 @@ import { RedisCache } from '../../../src/platform/cache/redis.js';
 import { loadConfig } from '../../../src/platform/config/env.js';
 import { upstreamRequests } from '../../../src/platform/observability/metrics.js';
 import { type Clock, systemClock } from '../../../src/shared/clock.js';
+import { Decimal } from '../../../src/shared/decimal.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { FakeCoinGecko } from '../../helpers/fake-coingecko.js';
@@ -149,7 +150,10 @@ describe('symbol → coin', () => {
 
   it('picks the same coin for any order of the candidates (property)', () => {
     const candidate = fc.record({
-      marketCap: fc.option(fc.constantFrom(1, 5, 5, 1e9), { nil: undefined }),
+      marketCap: fc.option(
+        fc.constantFrom('1', '5', '5', '1000000000').map((text) => new Decimal(text)),
+        { nil: undefined },
+      ),
       rank: fc.option(fc.constantFrom(1, 2, 2, 50), { nil: undefined }),
     });
     fc.assert(
@@ -166,8 +170,8 @@ describe('symbol → coin', () => {
             .map(({ coin }) => coin);
           const picked = pickLargestMarketCap(coins, caps);
           expect(pickLargestMarketCap(shuffled, caps)).toEqual(picked);
-          const largest = Math.max(...ids.map((id) => caps.get(id)?.marketCap ?? -1));
-          expect(caps.get(picked.id)?.marketCap ?? -1).toBe(largest);
+          const largest = Decimal.max(...ids.map((id) => caps.get(id)?.marketCap ?? -1));
+          expect(new Decimal(caps.get(picked.id)?.marketCap ?? -1).eq(largest)).toBe(true);
         },
       ),
     );
@@ -287,6 +291,9 @@ describe('prices', () => {
     const quotes = await source(fake).fetchQuotes(['BTC', 'ETH']);
     expect(quotes.get('BTC')?.last).toBe('67187.3358936566');
     expect(quotes.get('ETH')?.last).toBe('0.00000012');
+    // More significant digits than a double holds: kept exactly as sent, never read into a float.
+    fake.setPrice('bitcoin', '67187.33589365661234567');
+    expect((await source(fake).fetchQuote('BTC')).last).toBe('67187.33589365661234567');
   });
 
   it('counts every upstream request in upstream_requests_total by host, route and status', async () => {

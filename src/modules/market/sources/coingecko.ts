@@ -2,9 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { KeyValueCache } from '../../../platform/cache/cache.js';
 import type { Clock } from '../../../shared/clock.js';
+import { Decimal } from '../../../shared/decimal.js';
 import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
 import type { PriceSource, Quote } from '../quote.js';
-import { baseAssetOf, getUpstreamJson, priceToDecimalString, UpstreamBackoff } from './upstream.js';
+import {
+  baseAssetOf,
+  getUpstreamJson,
+  priceToDecimalString,
+  UpstreamBackoff,
+  upstreamDecimal,
+} from './upstream.js';
 
 /** A CoinGecko coin: its API id (`bitcoin`), ticker as CoinGecko lists it (`btc`) and display name. */
 export interface CoinRef {
@@ -58,8 +65,9 @@ const coinEntrySchema = z.object({
 });
 const marketEntrySchema = z.object({
   id: z.string(),
-  market_cap: z.number().nullish(),
-  market_cap_rank: z.number().nullish(),
+  // Numbers arrive as their literal text (see getUpstreamJson).
+  market_cap: z.string().nullish(),
+  market_cap_rank: z.coerce.number().nullish(),
 });
 /** Our own form of the map in the cache: when it was fetched, and `[id, symbol, name]` triples. */
 const storedListSchema = z.object({
@@ -285,7 +293,7 @@ export class CoinGeckoPriceSource implements PriceSource {
     }
     if (misses.length > 0) {
       const ids = [...new Set(misses.flatMap((ticker) => map.bySymbol.get(ticker)!.map((c) => c.id)))].sort();
-      const caps = new Map<string, { marketCap: number | undefined; rank: number | undefined }>();
+      const caps = new Map<string, MarketCap>();
       for (let start = 0; start < ids.length; start += MARKETS_IDS_PER_CALL_MAX) {
         const chunk = ids.slice(start, start + MARKETS_IDS_PER_CALL_MAX);
         const body = await this.get(
@@ -302,7 +310,7 @@ export class CoinGeckoPriceSource implements PriceSource {
           const cap = entry.data.market_cap;
           const rank = entry.data.market_cap_rank;
           caps.set(entry.data.id, {
-            marketCap: typeof cap === 'number' && Number.isFinite(cap) && cap > 0 ? cap : undefined,
+            marketCap: upstreamDecimal(cap)?.gt(0) ? upstreamDecimal(cap) : undefined,
             rank: typeof rank === 'number' && Number.isFinite(rank) && rank > 0 ? rank : undefined,
           });
         }
@@ -432,18 +440,22 @@ function buildCoinMap(coins: [string, string, string][], expiresAtMs: number): C
   return { bySymbol, resolved: new Map(), expiresAtMs };
 }
 
+/** A coin's market cap in USD (a decimal) and its market-cap rank, as `/coins/markets` gives them. */
+export interface MarketCap {
+  marketCap: Decimal | undefined;
+  rank: number | undefined;
+}
+
 /**
  * The coin with the largest market cap; ties (or no cap at all) go to the lower market-cap rank,
  * then to the smaller id in code-unit order. Coins without a cap rank below those with one.
  */
-export function pickLargestMarketCap(
-  candidates: CoinRef[],
-  caps: Map<string, { marketCap: number | undefined; rank: number | undefined }>,
-): CoinRef {
+export function pickLargestMarketCap(candidates: CoinRef[], caps: Map<string, MarketCap>): CoinRef {
+  const none = new Decimal(-1);
   const ordered = [...candidates].sort((a, b) => {
-    const capA = caps.get(a.id)?.marketCap ?? -1;
-    const capB = caps.get(b.id)?.marketCap ?? -1;
-    if (capA !== capB) return capB - capA;
+    const capA = caps.get(a.id)?.marketCap ?? none;
+    const capB = caps.get(b.id)?.marketCap ?? none;
+    if (!capA.eq(capB)) return capB.cmp(capA);
     const rankA = caps.get(a.id)?.rank ?? Number.POSITIVE_INFINITY;
     const rankB = caps.get(b.id)?.rank ?? Number.POSITIVE_INFINITY;
     if (rankA !== rankB) return rankA < rankB ? -1 : 1;

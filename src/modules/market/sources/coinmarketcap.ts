@@ -1,9 +1,16 @@
 import { z } from 'zod';
 import type { KeyValueCache } from '../../../platform/cache/cache.js';
 import type { Clock } from '../../../shared/clock.js';
+import { Decimal } from '../../../shared/decimal.js';
 import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
 import type { PriceSource, Quote } from '../quote.js';
-import { baseAssetOf, getUpstreamJson, priceToDecimalString, UpstreamBackoff } from './upstream.js';
+import {
+  baseAssetOf,
+  getUpstreamJson,
+  priceToDecimalString,
+  UpstreamBackoff,
+  upstreamDecimal,
+} from './upstream.js';
 
 export interface CoinMarketCapOptions {
   /** e.g. `https://pro-api.coinmarketcap.com` (no trailing slash) */
@@ -25,11 +32,12 @@ const SYMBOLS_PER_CALL_MAX = 100;
 const CONVERT = 'USD';
 
 const coinSchema = z.object({
-  id: z.number(),
+  // Numbers arrive as their literal text (see getUpstreamJson).
+  id: z.coerce.number(),
   name: z.string(),
   symbol: z.string(),
-  cmc_rank: z.number().nullish(),
-  quote: z.record(z.string(), z.object({ price: z.unknown(), market_cap: z.number().nullish() }).loose()),
+  cmc_rank: z.coerce.number().nullish(),
+  quote: z.record(z.string(), z.object({ price: z.unknown(), market_cap: z.string().nullish() }).loose()),
 });
 const responseSchema = z.object({
   status: z.object({ error_code: z.coerce.number(), error_message: z.string().nullish() }).loose(),
@@ -163,7 +171,7 @@ export class CoinMarketCapPriceSource implements PriceSource {
 
 /** The USD price of the listed coin with the largest market cap, then best rank, then smallest id. */
 function pickCoin(entries: unknown[]): string | undefined {
-  const priced: { id: number; rank: number; marketCap: number; price: string }[] = [];
+  const priced: { id: number; rank: number; marketCap: Decimal; price: string }[] = [];
   for (const entry of entries) {
     const coin = coinSchema.safeParse(entry);
     if (!coin.success) continue;
@@ -174,13 +182,13 @@ function pickCoin(entries: unknown[]): string | undefined {
     priced.push({
       id: coin.data.id,
       rank: coin.data.cmc_rank && coin.data.cmc_rank > 0 ? coin.data.cmc_rank : Number.POSITIVE_INFINITY,
-      marketCap: typeof cap === 'number' && cap > 0 ? cap : -1,
+      marketCap: upstreamDecimal(cap)?.gt(0) ? upstreamDecimal(cap)! : new Decimal(-1),
       price,
     });
   }
   priced.sort((a, b) =>
-    a.marketCap !== b.marketCap
-      ? b.marketCap - a.marketCap
+    !a.marketCap.eq(b.marketCap)
+      ? b.marketCap.cmp(a.marketCap)
       : a.rank !== b.rank
         ? a.rank < b.rank
           ? -1

@@ -3,6 +3,7 @@ import type { KeyValueCache } from '../../../platform/cache/cache.js';
 import { upstreamBackoffRefusals, upstreamRequests } from '../../../platform/observability/metrics.js';
 import type { Clock } from '../../../shared/clock.js';
 import { Decimal } from '../../../shared/decimal.js';
+import { parseJsonNumbersAsText } from '../../../shared/json.js';
 import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
 
 /**
@@ -100,7 +101,7 @@ export async function getUpstreamJson(request: UpstreamRequest): Promise<Upstrea
       continue;
     }
     try {
-      return { status: response.status, body: JSON.parse(text) };
+      return { status: response.status, body: parseJsonNumbersAsText(text) };
     } catch {
       throw new UpstreamUnavailableError(
         `${sourceName} answered ${response.status} with a body that is not JSON`,
@@ -168,14 +169,24 @@ export function baseAssetOf(symbol: string, quoteAsset: string): string {
     : upper;
 }
 
+const NUMBER_TEXT = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * An amount the aggregators send as a JSON number, kept as its literal text by
+ * `getUpstreamJson`, as a `Decimal` (`"1.2e-7"` → 0.00000012), exactly as written: it never passes
+ * through a binary double.
+ * @returns undefined for anything but a number literal
+ */
+export function upstreamDecimal(value: unknown): Decimal | undefined {
+  return typeof value === 'string' && NUMBER_TEXT.test(value) ? new Decimal(value) : undefined;
+}
+
 /**
  * A price the aggregators send as a JSON number, as a plain decimal string (`1.2e-7` →
- * `"0.00000012"`). JavaScript prints a double with the fewest digits that read back to it, which
- * is the literal the upstream sent whenever that had at most 15 significant digits (all of
- * CoinGecko's and CoinMarketCap's prices in practice); no float arithmetic happens on the way.
- * @returns undefined for anything but a finite number above zero
+ * `"0.00000012"`).
+ * @returns undefined for anything but a number literal above zero
  */
 export function priceToDecimalString(value: unknown): string | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return undefined;
-  return new Decimal(value).toFixed();
+  const price = upstreamDecimal(value);
+  return price?.gt(0) ? price.toFixed() : undefined;
 }
