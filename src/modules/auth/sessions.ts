@@ -181,8 +181,10 @@ export class SessionService {
     reason: RevokeReason,
     exceptSessionId?: string,
   ): Promise<string[]> {
-    const except = exceptSessionId ?? '00000000-0000-0000-0000-000000000000';
-    return await this.revokeSessions(tx, sql`user_id = ${userId} and id <> ${except}`, reason);
+    const where = exceptSessionId
+      ? sql`user_id = ${userId} and id <> ${exceptSessionId}`
+      : sql`user_id = ${userId}`;
+    return await this.revokeSessions(tx, where, reason);
   }
 
   /** Marks sessions revoked in the cache, so every instance refuses their tokens at once. */

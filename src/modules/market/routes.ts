@@ -74,6 +74,9 @@ const symbolOutput = z
   })
   .meta({ id: 'MarketSymbol' });
 
+/** Symbols whose last price view is kept at most (the map is emptied when full). */
+const PRICE_VIEWS_MAX = 10_000;
+
 /** Symbols per `GET /market/prices?symbols=` request at most. */
 const SYMBOLS_PER_REQUEST_MAX = 100;
 
@@ -92,7 +95,7 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
     const key = `${quote.asOfMs}:${quote.stale}:${quote.last}:${quote.bid}:${quote.ask}`;
     const kept = views.get(quote.symbol);
     if (kept?.key === key) return kept.view;
-    if (views.size >= SYMBOLS_PER_REQUEST_MAX * 100) views.clear();
+    if (views.size >= PRICE_VIEWS_MAX) views.clear();
     const view = toPriceView(quote);
     views.set(quote.symbol, { key, view });
     return view;

@@ -115,8 +115,7 @@ export class PriceService {
    * @throws {PriceUnavailableError} (503) when no price young enough can be had
    */
   async getQuote(symbol: string, purpose: PricePurpose): Promise<ServedQuote> {
-    const recent = this.recent.get(symbol);
-    const cached = recent && this.isFresh(recent) ? recent : await this.readCache(symbol);
+    const cached = await this.lastQuote(symbol);
     // A cache TTL set above the trading age limit must not let a trade use an older price.
     if (cached && this.isFresh(cached) && (purpose === 'read' || this.isYoungEnoughToTrade(cached))) {
       priceCacheLookups.inc({ result: 'hit' });
@@ -148,8 +147,9 @@ export class PriceService {
     purpose: PricePurpose,
   ): Promise<{ quotes: ServedQuote[]; unknown: string[] }> {
     const wanted = [...new Set(symbols)];
-    const cached = new Map<string, Quote | undefined>();
-    for (const symbol of wanted) cached.set(symbol, await this.readCache(symbol));
+    const cached = new Map(
+      await Promise.all(wanted.map(async (symbol) => [symbol, await this.lastQuote(symbol)] as const)),
+    );
     const misses = wanted.filter((s) => {
       const quote = cached.get(s);
       return !quote || !this.isFresh(quote);
@@ -398,6 +398,12 @@ export class PriceService {
       }
       throw error;
     }
+  }
+
+  /** The last quote of a symbol: the in-process one while fresh, else the shared cache's. */
+  private async lastQuote(symbol: string): Promise<Quote | undefined> {
+    const recent = this.recent.get(symbol);
+    return recent && this.isFresh(recent) ? recent : await this.readCache(symbol);
   }
 
   private async readCache(symbol: string): Promise<Quote | undefined> {

@@ -22,15 +22,8 @@ const klineRowSchema = z
   ])
   .rest(z.unknown());
 
-/** A recorded 1-minute candle; prices are decimal strings in the quote asset, volume in the base. */
-interface RecordedCandle {
-  openTimeMs: number;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: string;
-}
+/** A recorded 1-minute candle (its close time is the open time + 1 min − 1 ms). */
+type RecordedCandle = Omit<Candle, 'closeTimeMs'>;
 
 /** Quote assets a replayed symbol may end with, longest first (`ETHUSDT` → ETH + USDT). */
 const KNOWN_QUOTE_ASSETS = ['FDUSD', 'USDT', 'USDC', 'BUSD', 'TUSD', 'BTC', 'ETH', 'BNB', 'EUR', 'TRY'];
