@@ -309,6 +309,9 @@ export class PriceService {
         .catch(() => true); // no cache, no cluster: fetch
       if (locked) {
         try {
+          // The instance that held the lock before may have filled the cache since this caller looked.
+          const filled = await this.readCache(symbol);
+          if (filled && this.isFresh(filled)) return filled;
           const fresh = await this.guarded(() => this.source.fetchQuote(symbol)).catch((error: unknown) =>
             this.fromFallback(symbol, error),
           );
