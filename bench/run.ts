@@ -49,6 +49,7 @@ import { type Config, loadConfig } from '../src/platform/config/env.js';
 import { createDb, type Db } from '../src/platform/db/client.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import { createScratchDatabase } from '../src/platform/db/scratch.js';
+import { MemoryEventBus } from '../src/platform/events/bus.js';
 import { createLogger } from '../src/platform/observability/logger.js';
 import { priceCacheLookups, singleFlightJoins } from '../src/platform/observability/metrics.js';
 import { systemClock } from '../src/shared/clock.js';
@@ -395,6 +396,7 @@ async function startApp(
     db: ctx.db,
     logger: ctx.logger,
     cache: options.cache ?? new MemoryCache(),
+    events: new MemoryEventBus(),
     priceSource: options.priceSource ?? new ReplayPriceSource([KLINE_FILE], systemClock),
     clock: systemClock,
     jwtSecret: ctx.jwtSecret,

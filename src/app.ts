@@ -11,13 +11,14 @@ import { seed004AuthRoutes } from './compat/seed004-prices/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
-import { marketRoutes, PriceService, type PriceSource } from './modules/market/index.js';
+import { createPriceService, marketRoutes, type PriceSource } from './modules/market/index.js';
 import { orderRoutes } from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
 import type { KeyValueCache } from './platform/cache/cache.js';
 import type { Config } from './platform/config/env.js';
 import type { Db } from './platform/db/client.js';
+import type { EventBus } from './platform/events/bus.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
 import { installErrorHandlers, renderV1Error, sendV1Error } from './platform/http/error-handler.js';
 import { installJsonParser, installNulGuard } from './platform/http/json.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   db: Db;
   logger: Logger;
   cache: KeyValueCache;
+  /** pub/sub shared with the worker (price ticks, account events) */
+  events: EventBus;
   priceSource: PriceSource;
   /** asked when `priceSource` does not list a symbol (CoinGecko behind Binance); none in tests by default */
   fallbackPriceSource?: PriceSource;
@@ -118,14 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accessTtlSeconds: config.jwtAccessTtlSeconds,
     refreshTtlSeconds: config.jwtRefreshTtlSeconds,
   });
-  const prices = new PriceService(deps.priceSource, deps.cache, clock, {
-    cacheTtlMs: config.priceCacheTtlMs,
-    priceAgeMsMax: config.priceAgeMsMax,
-    priceStaleMsMax: config.priceStaleMsMax,
-    quoteAsset: config.quoteAsset,
-    upstreamTimeoutMs: config.upstreamTimeoutMs,
-    ...(deps.fallbackPriceSource ? { fallback: deps.fallbackPriceSource } : {}),
-  });
+  const prices = createPriceService(config, deps.cache, clock, deps.priceSource, deps.fallbackPriceSource);
   const requireAuth = createAuthGuard((token) => sessions.verify(token));
   const throttle = new LoginThrottle(app, {
     failuresPerAccountMax: config.loginFailuresPerAccountMax,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { startJobs } from './jobs.js';
 import { resolveJwtSecret } from './modules/auth/index.js';
 import { isReconciled, reconcile } from './modules/ledger/index.js';
 import { createFallbackPriceSource, createPriceSource, ReplayFileError } from './modules/market/index.js';
@@ -10,13 +11,9 @@ import { type Config, ConfigError, loadConfig } from './platform/config/env.js';
 import { createDb, type Db } from './platform/db/client.js';
 import { EmbeddedPostgresError, startEmbeddedPostgres } from './platform/db/embedded.js';
 import { runMigrations } from './platform/db/migrate.js';
-import { purgeExpiredIdempotencyKeys } from './platform/http/idempotency.js';
-import { runEvery } from './platform/jobs/interval.js';
+import { createEventBus } from './platform/events/bus.js';
 import { createLogger } from './platform/observability/logger.js';
 import { systemClock } from './shared/clock.js';
-
-/** How often expired idempotency records are deleted (ms). */
-const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 type Role = 'serve' | 'worker' | 'migrate' | 'all' | 'reconcile';
 const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all', 'reconcile'];
@@ -102,19 +99,15 @@ async function run(role: Role): Promise<void> {
 
   const cache = createCache(config.redisUrl);
   stops.push(() => cache.close());
+  const events = createEventBus(config.redisUrl);
+  stops.push(() => events.close());
+  const clock = systemClock;
+  const sources = {
+    priceSource: createPriceSource(config, clock, cache),
+    fallbackPriceSource: createFallbackPriceSource(config, clock, cache),
+  };
   if (role === 'worker' || role === 'all') {
-    // Idempotency records are replayed for 24 h; older ones are deleted in small batches.
-    stops.push(
-      runEvery(
-        'idempotency-purge',
-        IDEMPOTENCY_PURGE_INTERVAL_MS,
-        async () => {
-          const deleted = await purgeExpiredIdempotencyKeys(database.db);
-          if (deleted > 0) logger.info({ deleted }, 'expired idempotency keys purged');
-        },
-        logger,
-      ),
-    );
+    stops.push(await startJobs({ config, db: database.db, logger, cache, events, clock, ...sources }));
   }
   if (role === 'worker') {
     logger.info('worker started');
@@ -126,9 +119,9 @@ async function run(role: Role): Promise<void> {
     db: database.db,
     logger,
     cache,
-    priceSource: createPriceSource(config, systemClock, cache),
-    fallbackPriceSource: createFallbackPriceSource(config, systemClock, cache),
-    clock: systemClock,
+    events,
+    ...sources,
+    clock,
     jwtSecret: await resolveJwtSecret(config.jwtSecret, config.dataDir, logger),
     readinessChecks: cache instanceof RedisCache ? { redis: () => cache.ping() } : {},
   });

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { startJobs } from '../../src/jobs.js';
 import { reconcile } from '../../src/modules/ledger/index.js';
 import type { PriceSource } from '../../src/modules/market/index.js';
 import { BinancePriceSource } from '../../src/modules/market/index.js';
@@ -11,6 +12,7 @@ import { MemoryCache } from '../../src/platform/cache/memory.js';
 import { RedisCache } from '../../src/platform/cache/redis.js';
 import { type Config, loadConfig } from '../../src/platform/config/env.js';
 import type { Db } from '../../src/platform/db/client.js';
+import { type EventBus, MemoryEventBus, RedisEventBus } from '../../src/platform/events/bus.js';
 import { createLogger } from '../../src/platform/observability/logger.js';
 import { type Clock, systemClock } from '../../src/shared/clock.js';
 import { Decimal } from '../../src/shared/decimal.js';
@@ -24,6 +26,7 @@ export interface TestApp {
   app: FastifyInstance;
   config: Config;
   cache: KeyValueCache;
+  events: EventBus;
   binance: FakeBinance | undefined;
   close(): Promise<void>;
 }
@@ -35,6 +38,8 @@ export interface TestAppOptions {
   /** asked when the price source does not list a symbol */
   fallbackPriceSource?: PriceSource;
   clock?: Clock;
+  /** also start the worker's background jobs (settlement, polling, liquidation) on the same cache and bus */
+  jobs?: boolean;
 }
 
 /**
@@ -55,25 +60,33 @@ export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promis
   const cache = redisUrl
     ? new RedisCache(redisUrl, `pbtest:${randomBytes(6).toString('hex')}:`)
     : new MemoryCache(() => clock.nowMs());
-  const app = await buildApp({
+  const events = redisUrl
+    ? new RedisEventBus(redisUrl, `pbtest:${randomBytes(6).toString('hex')}:`)
+    : new MemoryEventBus();
+  const deps = {
     config,
     db,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     cache,
+    events,
     priceSource:
       options.priceSource ?? new BinancePriceSource(config.binanceBaseUrl, config.upstreamTimeoutMs, clock),
     clock,
     ...(options.fallbackPriceSource ? { fallbackPriceSource: options.fallbackPriceSource } : {}),
-    jwtSecret: TEST_JWT_SECRET,
-  });
+  };
+  const app = await buildApp({ ...deps, jwtSecret: TEST_JWT_SECRET });
   await app.ready();
+  const stopJobs = options.jobs ? await startJobs(deps) : undefined;
   return {
     app,
     config,
     cache,
+    events,
     binance,
     close: async () => {
+      await stopJobs?.();
       await app.close();
+      await events.close();
       await cache.close();
       await binance?.close();
     },

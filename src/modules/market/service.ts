@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyValueCache } from '../../platform/cache/cache.js';
 import { SingleFlight } from '../../platform/cache/single-flight.js';
+import type { Config } from '../../platform/config/env.js';
 import {
   priceCacheLookups,
   singleFlightJoins,
@@ -32,6 +33,31 @@ export interface PriceServiceOptions {
   upstreamTimeoutMs?: number;
   /** asked for prices of symbols the source does not list (CoinGecko behind Binance) */
   fallback?: PriceSource;
+}
+
+/**
+ * The price service of a process, configured from `config` (TTL, age limits, quote asset, upstream
+ * timeout). Several services (the API's, the worker's) sharing one cache share its prices, its
+ * single-flight locks and its back-off.
+ */
+export function createPriceService(
+  config: Pick<
+    Config,
+    'priceCacheTtlMs' | 'priceAgeMsMax' | 'priceStaleMsMax' | 'quoteAsset' | 'upstreamTimeoutMs'
+  >,
+  cache: KeyValueCache,
+  clock: Clock,
+  source: PriceSource,
+  fallback?: PriceSource,
+): PriceService {
+  return new PriceService(source, cache, clock, {
+    cacheTtlMs: config.priceCacheTtlMs,
+    priceAgeMsMax: config.priceAgeMsMax,
+    priceStaleMsMax: config.priceStaleMsMax,
+    quoteAsset: config.quoteAsset,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    ...(fallback ? { fallback } : {}),
+  });
 }
 
 /** The price source has no such data (CoinGecko has no candles): 501. */
@@ -124,7 +150,7 @@ export class PriceService {
     }
     priceCacheLookups.inc({ result: 'miss' });
     try {
-      const quote = await this.flights.run(symbol, () => this.fetchOnceInCluster(symbol));
+      const quote = await this.flights.run(symbol, () => this.fetchOnceInCluster(symbol, cached));
       if (this.flights.joinCount > 0) this.reportProcessJoins();
       if (purpose === 'trade' && this.clock.nowMs() - quote.asOfMs > this.options.priceAgeMsMax) {
         throw new PriceUnavailableError(symbol, 'the upstream price is too old to trade on');
@@ -299,7 +325,7 @@ export class PriceService {
    * lock to go, and then try themselves). With the in-process cache there is one instance, and the
    * lock is always free.
    */
-  private async fetchOnceInCluster(symbol: string): Promise<Quote> {
+  private async fetchOnceInCluster(symbol: string, seen: Quote | undefined): Promise<Quote> {
     const lockKey = `price-lock:${symbol}`;
     const deadlineMs = this.clock.nowMs() + this.upstreamTimeoutMs;
     let joined = false;
@@ -309,9 +335,10 @@ export class PriceService {
         .catch(() => true); // no cache, no cluster: fetch
       if (locked) {
         try {
-          // The instance that held the lock before may have filled the cache since this caller looked.
+          // The instance that held the lock before may have filled the cache since this caller looked:
+          // a fresh quote newer than the one the caller turned down is that instance's answer.
           const filled = await this.readCache(symbol);
-          if (filled && this.isFresh(filled)) return filled;
+          if (filled && this.isFresh(filled) && filled.asOfMs > (seen?.asOfMs ?? -1)) return filled;
           const fresh = await this.guarded(() => this.source.fetchQuote(symbol)).catch((error: unknown) =>
             this.fromFallback(symbol, error),
           );

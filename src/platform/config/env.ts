@@ -80,6 +80,12 @@ const envSchema = z.object({
   TAKER_FEE_RATE: decimalText('a fraction between 0 and 1').default('0.001'),
   SHORT_INITIAL_MARGIN: decimalText('a fraction between 0 and 1').default('0.5'),
   SHORT_MAINTENANCE_MARGIN: decimalText('a fraction between 0 and 1').default('0.3'),
+  LIQUIDATION_CHECK_INTERVAL_MS: integer(100, 3_600_000).default(5000),
+  BET_LEVERAGE_MAX: integer(1, 1000).default(100),
+  BET_STAKE_MIN: decimalText('a non-negative decimal amount').default('1'),
+  BET_DURATION_MIN_S: integer(1, 86_400).default(1),
+  BET_DURATION_MAX_S: integer(1, 31_536_000).default(604_800),
+  BET_SWEEP_INTERVAL_MS: integer(100, 3_600_000).default(5000),
   RATE_LIMIT_PER_USER_PER_MIN: integer(0, 10_000_000).default(6000),
   LOGIN_FAILURES_PER_ACCOUNT_MAX: integer(1, 1_000_000).default(10),
   LOGIN_FAILURES_PER_ADDRESS_MAX: integer(1, 1_000_000).default(100),
@@ -129,6 +135,17 @@ export interface Config {
   takerFeeRate: string;
   shortInitialMarginRate: string;
   shortMaintenanceMarginRate: string;
+  /** how often open shorts are checked against the maintenance margin (ms) */
+  liquidationCheckIntervalMs: number;
+  /** largest leverage of a price bet (the smallest is 1) */
+  betLeverageMax: number;
+  /** smallest stake of a price bet, quote asset (decimal string) */
+  betStakeMin: string;
+  /** shortest and longest time a price bet runs (s) */
+  betDurationMinS: number;
+  betDurationMaxS: number;
+  /** how often overdue pending bets are looked for and settled (ms) */
+  betSweepIntervalMs: number;
   /** money-moving requests per user per minute; 0 = no limit */
   rateLimitPerUserPerMin: number;
   /** wrong-credential logins allowed per account, and per client address, in `loginFailureWindowMs` */
@@ -162,6 +179,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ['SHORT_MAINTENANCE_MARGIN', e.SHORT_MAINTENANCE_MARGIN],
   ] as const) {
     if (new Decimal(value).gt(1)) problems.push(`${name}: must be a fraction between 0 and 1`);
+  }
+  if (e.BET_DURATION_MAX_S < e.BET_DURATION_MIN_S) {
+    problems.push('BET_DURATION_MAX_S: must be at least BET_DURATION_MIN_S');
+  }
+  if (new Decimal(e.SHORT_MAINTENANCE_MARGIN).gte(e.SHORT_INITIAL_MARGIN)) {
+    problems.push('SHORT_MAINTENANCE_MARGIN: must be below SHORT_INITIAL_MARGIN');
   }
   if (e.PRICE_STALE_MAX_MS < e.PRICE_MAX_AGE_MS) {
     problems.push('PRICE_STALE_MAX_MS: must be at least PRICE_MAX_AGE_MS');
@@ -198,6 +221,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     takerFeeRate: e.TAKER_FEE_RATE,
     shortInitialMarginRate: e.SHORT_INITIAL_MARGIN,
     shortMaintenanceMarginRate: e.SHORT_MAINTENANCE_MARGIN,
+    liquidationCheckIntervalMs: e.LIQUIDATION_CHECK_INTERVAL_MS,
+    betLeverageMax: e.BET_LEVERAGE_MAX,
+    betStakeMin: e.BET_STAKE_MIN,
+    betDurationMinS: e.BET_DURATION_MIN_S,
+    betDurationMaxS: e.BET_DURATION_MAX_S,
+    betSweepIntervalMs: e.BET_SWEEP_INTERVAL_MS,
     rateLimitPerUserPerMin: e.RATE_LIMIT_PER_USER_PER_MIN,
     loginFailuresPerAccountMax: e.LOGIN_FAILURES_PER_ACCOUNT_MAX,
     loginFailuresPerAddressMax: e.LOGIN_FAILURES_PER_ADDRESS_MAX,

@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import { Ledger } from './modules/ledger/index.js';
+import { createPriceService, type PriceService, type PriceSource } from './modules/market/index.js';
+import type { KeyValueCache } from './platform/cache/cache.js';
+import type { Config } from './platform/config/env.js';
+import type { Db } from './platform/db/client.js';
+import type { EventBus } from './platform/events/bus.js';
+import { purgeExpiredIdempotencyKeys } from './platform/http/idempotency.js';
+import { runEvery } from './platform/jobs/interval.js';
+import type { Clock } from './shared/clock.js';
+
+/** What the background jobs run on; the process (main.ts) or a test owns their lifecycles. */
+export interface JobDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  cache: KeyValueCache;
+  events: EventBus;
+  priceSource: PriceSource;
+  fallbackPriceSource?: PriceSource;
+  clock: Clock;
+}
+
+/** The services every job shares: one ledger writer and one price service per process. */
+export interface JobContext extends JobDeps {
+  ledger: Ledger;
+  prices: PriceService;
+}
+
+/** How often expired idempotency records are deleted (ms). */
+const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60 * 1000;
+
+/**
+ * Starts every background job of the `worker` role (also run by `all`): idempotency-key purging,
+ * and each module's schedules. Jobs that must run once cluster-wide claim their turn in the shared
+ * cache (Redis when set).
+ * @returns a function that stops every job and waits for the runs in progress
+ */
+export async function startJobs(deps: JobDeps): Promise<() => Promise<void>> {
+  const context: JobContext = {
+    ...deps,
+    ledger: new Ledger(),
+    prices: createPriceService(
+      deps.config,
+      deps.cache,
+      deps.clock,
+      deps.priceSource,
+      deps.fallbackPriceSource,
+    ),
+  };
+  const { db, logger } = context;
+  const stops: (() => Promise<void>)[] = [];
+  // Idempotency records are replayed for 24 h; older ones are deleted in small batches.
+  stops.push(
+    runEvery(
+      'idempotency-purge',
+      IDEMPOTENCY_PURGE_INTERVAL_MS,
+      async () => {
+        const deleted = await purgeExpiredIdempotencyKeys(db);
+        if (deleted > 0) logger.info({ deleted }, 'expired idempotency keys purged');
+      },
+      logger,
+    ),
+  );
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}
