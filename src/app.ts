@@ -5,40 +5,25 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { Logger } from 'pino';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
 import { seed004AuthRoutes } from './compat/seed004-prices/routes.js';
+import type { ProcessDeps } from './jobs.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
-import { createPriceService, marketRoutes, type PriceSource } from './modules/market/index.js';
+import { createPriceService, marketRoutes } from './modules/market/index.js';
 import { orderRoutes } from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
-import type { KeyValueCache } from './platform/cache/cache.js';
-import type { Config } from './platform/config/env.js';
-import type { Db } from './platform/db/client.js';
-import type { EventBus } from './platform/events/bus.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
 import { installErrorHandlers, renderV1Error, sendV1Error } from './platform/http/error-handler.js';
 import { installJsonParser, installNulGuard } from './platform/http/json.js';
 import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
 import { httpRequestDuration, installHttpMetrics, metricsRoutes } from './platform/observability/metrics.js';
-import type { Clock } from './shared/clock.js';
 
-/** Everything the HTTP app is built from; the process (main.ts) or a test owns their lifecycles. */
-export interface AppDeps {
-  config: Config;
-  db: Db;
-  logger: Logger;
-  cache: KeyValueCache;
-  /** pub/sub shared with the worker (price ticks, account events) */
-  events: EventBus;
-  priceSource: PriceSource;
-  /** asked when `priceSource` does not list a symbol (CoinGecko behind Binance); none in tests by default */
-  fallbackPriceSource?: PriceSource;
-  clock: Clock;
+/** Everything the HTTP app is built from: the process's shared services, plus the signing secret. */
+export interface AppDeps extends ProcessDeps {
   /** HS256 signing secret, resolved by the caller (env or generated) */
   jwtSecret: string;
   /** extra readiness checks besides the database (e.g. Redis) */

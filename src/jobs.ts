@@ -9,20 +9,26 @@ import { purgeExpiredIdempotencyKeys } from './platform/http/idempotency.js';
 import { runEvery } from './platform/jobs/interval.js';
 import type { Clock } from './shared/clock.js';
 
-/** What the background jobs run on; the process (main.ts) or a test owns their lifecycles. */
-export interface JobDeps {
+/**
+ * What the API and the background jobs of a process are built from; the process (main.ts) or a test
+ * owns their lifecycles.
+ */
+export interface ProcessDeps {
   config: Config;
   db: Db;
   logger: Logger;
+  /** shared by every instance when it is Redis */
   cache: KeyValueCache;
+  /** pub/sub shared by every instance (price ticks, account events) */
   events: EventBus;
   priceSource: PriceSource;
+  /** asked when `priceSource` does not list a symbol (CoinGecko behind Binance) */
   fallbackPriceSource?: PriceSource;
   clock: Clock;
 }
 
 /** The services every job shares: one ledger writer and one price service per process. */
-export interface JobContext extends JobDeps {
+export interface JobContext extends ProcessDeps {
   ledger: Ledger;
   prices: PriceService;
 }
@@ -36,7 +42,7 @@ const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60 * 1000;
  * cache (Redis when set).
  * @returns a function that stops every job and waits for the runs in progress
  */
-export async function startJobs(deps: JobDeps): Promise<() => Promise<void>> {
+export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>> {
   const context: JobContext = {
     ...deps,
     ledger: new Ledger(),
