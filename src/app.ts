@@ -12,7 +12,7 @@ import { adminRoutes } from './modules/admin/routes.js';
 import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, marketRoutes } from './modules/market/index.js';
-import { orderRoutes } from './modules/trading/index.js';
+import { orderRoutes, portfolioRoutes, positionRoutes } from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
@@ -130,16 +130,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requireAuth,
   });
   await app.register(marketRoutes, { prefix: '/api/v1/market', prices });
-  await app.register(orderRoutes, {
-    prefix: '/api/v1/orders',
+  const trading = {
     moneyRateLimit,
     db,
     ledger,
     prices,
     quoteAsset: config.quoteAsset,
     takerFeeRate: config.takerFeeRate,
+    margin: { initial: config.shortInitialMarginRate, maintenance: config.shortMaintenanceMarginRate },
     requireAuth,
-  });
+  };
+  await app.register(orderRoutes, { prefix: '/api/v1/orders', ...trading });
+  await app.register(positionRoutes, { prefix: '/api/v1/positions', ...trading });
+  await app.register(portfolioRoutes, { prefix: '/api/v1/wallets', ...trading });
 
   await app.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, type PriceService, type PriceSource } from './modules/market/index.js';
+import { startLiquidationJob } from './modules/trading/index.js';
 import type { KeyValueCache } from './platform/cache/cache.js';
 import type { Config } from './platform/config/env.js';
 import type { Db } from './platform/db/client.js';
@@ -66,6 +67,20 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
         if (deleted > 0) logger.info({ deleted }, 'expired idempotency keys purged');
       },
       logger,
+    ),
+  );
+  stops.push(
+    startLiquidationJob(
+      {
+        ...context,
+        takerFeeRate: context.config.takerFeeRate,
+        margin: {
+          initial: context.config.shortInitialMarginRate,
+          maintenance: context.config.shortMaintenanceMarginRate,
+        },
+      },
+      context.cache,
+      context.config.liquidationCheckIntervalMs,
     ),
   );
   return async () => {

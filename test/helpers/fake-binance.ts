@@ -2,6 +2,16 @@ import type http from 'node:http';
 import { readFixture } from './fixtures.js';
 import { LoopbackServer } from './loopback-server.js';
 
+/** A symbol's LOT_SIZE and MIN_NOTIONAL values, as Binance writes them. */
+export interface SymbolFilters {
+  minQty: string;
+  maxQty: string;
+  stepSize: string;
+  minNotional: string;
+}
+
+type BinanceFilter = { filterType: string } & Record<string, unknown>;
+
 /** How the fake answers: normally, or one of the failures a real upstream shows. */
 export type FakeMode = 'ok' | 'error500' | 'hang' | 'garbage' | 'html' | 'rate-limited' | 'banned';
 
@@ -17,6 +27,7 @@ export class FakeBinance extends LoopbackServer {
   /** ms to wait before answering in mode 'ok' */
   delayMs = 0;
   private readonly tickers = new Map<string, Record<string, unknown>>();
+  private readonly filters = new Map<string, SymbolFilters>();
 
   constructor() {
     super();
@@ -36,6 +47,11 @@ export class FakeBinance extends LoopbackServer {
       bidPrice: quote.bid,
       askPrice: quote.ask,
     });
+  }
+
+  /** Overrides a symbol's LOT_SIZE and MIN_NOTIONAL filters in exchangeInfo (decimal strings). */
+  setFilters(symbol: string, filters: SymbolFilters): void {
+    this.filters.set(symbol, filters);
   }
 
   get baseUrl(): string {
@@ -99,12 +115,18 @@ export class FakeBinance extends LoopbackServer {
         const info = JSON.parse(readFixture('binance/exchangeInfo-BTCUSDT.json')) as {
           symbols: { symbol: string; baseAsset: string }[];
         };
-        const template = info.symbols[0]!;
-        info.symbols = [...this.tickers.keys()].map((symbol) => ({
-          ...template,
-          symbol,
-          baseAsset: symbol.replace(/USDT$/, ''),
-        }));
+        const template = info.symbols[0]! as { symbol: string; baseAsset: string; filters?: BinanceFilter[] };
+        info.symbols = [...this.tickers.keys()].map((symbol) => {
+          const own = this.filters.get(symbol);
+          const filters = (template.filters ?? []).map((f) => {
+            if (!own) return f;
+            if (f.filterType === 'LOT_SIZE')
+              return { ...f, minQty: own.minQty, maxQty: own.maxQty, stepSize: own.stepSize };
+            if (f.filterType === 'MIN_NOTIONAL') return { ...f, minNotional: own.minNotional };
+            return f;
+          });
+          return { ...template, symbol, baseAsset: symbol.replace(/USDT$/, ''), filters };
+        });
         return send(200, JSON.stringify(info), { 'x-mbx-used-weight-1m': '20' });
       }
       return send(404, '{"code":-1000,"msg":"not served by the fake"}');

@@ -89,6 +89,7 @@ export class PriceService {
   private readonly instanceId = randomUUID();
   private readonly recent = new Map<string, Quote>();
   private readonly upstreamTimeoutMs: number;
+  private symbolInfo: { bySymbol: Map<string, SymbolInfo>; expiresAtMs: number } | undefined;
 
   constructor(
     private readonly source: PriceSource,
@@ -268,6 +269,24 @@ export class PriceService {
     if (!fetch) throw new NotSupportedBySourceError(this.source.name, 'symbol list');
     const all = await this.cachedData('symbols', SYMBOLS_TTL_MS, 'symbols', () => fetch());
     return all.filter((s) => s.quoteAsset === this.options.quoteAsset);
+  }
+
+  /**
+   * The filters of one symbol (LOT_SIZE, NOTIONAL…) from the source's symbol list, kept in process
+   * for an hour so an order costs no cache round trip and no parse of the whole list.
+   * @returns undefined when the source has no symbol list (replay, CoinGecko) or does not list it
+   * @throws {PriceUnavailableError} (503) when the list cannot be had now
+   */
+  async getSymbolInfo(symbol: string): Promise<SymbolInfo | undefined> {
+    if (!this.source.fetchSymbols) return undefined;
+    if (!this.symbolInfo || this.clock.nowMs() >= this.symbolInfo.expiresAtMs) {
+      const all = await this.getSymbols();
+      this.symbolInfo = {
+        bySymbol: new Map(all.map((s) => [s.symbol, s])),
+        expiresAtMs: this.clock.nowMs() + SYMBOLS_TTL_MS,
+      };
+    }
+    return this.symbolInfo.bySymbol.get(symbol);
   }
 
   /** Quotes of `symbols` from the fallback in one call where it can; none when it cannot answer. */

@@ -9,3 +9,25 @@ export class UntradableSymbolError extends DomainError {
 export class OrderTooSmallError extends DomainError {
   readonly code = 'VALIDATION_ERROR';
 }
+
+/** One of Binance's symbol filters (LOT_SIZE, NOTIONAL) refuses the order: 422 naming the filter. */
+export class FilterFailureError extends DomainError {
+  readonly code = 'FILTER_FAILURE';
+  constructor(
+    readonly filter: 'LOT_SIZE' | 'NOTIONAL',
+    reason: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(`Filter failure: ${filter}: ${reason}`, { filter, ...details });
+  }
+}
+
+/** Not enough free quote for a short's initial margin and fee: 400. */
+export class InsufficientMarginError extends DomainError {
+  readonly code = 'INSUFFICIENT_MARGIN';
+}
+
+/** close_short on a wallet and symbol with no open short, or for more than is open: 409. */
+export class NoOpenShortError extends DomainError {
+  readonly code = 'NO_OPEN_SHORT';
+}

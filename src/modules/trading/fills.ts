@@ -1,7 +1,9 @@
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import type { Quote } from '../market/quote.js';
 
-export type OrderSide = 'buy' | 'sell';
+/** The four market order sides: `short` sells base not held, `close_short` buys it back. */
+export const ORDER_SIDES = ['buy', 'sell', 'short', 'close_short'] as const;
+export type OrderSide = (typeof ORDER_SIDES)[number];
 
 /** A market order's fill: prices and amounts in the quote asset, quantity in the base asset. */
 export interface Fill {
@@ -13,18 +15,24 @@ export interface Fill {
   fee: Decimal;
 }
 
+/** The price a side fills at: what the buyer pays (ask) or what the seller gets (bid). */
+export function fillPrice(side: OrderSide, quote: Pick<Quote, 'bid' | 'ask'>): Decimal {
+  return new Decimal(side === 'buy' || side === 'close_short' ? quote.ask : quote.bid);
+}
+
 /**
- * Fills a market order against a quote: a buy at the ask, a sell at the bid. Pure: no I/O, no clock.
- * notional and fee are exact products, rounded half-up to the ledger's 8 decimals only at the end
- * (SPEC §3 "Amounts"); the fee is charged on the notional in the quote asset.
+ * Fills a market order against a quote: buy and close_short at the ask, sell and short at the bid
+ * (a source without a book quotes bid = ask = last). Pure: no I/O, no clock. notional and fee are
+ * exact products, rounded half-up to the ledger's 8 decimals only at the end (SPEC §3 "Amounts");
+ * the fee is charged on the notional in the quote asset.
  */
 export function fillMarketOrder(
   side: OrderSide,
   quantity: Decimal,
-  quote: Quote,
+  quote: Pick<Quote, 'bid' | 'ask'>,
   takerFeeRate: string,
 ): Fill {
-  const price = new Decimal(side === 'buy' ? quote.ask : quote.bid);
+  const price = fillPrice(side, quote);
   const exactNotional = price.times(quantity);
   const notional = roundAmount(exactNotional);
   const fee = roundAmount(exactNotional.times(takerFeeRate));

@@ -1,2 +1,3 @@
-export { orderRoutes } from './routes.js';
-export { type OrderView, placeOrder } from './service.js';
+export { startLiquidationJob } from './liquidation.js';
+export { orderRoutes, portfolioRoutes, positionRoutes } from './routes.js';
+export { placeOrder, type TradingDeps, tradableSymbol } from './service.js';

@@ -1,9 +1,11 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
-import type { Queryable } from '../../platform/db/client.js';
-import { orders } from './tables.js';
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Queryable, Tx } from '../../platform/db/client.js';
+import { orders, positions } from './tables.js';
 
 export type OrderRow = typeof orders.$inferSelect;
 export type NewOrderRow = typeof orders.$inferInsert;
+export type PositionRow = typeof positions.$inferSelect;
+export type NewPositionRow = typeof positions.$inferInsert;
 
 export async function insertOrder(db: Queryable, values: NewOrderRow): Promise<OrderRow> {
   const rows = await db.insert(orders).values(values).returning();
@@ -29,10 +31,17 @@ export async function findOrderById(db: Queryable, orderId: string): Promise<Ord
   return rows[0];
 }
 
+/** Filters of an order list; undefined means any. */
+export interface OrderFilter {
+  symbol?: string | undefined;
+  side?: OrderRow['side'] | undefined;
+}
+
 /** A user's orders, newest first (by their journal id, which grows with time), before `beforeJournalId`. */
 export async function listUserOrders(
   db: Queryable,
   userId: string,
+  filter: OrderFilter,
   limit: number,
   beforeJournalId: number | undefined,
 ): Promise<OrderRow[]> {
@@ -42,9 +51,97 @@ export async function listUserOrders(
     .where(
       and(
         eq(orders.userId, userId),
+        filter.symbol === undefined ? undefined : eq(orders.symbol, filter.symbol),
+        filter.side === undefined ? undefined : eq(orders.side, filter.side),
         beforeJournalId === undefined ? undefined : lt(orders.journalId, beforeJournalId),
       ),
     )
     .orderBy(desc(orders.journalId))
     .limit(limit);
+}
+
+/** Every fill of a wallet, oldest first (for the average-cost replay of the portfolio). */
+export async function listWalletFills(db: Queryable, walletId: string): Promise<OrderRow[]> {
+  return await db.select().from(orders).where(eq(orders.walletId, walletId)).orderBy(asc(orders.journalId));
+}
+
+/** The open short of a wallet on a symbol, locked `FOR UPDATE` until `tx` ends. */
+export async function lockOpenPosition(
+  tx: Tx,
+  walletId: string,
+  symbol: string,
+): Promise<PositionRow | undefined> {
+  const rows = await tx
+    .select()
+    .from(positions)
+    .where(and(eq(positions.walletId, walletId), eq(positions.symbol, symbol), eq(positions.status, 'open')))
+    .for('update');
+  return rows[0];
+}
+
+/** A position by id, locked `FOR UPDATE` until `tx` ends. */
+export async function lockPosition(tx: Tx, positionId: string): Promise<PositionRow | undefined> {
+  const rows = await tx.select().from(positions).where(eq(positions.id, positionId)).for('update');
+  return rows[0];
+}
+
+/**
+ * Opens a position unless the wallet already has an open one on the symbol (a concurrent short
+ * opened it first: the partial unique index decides, and the caller then adds to that one).
+ * @returns the new row, or undefined when one was open already
+ */
+export async function insertPositionIfNoneOpen(
+  tx: Tx,
+  values: NewPositionRow,
+): Promise<PositionRow | undefined> {
+  const rows = await tx
+    .insert(positions)
+    .values(values)
+    .onConflictDoNothing({ target: [positions.walletId, positions.symbol], where: sql`status = 'open'` })
+    .returning();
+  return rows[0];
+}
+
+/** Writes a position's new state (quantities, collateral, P&L, status). */
+export async function updatePosition(
+  tx: Tx,
+  positionId: string,
+  values: Partial<Omit<NewPositionRow, 'id' | 'userId' | 'walletId' | 'symbol'>>,
+): Promise<PositionRow> {
+  const rows = await tx
+    .update(positions)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(eq(positions.id, positionId))
+    .returning();
+  return rows[0]!;
+}
+
+/** Open shorts of a user, or of one wallet, oldest first. */
+export async function listOpenPositions(
+  db: Queryable,
+  owner: { userId: string } | { walletId: string },
+): Promise<PositionRow[]> {
+  return await db
+    .select()
+    .from(positions)
+    .where(
+      and(
+        eq(positions.status, 'open'),
+        'userId' in owner ? eq(positions.userId, owner.userId) : eq(positions.walletId, owner.walletId),
+      ),
+    )
+    .orderBy(asc(positions.openedAt));
+}
+
+/** Every open short of the given symbols, whoever holds them (the liquidation check). */
+export async function listOpenPositionsOf(db: Queryable, symbols?: string[]): Promise<PositionRow[]> {
+  return await db
+    .select()
+    .from(positions)
+    .where(
+      and(
+        eq(positions.status, 'open'),
+        symbols === undefined ? undefined : inArray(positions.symbol, symbols),
+      ),
+    );
 }

@@ -67,6 +67,14 @@ export const ledgerJournals = new Counter({
   registers: [metricsRegistry],
 });
 
+/** Shorts closed by the liquidation job, by what paid the buy-back (collateral alone, or insurance too). */
+export const liquidations = new Counter({
+  name: 'liquidations_total',
+  help: 'Short positions liquidated, by what covered the buy-back (collateral, insurance)',
+  labelNames: ['covered'] as const,
+  registers: [metricsRegistry],
+});
+
 /** Journals per ledger batch (group commit): 1 for a lone journal, up to 256 for a busy wallet. */
 export const ledgerBatchSize = new Histogram({
   name: 'ledger_batch_size',

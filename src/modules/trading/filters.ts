@@ -1,0 +1,70 @@
+import { Decimal, formatDecimal } from '../../shared/decimal.js';
+import type { SymbolInfo } from '../market/quote.js';
+import { FilterFailureError } from './errors.js';
+
+/** The ledger's smallest step: every quantity is kept to 8 decimals. */
+const LEDGER_STEP = new Decimal('0.00000001');
+
+/** The LOT_SIZE step of a symbol (the ledger's 8-decimal step when the source has no filters). */
+export function lotStep(info: SymbolInfo | undefined): Decimal {
+  const step = info?.stepSize ? new Decimal(info.stepSize) : undefined;
+  return step?.gt(0) ? step : LEDGER_STEP;
+}
+
+/** Rounds a quantity DOWN to the lot step (used for orders given by quote amount). */
+export function roundDownToStep(quantity: Decimal, info: SymbolInfo | undefined): Decimal {
+  const step = lotStep(info);
+  return quantity.dividedToIntegerBy(step).times(step);
+}
+
+/**
+ * Binance's LOT_SIZE filter, as Binance applies it to a market order: `quantity` must be at least
+ * minQty, at most maxQty, and a whole number of stepSize. An off-step quantity is rejected, not
+ * rounded (a bot must see the rejection Binance would give it).
+ * @throws {FilterFailureError} (422) naming `LOT_SIZE`
+ */
+export function checkLotSize(quantity: Decimal, info: SymbolInfo | undefined): void {
+  const symbol = info?.symbol;
+  const bounds = [
+    ['minQty', info?.minQty, (limit: Decimal) => quantity.lt(limit), 'below the minimum'],
+    ['maxQty', info?.maxQty, (limit: Decimal) => quantity.gt(limit), 'above the maximum'],
+  ] as const;
+  for (const [name, text, breaks, what] of bounds) {
+    const limit = text ? new Decimal(text) : undefined;
+    if (limit?.gt(0) && breaks(limit)) {
+      throw new FilterFailureError('LOT_SIZE', `quantity is ${what} of ${formatDecimal(limit)}`, {
+        symbol,
+        [name]: formatDecimal(limit),
+      });
+    }
+  }
+  const step = lotStep(info);
+  if (!quantity.mod(step).isZero()) {
+    throw new FilterFailureError(
+      'LOT_SIZE',
+      `quantity must be a multiple of the step ${formatDecimal(step)}`,
+      {
+        symbol,
+        stepSize: formatDecimal(step),
+      },
+    );
+  }
+}
+
+/**
+ * Binance's MIN_NOTIONAL / NOTIONAL filter: price × quantity must be at least minNotional.
+ * @throws {FilterFailureError} (422) naming `NOTIONAL`
+ */
+export function checkNotional(notional: Decimal, info: SymbolInfo | undefined): void {
+  if (info?.minNotional && notional.lt(info.minNotional)) {
+    throw new FilterFailureError(
+      'NOTIONAL',
+      `the order's notional ${formatDecimal(notional)} is below the minimum of ${formatDecimal(info.minNotional)}`,
+      {
+        symbol: info.symbol,
+        minNotional: formatDecimal(info.minNotional),
+        notional: formatDecimal(notional),
+      },
+    );
+  }
+}

@@ -1,0 +1,151 @@
+import type { Logger } from 'pino';
+import type { KeyValueCache } from '../../platform/cache/cache.js';
+import type { Db } from '../../platform/db/client.js';
+import { withTransaction } from '../../platform/db/tx.js';
+import type { EventBus } from '../../platform/events/bus.js';
+import { runOncePerInterval } from '../../platform/jobs/cluster.js';
+import { liquidations } from '../../platform/observability/metrics.js';
+import { Decimal } from '../../shared/decimal.js';
+import type { Ledger } from '../ledger/index.js';
+import type { Quote } from '../market/quote.js';
+import type { PriceService } from '../market/service.js';
+import { fillMarketOrder } from './fills.js';
+import { insertOrder, listOpenPositionsOf, lockPosition } from './repository.js';
+import { toOrderView } from './service.js';
+import { closeShort, isBelowMaintenance, type MarginRates } from './shorts.js';
+
+/** What the liquidation check runs on. */
+export interface LiquidationDeps {
+  db: Db;
+  ledger: Ledger;
+  prices: PriceService;
+  events: EventBus;
+  takerFeeRate: string;
+  margin: MarginRates;
+  logger: Logger;
+}
+
+/** Positions closed at once by one check (each in its own transaction). */
+const LIQUIDATION_CONCURRENCY = 8;
+
+/** Current quotes of the symbols, young enough to trade on; a symbol without one is left out. */
+async function tradableQuotes(prices: PriceService, symbols: string[]): Promise<Map<string, Quote>> {
+  const found = new Map<string, Quote>();
+  try {
+    const { quotes } = await prices.getQuotes(symbols, 'trade');
+    for (const quote of quotes) found.set(quote.symbol, quote);
+  } catch {
+    // One symbol without a price must not stop the others: ask one by one.
+    for (const symbol of symbols) {
+      const quote = await prices.getQuote(symbol, 'trade').catch(() => undefined);
+      if (quote) found.set(symbol, quote);
+    }
+  }
+  return found;
+}
+
+/**
+ * Liquidates one short if, under its row lock, it is still open and still below the maintenance
+ * margin at `quote`'s ask: bought back whole at the ask, with a `close_short` order marked
+ * `liquidation`. Exactly once, however many checks race for it.
+ * @returns true when this call closed it
+ */
+export async function liquidatePosition(
+  deps: LiquidationDeps,
+  positionId: string,
+  quote: Quote,
+): Promise<boolean> {
+  const ask = new Decimal(quote.ask);
+  const closed = await withTransaction(deps.db, async (tx) => {
+    const position = await lockPosition(tx, positionId);
+    if (position?.status !== 'open') return undefined;
+    if (!isBelowMaintenance(position, ask, deps.margin.maintenance)) return undefined;
+    const fill = fillMarketOrder('close_short', new Decimal(position.quantity), quote, deps.takerFeeRate);
+    const result = await closeShort(tx, deps.ledger, position, fill, true);
+    const order = await insertOrder(tx, {
+      userId: position.userId,
+      walletId: position.walletId,
+      clientOrderId: null,
+      symbol: position.symbol,
+      baseAsset: position.baseAsset,
+      quoteAsset: position.quoteAsset,
+      side: 'close_short',
+      quantity: fill.quantity.toFixed(),
+      price: fill.price.toFixed(),
+      notional: fill.notional.toFixed(),
+      fee: result.fee.toFixed(),
+      status: 'filled',
+      positionId: position.id,
+      realizedPnl: result.realizedPnl.toFixed(),
+      liquidation: true,
+      journalId: result.journalId,
+    });
+    return { order, insurancePaid: result.insurancePaid };
+  });
+  if (!closed) return false;
+  liquidations.inc({ covered: closed.insurancePaid.gt(0) ? 'insurance' : 'collateral' });
+  deps.logger.info(
+    { positionId, symbol: quote.symbol, ask: quote.ask, insurancePaid: closed.insurancePaid.toFixed() },
+    'short liquidated',
+  );
+  await deps.events
+    .publish(`account:${closed.order.userId}`, {
+      channel: 'account',
+      event: 'position.liquidated',
+      data: toOrderView(closed.order),
+    })
+    .catch(() => undefined);
+  return true;
+}
+
+/**
+ * Checks every open short against the maintenance margin at current asks and liquidates those
+ * below it (several at once, each in its own transaction).
+ * @returns how many were liquidated
+ */
+export async function liquidateUnderwater(deps: LiquidationDeps): Promise<number> {
+  const open = await listOpenPositionsOf(deps.db);
+  if (open.length === 0) return 0;
+  const quotes = await tradableQuotes(deps.prices, [...new Set(open.map((p) => p.symbol))]);
+  const due = open.flatMap((position) => {
+    const quote = quotes.get(position.symbol);
+    return quote && isBelowMaintenance(position, new Decimal(quote.ask), deps.margin.maintenance)
+      ? [{ position, quote }]
+      : [];
+  });
+  let closed = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < due.length) {
+      const { position, quote } = due[next++]!;
+      try {
+        if (await liquidatePosition(deps, position.id, quote)) closed += 1;
+      } catch (err) {
+        deps.logger.error({ err, positionId: position.id }, 'liquidation failed; retried at the next check');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LIQUIDATION_CONCURRENCY, due.length) }, worker));
+  return closed;
+}
+
+/**
+ * Runs the liquidation check every `intervalMs`, once per interval across every instance sharing
+ * `cache` (Redis when set).
+ * @returns a function that stops it
+ */
+export function startLiquidationJob(
+  deps: LiquidationDeps,
+  cache: KeyValueCache,
+  intervalMs: number,
+): () => Promise<void> {
+  return runOncePerInterval(
+    cache,
+    'liquidation',
+    intervalMs,
+    async () => {
+      await liquidateUnderwater(deps);
+    },
+    deps.logger,
+  );
+}
