@@ -147,7 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
 
   // Seed contracts: thin adapters over the same services, each with its own error shape.
-  await app.register(seed000Routes, auth);
+  await app.register(seed000Routes, { ...auth, trading });
   await app.register(seed004AuthRoutes, { prefix: '/auth', ...auth });
 
   return app;

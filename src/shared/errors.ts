@@ -14,6 +14,11 @@ export abstract class DomainError extends Error {
   }
 }
 
+/** The caller is authenticated but may not do this (403). */
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+}
+
 /** The resource does not exist or is not the caller's (the two are answered alike). */
 export class NotFoundError extends DomainError {
   readonly code = 'NOT_FOUND';

@@ -8,17 +8,36 @@ import {
   setAuthCookie,
   usernameInput,
 } from '../../modules/auth/index.js';
-import { authenticate, registerUser } from '../../modules/users/index.js';
+import { placeOrder, type TradingDeps, tradableSymbol } from '../../modules/trading/index.js';
+import { authenticate, getProfile, registerUser } from '../../modules/users/index.js';
+import { listWallets } from '../../modules/wallets/index.js';
+import { principalOf } from '../../platform/http/auth-guard.js';
 import { installErrorHandlers } from '../../platform/http/error-handler.js';
-import { renderSeed000Error } from './mappers.js';
+import { positiveAmountInput } from '../../platform/http/schemas.js';
+import { ForbiddenError, NotFoundError } from '../../shared/errors.js';
+import { renderSeed000Error, toJsonNumber } from './mappers.js';
 
 const seedError = z.object({ detail: z.unknown() });
 
+/** What seed 000's routes are built from: the auth routes' services and the trading ones. */
+export interface Seed000Deps extends AuthRoutesDeps {
+  trading: TradingDeps;
+}
+
+const userOutput = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  email: z.string().nullable().optional(),
+  created_at: z.string(),
+});
+
 /**
- * Seed 000's broker API, as that seed documents it: `POST /login` → `{access_token, token_type}`
- * and `POST /new_user` → the created user. Thin adapters over the v1 services.
+ * Seed 000's broker API, as that seed documents it: `POST /login` → `{access_token, token_type}`,
+ * `POST /new_user` → the created user, and with the JWT `GET /get_user_by_id`,
+ * `GET /get_user_wallet_by_user_id`, `GET /asset_data`, `POST /transaction`. Thin adapters over the
+ * v1 services; amounts and prices are JSON numbers, as the seed shows.
  */
-export async function seed000Routes(app: FastifyInstance, deps: AuthRoutesDeps): Promise<void> {
+export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Promise<void> {
   installErrorHandlers(app, renderSeed000Error, { notFound: false });
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -68,6 +87,156 @@ export async function seed000Routes(app: FastifyInstance, deps: AuthRoutesDeps):
     async (request) => {
       const user = await registerUser(deps, request.body);
       return { id: user.id, username: user.username, email: user.email, created_at: user.created_at };
+    },
+  );
+
+  r.get(
+    '/get_user_by_id',
+    {
+      onRequest: deps.requireAuth,
+      schema: {
+        tags: ['seed 000: broker'],
+        summary: 'A user (seed 000): the full profile for oneself, the public one for others',
+        security: [{ bearerAuth: [] }],
+        querystring: z.object({ user_id: z.uuid() }),
+        response: { 200: userOutput, 401: seedError, 404: seedError, 422: seedError },
+      },
+    },
+    async (request) => await getProfile(deps.db, principalOf(request), request.query.user_id.toLowerCase()),
+  );
+
+  r.get(
+    '/get_user_wallet_by_user_id',
+    {
+      onRequest: deps.requireAuth,
+      schema: {
+        tags: ['seed 000: broker'],
+        summary: 'The caller’s default wallet (seed 000); another user’s → 403',
+        security: [{ bearerAuth: [] }],
+        querystring: z.object({ user_id: z.uuid() }),
+        response: {
+          200: z.object({
+            id: z.uuid(),
+            user_id: z.uuid(),
+            name: z.string(),
+            balance: z.number().meta({ description: 'available quote asset' }),
+            balances: z.array(z.object({ asset: z.string(), available: z.number(), locked: z.number() })),
+            created_at: z.string(),
+          }),
+          401: seedError,
+          403: seedError,
+          404: seedError,
+          422: seedError,
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const userId = request.query.user_id.toLowerCase();
+      if (userId !== principal.userId && principal.role !== 'admin') {
+        throw new ForbiddenError('you may only read your own wallet');
+      }
+      const wallet = (await listWallets(deps.db, userId, deps.quoteAsset)).find((w) => w.is_default);
+      if (!wallet) throw new NotFoundError(`user ${userId} has no wallet`);
+      return {
+        id: wallet.id,
+        user_id: userId,
+        name: wallet.name,
+        balance: toJsonNumber(wallet.balance),
+        balances: wallet.balances.map((b) => ({
+          asset: b.asset,
+          available: toJsonNumber(b.available),
+          locked: toJsonNumber(b.locked),
+        })),
+        created_at: wallet.created_at,
+      };
+    },
+  );
+
+  r.get(
+    '/asset_data',
+    {
+      onRequest: deps.requireAuth,
+      schema: {
+        tags: ['seed 000: broker'],
+        summary: `The current price of an asset against the quote asset (seed 000)`,
+        security: [{ bearerAuth: [] }],
+        querystring: z.object({ asset_name: z.string().min(1).max(20).meta({ example: 'BTC' }) }),
+        response: {
+          200: z.object({
+            asset_name: z.string(),
+            symbol: z.string(),
+            price: z.number(),
+            bid: z.number(),
+            ask: z.number(),
+            source: z.string(),
+            as_of: z.string(),
+            stale: z.boolean(),
+          }),
+          401: seedError,
+          404: seedError,
+          422: seedError,
+          503: seedError,
+        },
+      },
+    },
+    async (request) => {
+      const { symbol, baseAsset } = tradableSymbol(
+        deps.trading.prices,
+        deps.quoteAsset,
+        request.query.asset_name,
+      );
+      const quote = await deps.trading.prices.getQuote(symbol, 'read');
+      return {
+        asset_name: baseAsset,
+        symbol,
+        price: toJsonNumber(quote.last),
+        bid: toJsonNumber(quote.bid),
+        ask: toJsonNumber(quote.ask),
+        source: quote.source,
+        as_of: new Date(quote.asOfMs).toISOString(),
+        stale: quote.stale,
+      };
+    },
+  );
+
+  r.post(
+    '/transaction',
+    {
+      onRequest: deps.requireAuth,
+      schema: {
+        tags: ['seed 000: broker'],
+        summary: 'Buy, sell, short or close a short at the market on the caller’s default wallet (seed 000)',
+        description:
+          '`amount` is in units of the asset (fractions allowed). Fills as POST /api/v1/orders does: buy and close_short at the ask, sell and short at the bid, with the taker fee and Binance’s filters.',
+        security: [{ bearerAuth: [] }],
+        body: z.object({
+          asset_name: z.string().min(1).max(20).meta({ example: 'BTC' }),
+          amount: positiveAmountInput.meta({ description: 'units of the asset', example: 0.012 }),
+          transaction_type: z.enum(['buy', 'sell', 'short', 'close_short']),
+        }),
+        response: {
+          200: z.object({ status: z.literal('success') }),
+          400: seedError,
+          401: seedError,
+          404: seedError,
+          409: seedError,
+          422: seedError,
+          429: seedError,
+          503: seedError,
+        },
+      },
+    },
+    async (request) => {
+      const { asset_name, amount, transaction_type } = request.body;
+      await placeOrder(deps.trading, principalOf(request).userId, {
+        walletId: undefined,
+        symbol: asset_name,
+        side: transaction_type,
+        quantity: amount,
+        clientOrderId: undefined,
+      });
+      return { status: 'success' as const };
     },
   );
 }

@@ -4,13 +4,8 @@ import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import { errorResponse } from '../../platform/http/schemas.js';
-import { DomainError } from '../../shared/errors.js';
+import { ForbiddenError } from '../../shared/errors.js';
 import { isReconciled, reconcile } from '../ledger/index.js';
-
-/** The caller is authenticated but lacks the role the route needs (403). */
-export class ForbiddenError extends DomainError {
-  readonly code = 'FORBIDDEN';
-}
 
 const reconcileOutput = z
   .object({

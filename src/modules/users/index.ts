@@ -2,6 +2,7 @@ export { userRoutes } from './routes.js';
 export {
   authenticate,
   createFundedUser,
+  getProfile,
   getUser,
   type RegistrationDeps,
   registerUser,
