@@ -12,7 +12,7 @@ import { adminRoutes } from './modules/admin/routes.js';
 import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, marketRoutes } from './modules/market/index.js';
-import { orderRoutes, portfolioRoutes, positionRoutes } from './modules/trading/index.js';
+import { FillCommits, orderRoutes, portfolioRoutes, positionRoutes } from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
@@ -131,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(marketRoutes, { prefix: '/api/v1/market', prices });
   const trading = {
+    fills: new FillCommits(db, ledger, config.quoteAsset),
     moneyRateLimit,
     db,
     ledger,

@@ -1,4 +1,5 @@
 import { Decimal, roundAmount } from '../../shared/decimal.js';
+import { available, type Posting, system } from '../ledger/index.js';
 import type { Quote } from '../market/quote.js';
 
 /** The four market order sides: `short` sells base not held, `close_short` buys it back. */
@@ -37,4 +38,63 @@ export function fillMarketOrder(
   const notional = roundAmount(exactNotional);
   const fee = roundAmount(exactNotional.times(takerFeeRate));
   return { price, quantity, notional, fee };
+}
+
+/**
+ * The ledger postings of a buy or sell fill, credits before debits. A buy: base from the exchange to
+ * the wallet, notional and fee in quote from the wallet to the exchange and fee accounts. A sell:
+ * base from the wallet to the exchange, notional from the exchange to the wallet, fee to the fee account.
+ */
+export function fillPostings(
+  walletId: string,
+  side: 'buy' | 'sell',
+  baseAsset: string,
+  quoteAsset: string,
+  fill: Fill,
+): Posting[] {
+  const wallet = available(walletId);
+  const exchange = system('exchange');
+  const postings: Posting[] =
+    side === 'buy'
+      ? [
+          { source: exchange, destination: wallet, asset: baseAsset, amount: fill.quantity },
+          { source: wallet, destination: exchange, asset: quoteAsset, amount: fill.notional },
+        ]
+      : [
+          { source: wallet, destination: exchange, asset: baseAsset, amount: fill.quantity },
+          { source: exchange, destination: wallet, asset: quoteAsset, amount: fill.notional },
+        ];
+  if (fill.fee.gt(0))
+    postings.push({ source: wallet, destination: system('fees'), asset: quoteAsset, amount: fill.fee });
+  return postings;
+}
+
+/** An order checked and priced, ready to be written. */
+export interface PricedOrder {
+  userId: string;
+  walletId: string;
+  symbol: string;
+  baseAsset: string;
+  side: OrderSide;
+  fill: Fill;
+  clientOrderId: string | null;
+}
+
+/** The order row of a priced order, before its journal and position are known. */
+export function orderRowOf(order: PricedOrder, quoteAsset: string) {
+  const { fill } = order;
+  return {
+    userId: order.userId,
+    walletId: order.walletId,
+    clientOrderId: order.clientOrderId,
+    symbol: order.symbol,
+    baseAsset: order.baseAsset,
+    quoteAsset,
+    side: order.side,
+    quantity: fill.quantity.toFixed(),
+    price: fill.price.toFixed(),
+    notional: fill.notional.toFixed(),
+    fee: fill.fee.toFixed(),
+    status: 'filled' as const,
+  };
 }

@@ -11,8 +11,8 @@ import type { Quote } from '../market/quote.js';
 import type { PriceService } from '../market/service.js';
 import { fillMarketOrder } from './fills.js';
 import { insertOrder, listOpenPositionsOf, lockPosition } from './repository.js';
-import { toOrderView } from './service.js';
 import { closeShort, isBelowMaintenance, type MarginRates } from './shorts.js';
+import { toOrderView } from './views.js';
 
 /** What the liquidation check runs on. */
 export interface LiquidationDeps {

@@ -12,6 +12,14 @@ export async function insertOrder(db: Queryable, values: NewOrderRow): Promise<O
   return rows[0]!;
 }
 
+/** Inserts several orders in one statement; the rows come back in the order given. */
+export async function insertOrders(db: Queryable, values: NewOrderRow[]): Promise<OrderRow[]> {
+  if (values.length === 0) return [];
+  const rows = await db.insert(orders).values(values).returning();
+  const byJournal = new Map(rows.map((row) => [row.journalId, row]));
+  return values.map((v) => byJournal.get(v.journalId)!);
+}
+
 export async function findOrderByClientId(
   db: Queryable,
   userId: string,

@@ -6,12 +6,20 @@ import { type FinalResponse, type IdempotencyScope, runIdempotent } from '../../
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
-import { available, type Ledger, type Posting, system } from '../ledger/index.js';
+import type { Ledger } from '../ledger/index.js';
 import type { Quote } from '../market/quote.js';
 import type { PriceService } from '../market/service.js';
 import { requireWallet } from '../wallets/index.js';
+import type { FillCommits } from './batch.js';
 import { OrderTooSmallError, UntradableSymbolError } from './errors.js';
-import { type Fill, fillMarketOrder, fillPrice, type OrderSide } from './fills.js';
+import {
+  fillMarketOrder,
+  fillPostings,
+  fillPrice,
+  type OrderSide,
+  orderRowOf,
+  type PricedOrder,
+} from './fills.js';
 import { checkLotSize, checkNotional, roundDownToStep } from './filters.js';
 import {
   findOrderByClientId,
@@ -22,6 +30,7 @@ import {
   type OrderRow,
 } from './repository.js';
 import { closeShort, type MarginRates, openShort, requireOpenShort } from './shorts.js';
+import { type OrderView, toOrderView } from './views.js';
 
 export interface TradingDeps {
   db: Db;
@@ -31,50 +40,8 @@ export interface TradingDeps {
   /** fraction of the notional, e.g. "0.001" */
   takerFeeRate: string;
   margin: MarginRates;
-}
-
-/** An order as the order routes answer it; amounts are decimal strings. */
-export interface OrderView {
-  id: string;
-  client_order_id: string | null;
-  wallet_id: string;
-  symbol: string;
-  side: OrderSide;
-  /** base asset */
-  quantity: string;
-  /** quote asset per unit of base */
-  price: string;
-  /** price × quantity, quote asset */
-  notional: string;
-  /** quote asset */
-  fee: string;
-  status: 'filled';
-  /** the short position a `short` or `close_short` belongs to */
-  position_id: string | null;
-  /** close_short only: (entry − exit) × quantity − fees, quote asset */
-  realized_pnl: string | null;
-  /** true for a close_short the liquidation job made */
-  liquidation: boolean;
-  created_at: string;
-}
-
-export function toOrderView(order: OrderRow): OrderView {
-  return {
-    id: order.id,
-    client_order_id: order.clientOrderId,
-    wallet_id: order.walletId,
-    symbol: order.symbol,
-    side: order.side,
-    quantity: formatDecimal(order.quantity),
-    price: formatDecimal(order.price),
-    notional: formatDecimal(order.notional),
-    fee: formatDecimal(order.fee),
-    status: order.status,
-    position_id: order.positionId,
-    realized_pnl: order.realizedPnl === null ? null : formatDecimal(order.realizedPnl),
-    liquidation: order.liquidation,
-    created_at: order.createdAt.toISOString(),
-  };
+  /** group commit of buys and sells; without it each order is its own transaction */
+  fills?: FillCommits;
 }
 
 /** A market order request: exactly one of `quantity` and `quoteAmount`. */
@@ -92,46 +59,6 @@ export interface PlaceOrderInput {
    */
   quoteAmount?: Decimal | undefined;
   clientOrderId: string | undefined;
-}
-
-/**
- * The ledger postings of a buy or sell fill, credits before debits. A buy: base from the exchange to
- * the wallet, notional and fee in quote from the wallet to the exchange and fee accounts. A sell:
- * base from the wallet to the exchange, notional from the exchange to the wallet, fee to the fee account.
- */
-export function fillPostings(
-  walletId: string,
-  side: 'buy' | 'sell',
-  baseAsset: string,
-  quoteAsset: string,
-  fill: Fill,
-): Posting[] {
-  const wallet = available(walletId);
-  const exchange = system('exchange');
-  const postings: Posting[] =
-    side === 'buy'
-      ? [
-          { source: exchange, destination: wallet, asset: baseAsset, amount: fill.quantity },
-          { source: wallet, destination: exchange, asset: quoteAsset, amount: fill.notional },
-        ]
-      : [
-          { source: wallet, destination: exchange, asset: baseAsset, amount: fill.quantity },
-          { source: exchange, destination: wallet, asset: quoteAsset, amount: fill.notional },
-        ];
-  if (fill.fee.gt(0))
-    postings.push({ source: wallet, destination: system('fees'), asset: quoteAsset, amount: fill.fee });
-  return postings;
-}
-
-/** An order checked and priced, ready to be written. */
-interface PricedOrder {
-  userId: string;
-  walletId: string;
-  symbol: string;
-  baseAsset: string;
-  side: OrderSide;
-  fill: Fill;
-  clientOrderId: string | null;
 }
 
 /**
@@ -180,7 +107,9 @@ function quantityOfQuoteAmount(
  */
 async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderInput): Promise<PricedOrder> {
   const { symbol, baseAsset } = tradableSymbol(deps.prices, deps.quoteAsset, input.symbol);
-  const wallet = await requireWallet(deps.db, userId, input.walletId);
+  const walletId = deps.fills
+    ? await deps.fills.resolveWallet(deps.db, userId, input.walletId)
+    : (await requireWallet(deps.db, userId, input.walletId)).id;
   const [quote, info] = await Promise.all([
     deps.prices.getQuote(symbol, 'trade'),
     deps.prices.getSymbolInfo(symbol),
@@ -211,7 +140,7 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
   if (input.side !== 'close_short') checkNotional(fill.notional, info);
   return {
     userId,
-    walletId: wallet.id,
+    walletId,
     symbol,
     baseAsset,
     side: input.side,
@@ -223,20 +152,7 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
 /** Writes a priced order in `tx`: its journal, its position change (shorts), its order row. */
 async function writeOrder(tx: Tx, deps: TradingDeps, order: PricedOrder): Promise<OrderRow> {
   const { fill, side } = order;
-  const row = {
-    userId: order.userId,
-    walletId: order.walletId,
-    clientOrderId: order.clientOrderId,
-    symbol: order.symbol,
-    baseAsset: order.baseAsset,
-    quoteAsset: deps.quoteAsset,
-    side,
-    quantity: fill.quantity.toFixed(),
-    price: fill.price.toFixed(),
-    notional: fill.notional.toFixed(),
-    fee: fill.fee.toFixed(),
-    status: 'filled' as const,
-  };
+  const row = orderRowOf(order, deps.quoteAsset);
   if (side === 'buy' || side === 'sell') {
     const journal = await deps.ledger.post(tx, {
       kind: 'order_fill',
@@ -289,6 +205,11 @@ export async function placeOrder(
   const first = await repeated();
   if (first) return first;
   const order = await priceOrder(deps, userId, input);
+  // Buys and sells go in group commits; an order with a client order id alone (its uniqueness is
+  // decided by its own insert).
+  if (deps.fills && !order.clientOrderId && (order.side === 'buy' || order.side === 'sell')) {
+    return await deps.fills.submit({ ...order, side: order.side }, scope);
+  }
   try {
     return await runIdempotent(deps.db, scope, async (tx) => ({
       status: 201,

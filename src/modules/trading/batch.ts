@@ -1,0 +1,147 @@
+import type { Db, Queryable } from '../../platform/db/client.js';
+import { GroupCommit, type Settled } from '../../platform/db/group-commit.js';
+import { withTransaction } from '../../platform/db/tx.js';
+import {
+  claimIdempotencyKeys,
+  type FinalResponse,
+  type IdempotencyScope,
+  recordIdempotentResponses,
+  renderFinalError,
+} from '../../platform/http/idempotency.js';
+import { isRefusal, type Ledger } from '../ledger/index.js';
+import { requireWallet } from '../wallets/index.js';
+import { fillPostings, orderRowOf, type PricedOrder } from './fills.js';
+import { insertOrders } from './repository.js';
+import { toOrderView } from './views.js';
+
+/** Fills run in one database transaction at most. */
+const FILL_BATCH_SIZE_MAX = 128;
+/** Fills waiting for one batch lane at most before new ones are refused with 503. */
+const FILL_QUEUE_LENGTH_MAX = 10_000;
+/** Batches of fills that run at once: wallets are spread over this many lanes. */
+const FILL_LANES = 4;
+/** Wallet ids remembered by one process at most. */
+const WALLET_CACHE_SIZE_MAX = 100_000;
+
+interface QueuedFill {
+  order: PricedOrder & { side: 'buy' | 'sell' };
+  scope: IdempotencyScope | undefined;
+}
+
+/**
+ * Group commit of buy and sell fills across wallets: while a batch of a lane is running, the
+ * fills that arrive for that lane wait, and the next batch writes all of them in one database
+ * transaction — their journals by one ledger batch (each decided on its own, in arrival order, so
+ * a refused fill moves nothing and the others go ahead), their order rows by one statement, their
+ * idempotency records by one more. Wallets are spread over a few lanes so batches run side by side;
+ * the ledger's ascending-id locking keeps concurrent batches from deadlocking.
+ */
+export class FillCommits {
+  private readonly groups: GroupCommit<QueuedFill, FinalResponse>;
+  /** `<user id>:<wallet id or "">` → the wallet id it resolves to (wallets never change owner) */
+  private readonly wallets = new Map<string, string>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly quoteAsset: string,
+  ) {
+    this.groups = new GroupCommit((_lane, items) => this.runBatch(items), {
+      batchSizeMax: FILL_BATCH_SIZE_MAX,
+      queueLengthMax: FILL_QUEUE_LENGTH_MAX,
+    });
+  }
+
+  /**
+   * The caller's wallet id (`walletId` undefined → the default wallet), remembered after the first lookup.
+   * @throws {NotFoundError} (404) when it does not exist or is another user's
+   */
+  async resolveWallet(db: Queryable, userId: string, walletId: string | undefined): Promise<string> {
+    const key = `${userId}:${walletId ?? ''}`;
+    const known = this.wallets.get(key);
+    if (known) return known;
+    const wallet = await requireWallet(db, userId, walletId);
+    if (this.wallets.size >= WALLET_CACHE_SIZE_MAX) this.wallets.clear();
+    this.wallets.set(key, wallet.id);
+    return wallet.id;
+  }
+
+  /**
+   * Writes a priced buy or sell with the next batch of its lane, once per idempotency key.
+   * @returns the answer: 201 with the order, a replayed answer, or a stored final error
+   * @throws {InsufficientFundsError} (400) without an idempotency key (with one it is the stored
+   *   answer); {IdempotencyInProgressError}, {IdempotencyKeyReusedError} (409); {TransactionContentionError} (503)
+   */
+  submit(
+    order: PricedOrder & { side: 'buy' | 'sell' },
+    scope: IdempotencyScope | undefined,
+  ): Promise<FinalResponse> {
+    return this.groups.submit(laneOf(order.walletId), { order, scope });
+  }
+
+  private async runBatch(items: QueuedFill[]): Promise<Settled<FinalResponse>[]> {
+    return await withTransaction(this.db, async (tx) => {
+      const outcomes: (Settled<FinalResponse> | undefined)[] = items.map(() => undefined);
+      const keyed = items.flatMap((item, i) => (item.scope ? [{ i, scope: item.scope }] : []));
+      const claims = await claimIdempotencyKeys(
+        tx,
+        keyed.map((k) => k.scope),
+      );
+      keyed.forEach(({ i }, n) => {
+        const claim = claims[n];
+        if (claim instanceof Error) outcomes[i] = { ok: false, error: claim };
+        else if (claim) outcomes[i] = { ok: true, value: claim };
+      });
+
+      const toRun = items.flatMap((item, i) => (outcomes[i] ? [] : [{ i, item }]));
+      const journals =
+        toRun.length > 0
+          ? await this.ledger.postBatch(
+              tx,
+              toRun.map(({ item: { order } }) => ({
+                kind: 'order_fill',
+                postings: fillPostings(
+                  order.walletId,
+                  order.side,
+                  order.baseAsset,
+                  this.quoteAsset,
+                  order.fill,
+                ),
+                metadata: { symbol: order.symbol, side: order.side },
+              })),
+            )
+          : [];
+      const filled = toRun.flatMap(({ i, item }, n) => {
+        const journal = journals[n]!;
+        if (!isRefusal(journal)) return [{ i, item, journalId: journal.journalId }];
+        outcomes[i] = item.scope
+          ? { ok: true, value: { ...renderFinalError(journal), replayed: false } }
+          : { ok: false, error: journal };
+        return [];
+      });
+      const rows = await insertOrders(
+        tx,
+        filled.map(({ item, journalId }) => ({ ...orderRowOf(item.order, this.quoteAsset), journalId })),
+      );
+      filled.forEach(({ i }, n) => {
+        outcomes[i] = {
+          ok: true,
+          value: { status: 201, body: JSON.stringify(toOrderView(rows[n]!)), replayed: false },
+        };
+      });
+      const records = items.flatMap((item, i) => {
+        const outcome = outcomes[i];
+        return item.scope && outcome?.ok && !outcome.value.replayed
+          ? [{ scope: item.scope, status: outcome.value.status, body: outcome.value.body }]
+          : [];
+      });
+      await recordIdempotentResponses(tx, records);
+      return outcomes.map((o) => o ?? { ok: false, error: new Error('fill left undecided') });
+    });
+  }
+}
+
+/** The batch lane of a wallet: a cheap, stable spread of wallet ids over `FILL_LANES`. */
+function laneOf(walletId: string): string {
+  return String(Number.parseInt(walletId.slice(-2), 16) % FILL_LANES);
+}
