@@ -39,8 +39,11 @@ import { TokenService } from '../src/modules/auth/tokens.js';
 import { isReconciled, reconcile } from '../src/modules/ledger/invariants.js';
 import { Ledger } from '../src/modules/ledger/journal.js';
 import type { PriceSource } from '../src/modules/market/quote.js';
+import { createPriceService } from '../src/modules/market/service.js';
 import { BinancePriceSource } from '../src/modules/market/sources/binance.js';
 import { ReplayPriceSource } from '../src/modules/market/sources/replay.js';
+import { liquidateUnderwater } from '../src/modules/trading/liquidation.js';
+import { placeOrder } from '../src/modules/trading/service.js';
 import { createFundedUser } from '../src/modules/users/service.js';
 import type { KeyValueCache } from '../src/platform/cache/cache.js';
 import { MemoryCache } from '../src/platform/cache/memory.js';
@@ -139,6 +142,7 @@ const SCENARIO_IDS = [
   'hello',
   'prices',
   'stampede',
+  'liquidation',
 ] as const;
 type ScenarioId = (typeof SCENARIO_IDS)[number];
 /** The baseline a scenario is compared to, run with it even when not asked for. */
@@ -228,6 +232,8 @@ interface Context {
   /** set when `REDIS_URL` is and a market scenario runs */
   redis: BenchRedis | undefined;
   market: MarketFigures;
+  /** the liquidation scenario's figure, when it ran */
+  liquidation?: { shorts: number; closed: number; elapsedMs: number };
 }
 
 function durationFromEnv(): number {
@@ -861,6 +867,87 @@ async function priceCounters(): Promise<{
   };
 }
 
+/** Shorts opened for the liquidation scenario, one per user, and the price move that sinks them all. */
+const LIQUIDATION = {
+  shorts: 1_000,
+  quantity: '0.01',
+  openPrice: '50000',
+  gapPrice: '80000',
+  concurrency: 16,
+} as const;
+
+/**
+ * A price move that liquidates 1,000 shorts: 1,000 users each short 0.01 BTC at 50,000 (through the
+ * trading service, at a price the bench sets), then the ask jumps to 80,000 — beyond every short's
+ * maintenance margin — and one liquidation check runs, as the worker's job runs it. Measured: the
+ * time from the check's start until every short is closed (the job's interval, 5 s by default,
+ * comes on top in production). Checked: all closed, once each.
+ */
+async function scenarioLiquidation(ctx: Context): Promise<void> {
+  const users = await createUsers(ctx, 'liq', LIQUIDATION.shorts, INITIAL_BALANCE);
+  let price: string = LIQUIDATION.openPrice;
+  const source: PriceSource = {
+    name: 'bench',
+    fetchQuote: async (symbol) => ({
+      symbol,
+      last: price,
+      bid: price,
+      ask: price,
+      source: 'bench',
+      asOfMs: Date.now(),
+    }),
+  };
+  const config = { ...ctx.config, priceCacheTtlMs: 0 };
+  const ledger = new Ledger();
+  const prices = createPriceService(config, new MemoryCache(), systemClock, source);
+  const margin = { initial: config.shortInitialMarginRate, maintenance: config.shortMaintenanceMarginRate };
+  const trading = {
+    db: ctx.db,
+    ledger,
+    prices,
+    quoteAsset: QUOTE_ASSET,
+    takerFeeRate: config.takerFeeRate,
+    margin,
+  };
+  announce('liquidation', 0);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: LIQUIDATION.concurrency }, async () => {
+      while (next < users.length) {
+        const user = users[next++]!;
+        await placeOrder(trading, user.userId, {
+          walletId: user.walletId,
+          symbol: 'BTCUSDT',
+          side: 'short',
+          quantity: new Decimal(LIQUIDATION.quantity),
+          clientOrderId: undefined,
+        });
+      }
+    }),
+  );
+  price = LIQUIDATION.gapPrice;
+  const startMs = performance.now();
+  const closed = await liquidateUnderwater({
+    ...trading,
+    events: new MemoryEventBus(),
+    logger: ctx.logger,
+  });
+  const elapsedMs = performance.now() - startMs;
+  const open = await queryCount(
+    ctx.db,
+    "SELECT count(*)::text AS n FROM positions WHERE status = 'open'",
+    [],
+  );
+  const liquidated = await queryCount(ctx.db, 'SELECT count(*)::text AS n FROM orders WHERE liquidation', []);
+  ctx.liquidation = { shorts: users.length, closed, elapsedMs };
+  ctx.checks.push({
+    scenario: 'liquidation',
+    name: `${users.length} shorts liquidated by one check`,
+    ok: closed === users.length && open === 0 && liquidated === users.length,
+    detail: `${closed} closed in ${elapsedMs.toFixed(0)} ms (${((closed / elapsedMs) * 1000).toFixed(0)}/s); ${open} left open; ${liquidated} liquidation orders`,
+  });
+}
+
 /** The bench's fake Binance on 127.0.0.1, listing `symbols`; closed at the end of the run at the latest. */
 async function startFakeBinance(
   ctx: Context,
@@ -1239,6 +1326,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     else if (id === 'hello') await scenarioHello(ctx);
     else if (id === 'prices') await scenarioPrices(ctx);
     else if (id === 'stampede') await scenarioStampede(ctx);
+    else if (id === 'liquidation') await scenarioLiquidation(ctx);
   }
 
   // Correctness after the load (every app is closed and its requests finished): every stored
@@ -1260,8 +1348,10 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
   };
 
   console.log('');
-  console.log(formatTable(ctx.rows));
-  console.log('');
+  if (ctx.rows.length > 0) {
+    console.log(formatTable(ctx.rows));
+    console.log('');
+  }
   for (const row of ctx.rows) {
     const warmup = row.result.warmup ? `; warm-up ${statusList(row.result.warmup)}` : '';
     let extra = '';
@@ -1318,6 +1408,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     },
     goals: GOALS,
     scenarios: ctx.rows,
+    liquidation: ctx.liquidation ?? null,
     checks: ctx.checks,
     ordersStored,
     market: ctx.market,
