@@ -132,7 +132,11 @@ async function addToPosition(
 export interface ShortClosed {
   position: PositionRow;
   journalId: number;
-  /** (entry − exit) × quantity − the opening fees of that quantity − the closing fee, quote asset */
+  /**
+   * (entry − exit) × quantity − the opening fees of that quantity − the closing fee, quote asset,
+   * computed from the sale proceeds actually held; a liquidation beyond the collateral realizes
+   * only what the user loses (margin and opening fees), the insurance account takes the rest
+   */
   realizedPnl: Decimal;
   /** the part of the buy-back the insurance account paid (liquidation beyond the collateral) */
   insurancePaid: Decimal;
@@ -193,29 +197,33 @@ export async function closeShort(
   const postings: Posting[] = [];
   let insurancePaid = new Decimal(0);
   let fee = fill.fee;
+  // What this close gives back to the available quote (negative: what it takes from it).
+  let cashBack: Decimal;
   if (!liquidation) {
     if (release.gt(0)) postings.push({ source: held, destination: wallet, asset: quote, amount: release });
     postings.push({ source: wallet, destination: system('exchange'), asset: quote, amount: fill.notional });
     if (fee.gt(0)) postings.push({ source: wallet, destination: system('fees'), asset: quote, amount: fee });
+    cashBack = release.minus(fill.notional).minus(fee);
   } else {
     const fromCollateral = Decimal.min(release, fill.notional);
     insurancePaid = fill.notional.minus(fromCollateral);
     fee = Decimal.min(fee, release.minus(fromCollateral));
-    const rest = release.minus(fromCollateral).minus(fee);
+    cashBack = release.minus(fromCollateral).minus(fee);
     if (insurancePaid.gt(0))
       postings.push({ source: system('insurance'), destination: held, asset: quote, amount: insurancePaid });
     postings.push({ source: held, destination: system('exchange'), asset: quote, amount: fill.notional });
     if (fee.gt(0)) postings.push({ source: held, destination: system('fees'), asset: quote, amount: fee });
-    if (rest.gt(0)) postings.push({ source: held, destination: wallet, asset: quote, amount: rest });
+    if (cashBack.gt(0)) postings.push({ source: held, destination: wallet, asset: quote, amount: cashBack });
   }
   const journal = await ledger.post(tx, {
     kind: liquidation ? 'short_liquidation' : 'short_close',
     postings,
     metadata: { symbol: position.symbol, position_id: position.id },
   });
-  const realizedPnl = roundAmount(
-    new Decimal(position.entryPrice).minus(fill.price).times(fill.quantity).minus(openFeeShare).minus(fee),
-  );
+  // The cash this short gave and gives back: its margin and opening fees went out when it opened.
+  // Equal to (entry − exit) × quantity − fees, but from the amounts actually moved, so the realized
+  // P&L of all closes adds up to the cash exactly (the weighted entry price is rounded).
+  const realizedPnl = cashBack.minus(marginRelease).minus(openFeeShare);
   const updated = await updatePosition(tx, position.id, {
     quantity: quantity.minus(fill.quantity).toFixed(),
     collateral: new Decimal(position.collateral).minus(release).toFixed(),
