@@ -106,7 +106,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accessTtlSeconds: config.jwtAccessTtlSeconds,
     refreshTtlSeconds: config.jwtRefreshTtlSeconds,
   });
-  const prices = createPriceService(config, deps.cache, clock, deps.priceSource, deps.fallbackPriceSource);
+  const prices = createPriceService(
+    config,
+    deps.cache,
+    clock,
+    deps.priceSource,
+    deps.fallbackPriceSource,
+    deps.events,
+  );
   const requireAuth = createAuthGuard((token) => sessions.verify(token));
   const throttle = new LoginThrottle(app, {
     failuresPerAccountMax: config.loginFailuresPerAccountMax,

@@ -53,6 +53,7 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
       deps.clock,
       deps.priceSource,
       deps.fallbackPriceSource,
+      deps.events,
     ),
   };
   const { db, logger } = context;
@@ -70,7 +71,7 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
     ),
   );
   stops.push(
-    startLiquidationJob(
+    await startLiquidationJob(
       {
         ...context,
         takerFeeRate: context.config.takerFeeRate,
@@ -81,6 +82,7 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
       },
       context.cache,
       context.config.liquidationCheckIntervalMs,
+      context.config.priceAgeMsMax,
     ),
   );
   return async () => {

@@ -1,7 +1,13 @@
 export { PriceUnavailableError, UnknownSymbolError, UpstreamUnavailableError } from './errors.js';
 export type { PriceSource, Quote } from './quote.js';
 export { marketRoutes } from './routes.js';
-export { createPriceService, PriceService, type ServedQuote } from './service.js';
+export {
+  ALL_PRICES_CHANNEL,
+  createPriceService,
+  PriceService,
+  type PriceTick,
+  type ServedQuote,
+} from './service.js';
 export { BinancePriceSource } from './sources/binance.js';
 export {
   type CoinGeckoOptions,

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyValueCache } from '../../platform/cache/cache.js';
 import { SingleFlight } from '../../platform/cache/single-flight.js';
 import type { Config } from '../../platform/config/env.js';
+import type { EventBus } from '../../platform/events/bus.js';
 import {
   priceCacheLookups,
   singleFlightJoins,
@@ -33,7 +34,23 @@ export interface PriceServiceOptions {
   upstreamTimeoutMs?: number;
   /** asked for prices of symbols the source does not list (CoinGecko behind Binance) */
   fallback?: PriceSource;
+  /** where each freshly fetched quote is published (`prices:<SYMBOL>` and the `prices` firehose) */
+  events?: EventBus;
 }
+
+/** A price tick as published on `prices:<SYMBOL>` (SPEC §3 "Streams"); prices are decimal strings. */
+export interface PriceTick {
+  channel: string;
+  symbol: string;
+  price: string;
+  bid: string;
+  ask: string;
+  /** ISO 8601 */
+  as_of: string;
+}
+
+/** The channel every price tick is also published on, for consumers of all symbols (liquidation). */
+export const ALL_PRICES_CHANNEL = 'prices';
 
 /**
  * The price service of a process, configured from `config` (TTL, age limits, quote asset, upstream
@@ -49,6 +66,7 @@ export function createPriceService(
   clock: Clock,
   source: PriceSource,
   fallback?: PriceSource,
+  events?: EventBus,
 ): PriceService {
   return new PriceService(source, cache, clock, {
     cacheTtlMs: config.priceCacheTtlMs,
@@ -57,6 +75,7 @@ export function createPriceService(
     quoteAsset: config.quoteAsset,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     ...(fallback ? { fallback } : {}),
+    ...(events ? { events } : {}),
   });
 }
 
@@ -449,6 +468,22 @@ export class PriceService {
     }
   }
 
+  /** Publishes a freshly fetched quote; a bus outage never fails the read that fetched it. */
+  private publish(quote: Quote): void {
+    const events = this.options.events;
+    if (!events) return;
+    const tick: PriceTick = {
+      channel: `prices:${quote.symbol}`,
+      symbol: quote.symbol,
+      price: quote.last,
+      bid: quote.bid,
+      ask: quote.ask,
+      as_of: new Date(quote.asOfMs).toISOString(),
+    };
+    void events.publish(tick.channel, tick).catch(() => undefined);
+    void events.publish(ALL_PRICES_CHANNEL, tick).catch(() => undefined);
+  }
+
   /** The last quote of a symbol: the in-process one while fresh, else the shared cache's. */
   private async lastQuote(symbol: string): Promise<Quote | undefined> {
     const recent = this.recent.get(symbol);
@@ -467,6 +502,7 @@ export class PriceService {
 
   private async writeCache(quote: Quote): Promise<void> {
     this.remember(quote);
+    this.publish(quote);
     // Kept for the stale window, not just the TTL, so a failing upstream can still be answered.
     const keepMs = Math.max(this.options.cacheTtlMs, this.options.priceStaleMsMax);
     await this.cache.set(`price:${quote.symbol}`, JSON.stringify(quote), keepMs).catch(() => undefined);

@@ -8,7 +8,7 @@ import { liquidations } from '../../platform/observability/metrics.js';
 import { Decimal } from '../../shared/decimal.js';
 import type { Ledger } from '../ledger/index.js';
 import type { Quote } from '../market/quote.js';
-import type { PriceService } from '../market/service.js';
+import { ALL_PRICES_CHANNEL, type PriceService, type PriceTick } from '../market/service.js';
 import { fillMarketOrder } from './fills.js';
 import { insertOrder, listOpenPositionsOf, lockPosition } from './repository.js';
 import { closeShort, isBelowMaintenance, type MarginRates } from './shorts.js';
@@ -99,14 +99,19 @@ export async function liquidatePosition(
 }
 
 /**
- * Checks every open short against the maintenance margin at current asks and liquidates those
- * below it (several at once, each in its own transaction).
+ * Checks every open short (or those of `symbols`) against the maintenance margin at current asks
+ * and liquidates those below it (several at once, each in its own transaction).
+ * @param known quotes to use instead of asking the price service (a tick just published)
  * @returns how many were liquidated
  */
-export async function liquidateUnderwater(deps: LiquidationDeps): Promise<number> {
-  const open = await listOpenPositionsOf(deps.db);
+export async function liquidateUnderwater(
+  deps: LiquidationDeps,
+  symbols?: string[],
+  known?: Map<string, Quote>,
+): Promise<number> {
+  const open = await listOpenPositionsOf(deps.db, symbols);
   if (open.length === 0) return 0;
-  const quotes = await tradableQuotes(deps.prices, [...new Set(open.map((p) => p.symbol))]);
+  const quotes = known ?? (await tradableQuotes(deps.prices, [...new Set(open.map((p) => p.symbol))]));
   const due = open.flatMap((position) => {
     const quote = quotes.get(position.symbol);
     return quote && isBelowMaintenance(position, new Decimal(quote.ask), deps.margin.maintenance)
@@ -129,17 +134,37 @@ export async function liquidateUnderwater(deps: LiquidationDeps): Promise<number
   return closed;
 }
 
+/** A published price tick as a quote, or undefined when it is not one. */
+function quoteOfTick(payload: unknown): Quote | undefined {
+  const tick = payload as Partial<PriceTick> | null;
+  if (typeof tick?.symbol !== 'string' || typeof tick.ask !== 'string' || typeof tick.bid !== 'string')
+    return undefined;
+  const asOfMs = Date.parse(tick.as_of ?? '');
+  if (!Number.isFinite(asOfMs)) return undefined;
+  return {
+    symbol: tick.symbol,
+    last: tick.price ?? tick.ask,
+    bid: tick.bid,
+    ask: tick.ask,
+    source: 'tick',
+    asOfMs,
+  };
+}
+
 /**
  * Runs the liquidation check every `intervalMs`, once per interval across every instance sharing
- * `cache` (Redis when set).
- * @returns a function that stops it
+ * `cache` (Redis when set), and on each fresh price published by any instance's price service: the
+ * shorts of that symbol are checked at that tick's ask (a tick older than `priceAgeMsMax` is
+ * ignored). A position is closed once however many instances react to one tick.
+ * @returns a function that stops both
  */
-export function startLiquidationJob(
+export async function startLiquidationJob(
   deps: LiquidationDeps,
   cache: KeyValueCache,
   intervalMs: number,
-): () => Promise<void> {
-  return runOncePerInterval(
+  priceAgeMsMax: number,
+): Promise<() => Promise<void>> {
+  const stopSchedule = runOncePerInterval(
     cache,
     'liquidation',
     intervalMs,
@@ -148,4 +173,19 @@ export function startLiquidationJob(
     },
     deps.logger,
   );
+  const checking = new Set<string>();
+  const unsubscribe = await deps.events.subscribe(ALL_PRICES_CHANNEL, (payload) => {
+    const quote = quoteOfTick(payload);
+    if (!quote || checking.has(quote.symbol) || Date.now() - quote.asOfMs > priceAgeMsMax) return;
+    checking.add(quote.symbol);
+    liquidateUnderwater(deps, [quote.symbol], new Map([[quote.symbol, quote]]))
+      .catch((err: unknown) =>
+        deps.logger.error({ err, symbol: quote.symbol }, 'liquidation on a price tick failed'),
+      )
+      .finally(() => checking.delete(quote.symbol));
+  });
+  return async () => {
+    await unsubscribe();
+    await stopSchedule();
+  };
 }
