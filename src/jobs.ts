@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, type PriceService, type PriceSource } from './modules/market/index.js';
+import { startTrackingJobs } from './modules/tracking/index.js';
 import type { KeyValueCache } from './platform/cache/cache.js';
 import type { Config } from './platform/config/env.js';
 import type { Db } from './platform/db/client.js';
@@ -68,6 +69,7 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
       logger,
     ),
   );
+  stops.push(startTrackingJobs(context));
   return async () => {
     for (const stop of stops.reverse()) await stop();
   };

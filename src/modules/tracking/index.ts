@@ -1,0 +1,13 @@
+export { AlreadyTrackedError, NotTrackedError, TrackedLimitReachedError } from './errors.js';
+export { createTrackingService, startTrackingJobs, trackingPolls } from './poll.job.js';
+export { symbolInput, type TrackingRoutesDeps, trackingRoutes } from './routes.js';
+export {
+  type CoinDirectory,
+  type HistoryPoint,
+  type PollOutcome,
+  TRACKED_COUNT_MAX,
+  type TrackedCrypto,
+  TrackingService,
+} from './service.js';
+export { computeStats, type PriceStats } from './stats.js';
+export { historyView, statsView, trackedView } from './views.js';
