@@ -5,52 +5,32 @@
  * JSON types, every error status the seed lists (400, 401, 404, 409), case-insensitive symbols, and
  * junk in bodies and paths answered 4xx, never 500.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/shared/decimal.js';
-import { bearer, buildTestApp, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import type { FakeBinance } from '../helpers/fake-binance.js';
-import { FakeCoinGecko } from '../helpers/fake-coingecko.js';
+import { useTrackingApp } from '../helpers/tracking.js';
 
-let database: TestDatabase;
-let coingecko: FakeCoinGecko;
-let built: TestApp;
+const t = useTrackingApp(() => ({}));
 let binance: FakeBinance;
+/** seed 004's own token, from `POST /auth/register` */
 let token: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  coingecko = await new FakeCoinGecko().start();
-  coingecko.addCoin({ id: 'dogecoin', symbol: 'doge', name: 'Dogecoin' });
-  built = await buildTestApp(database.db, { env: { COINGECKO_BASE_URL: coingecko.baseUrl } });
-  binance = built.binance!;
-  binance.setQuote('BTCUSDT', { last: '45000.5', bid: '45000.4', ask: '45000.6' });
-  binance.setQuote('ETHUSDT', { last: '3000.25', bid: '3000.2', ask: '3000.3' });
-  binance.setQuote('DOGEUSDT', { last: '0.08123456', bid: '0.0812', ask: '0.0813' });
-  const registered = await built.app.inject({
+  const registered = await t.built.app.inject({
     method: 'POST',
     url: '/auth/register',
     payload: { username: 'tracker', password: 'password123' },
   });
   expect(registered.statusCode).toBe(201);
   token = registered.json().token;
-});
-
-afterAll(async () => {
-  await built?.close();
-  await coingecko?.close();
-  await database?.drop();
+  binance = t.built.binance!;
+  binance.setQuote('BTCUSDT', { last: '45000.5', bid: '45000.4', ask: '45000.6' });
+  binance.setQuote('ETHUSDT', { last: '3000.25', bid: '3000.2', ask: '3000.3' });
+  binance.setQuote('DOGEUSDT', { last: '0.08123456', bid: '0.0812', ask: '0.0813' });
 });
 
 const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
-  built.app.inject({
-    method,
-    url,
-    headers: { ...bearer(token), ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(payload === undefined
-      ? {}
-      : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
-  });
+  t.callAs(token, method, url, payload);
 
 const cryptoShape = (symbol: string, name: string, price: number) => ({
   symbol,
@@ -128,7 +108,7 @@ describe('seed 004 /crypto', () => {
       expect(gone.statusCode).toBe(404);
       expect(gone.json()).toEqual({ error: expect.any(String) });
     }
-    const rows = await database.db.$client.query(
+    const rows = await t.database.db.$client.query(
       'select count(*)::int as n from tracked_price_history h where not exists (select 1 from tracked_cryptos c where c.id = h.tracked_id)',
     );
     expect(rows.rows[0].n).toBe(0);
@@ -201,7 +181,7 @@ describe('seed 004 /crypto', () => {
       ['GET', '/crypto/ETH/stats'],
       ['DELETE', '/crypto/ETH'],
     ] as const) {
-      const res = await built.app.inject({
+      const res = await t.built.app.inject({
         method,
         url,
         payload: method === 'POST' ? { symbol: 'SOL' } : undefined,

@@ -257,7 +257,10 @@ export class TrackingService {
     await this.publish(
       quotes.filter((quote) => appended.includes(quote.symbol.slice(0, -quoteAsset.length))),
     );
-    return { appended, unlisted: unknown.map((market) => market.slice(0, -quoteAsset.length)) };
+    return {
+      appended: appended.sort(),
+      unlisted: unknown.map((market) => market.slice(0, -quoteAsset.length)),
+    };
   }
 
   private async row(symbol: string): Promise<TrackedRow> {
