@@ -12,7 +12,7 @@ import { adminRoutes } from './modules/admin/routes.js';
 import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, marketRoutes } from './modules/market/index.js';
-import { createTrackingService, trackingRoutes } from './modules/tracking/index.js';
+import { createTrackingService, trackingPages, trackingRoutes } from './modules/tracking/index.js';
 import { orderRoutes } from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
@@ -144,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const tracking = createTrackingService(deps, prices);
   await app.register(trackingRoutes, { prefix: '/api/v1/tracked', tracking, requireAuth });
+  await app.register(trackingPages, { prefix: '/tracked', tracking, requireAuth });
 
   await app.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
 

@@ -9,6 +9,7 @@ import {
 } from '../../modules/auth/index.js';
 import { UnknownSymbolError } from '../../modules/market/index.js';
 import {
+  bearerSecurity,
   historyView,
   statsView,
   symbolInput,
@@ -101,11 +102,12 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
   const { tracking } = deps;
 
   r.get(
-    '/',
+    '',
     {
       schema: {
         tags: cryptoTags,
         summary: 'Every tracked crypto (seed 004)',
+        security: bearerSecurity,
         response: { 200: z.object({ cryptos: z.array(seedCrypto) }), 401: seedError },
       },
     },
@@ -113,11 +115,12 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
   );
 
   r.post(
-    '/',
+    '',
     {
       schema: {
         tags: cryptoTags,
         summary: 'Start tracking a ticker (seed 004)',
+        security: bearerSecurity,
         body: z.object({ symbol: symbolInput }),
         response: { 201: z.object({ crypto: seedCrypto }), 409: seedError, ...seedErrors },
       },
@@ -140,6 +143,7 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
       schema: {
         tags: cryptoTags,
         summary: 'One tracked crypto (seed 004)',
+        security: bearerSecurity,
         params: symbolParam,
         response: { 200: seedCrypto, ...seedErrors },
       },
@@ -153,6 +157,7 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
       schema: {
         tags: cryptoTags,
         summary: 'Take its price now (seed 004)',
+        security: bearerSecurity,
         params: symbolParam,
         response: { 200: z.object({ crypto: seedCrypto }), ...seedErrors },
       },
@@ -168,6 +173,7 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
       schema: {
         tags: cryptoTags,
         summary: 'Kept prices, newest first (seed 004)',
+        security: bearerSecurity,
         params: symbolParam,
         response: {
           200: z.object({
@@ -190,6 +196,7 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
       schema: {
         tags: cryptoTags,
         summary: 'Statistics of the kept prices (seed 004)',
+        security: bearerSecurity,
         params: symbolParam,
         response: {
           200: z.object({
@@ -217,6 +224,7 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
       schema: {
         tags: cryptoTags,
         summary: 'Stop tracking a crypto and drop its history (seed 004)',
+        security: bearerSecurity,
         params: symbolParam,
         response: { 200: z.object({}), ...seedErrors },
       },

@@ -1,6 +1,7 @@
 export { AlreadyTrackedError, NotTrackedError, TrackedLimitReachedError } from './errors.js';
+export { escapeHtml, priceChart, trackingPages } from './pages.js';
 export { createTrackingService, startTrackingJobs, trackingPolls } from './poll.job.js';
-export { symbolInput, type TrackingRoutesDeps, trackingRoutes } from './routes.js';
+export { bearerSecurity, symbolInput, type TrackingRoutesDeps, trackingRoutes } from './routes.js';
 export {
   type CoinDirectory,
   type HistoryPoint,

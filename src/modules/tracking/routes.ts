@@ -14,6 +14,8 @@ export interface TrackingRoutesDeps {
 export const symbolInput = z.string().max(32).meta({ description: 'ticker, any case', example: 'BTC' });
 const symbolParam = z.object({ symbol: symbolInput });
 const tags = ['tracking'];
+/** Every tracking route needs a token (OpenAPI security requirement). */
+export const bearerSecurity = [{ bearerAuth: [] }];
 const errors = { 401: errorResponse, 404: errorResponse, 422: errorResponse, 503: errorResponse };
 
 /**
@@ -26,11 +28,12 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
   const { tracking } = deps;
 
   r.get(
-    '/',
+    '',
     {
       schema: {
         tags,
         summary: 'Every tracked crypto (at most 100, so one page)',
+        security: bearerSecurity,
         response: {
           200: z.object({ items: z.array(trackedOutput), next_cursor: z.null() }),
           401: errorResponse,
@@ -41,11 +44,12 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
   );
 
   r.post(
-    '/',
+    '',
     {
       schema: {
         tags,
         summary: 'Start tracking a ticker; its first price goes into its history at once',
+        security: bearerSecurity,
         body: z.object({ symbol: symbolInput }),
         response: { 201: trackedOutput, 409: errorResponse, ...errors },
       },
@@ -59,6 +63,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
       schema: {
         tags,
         summary: 'One tracked crypto',
+        security: bearerSecurity,
         params: symbolParam,
         response: { 200: trackedOutput, ...errors },
       },
@@ -72,6 +77,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
       schema: {
         tags,
         summary: 'Stop tracking a crypto and drop its history',
+        security: bearerSecurity,
         params: symbolParam,
         response: { 204: z.null(), ...errors },
       },
@@ -88,6 +94,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
       schema: {
         tags,
         summary: 'Take its price now and append it to its history',
+        security: bearerSecurity,
         params: symbolParam,
         response: { 200: trackedOutput, ...errors },
       },
@@ -101,6 +108,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
       schema: {
         tags,
         summary: 'Kept prices, newest first (at most PRICE_HISTORY_LIMIT)',
+        security: bearerSecurity,
         params: symbolParam,
         response: { 200: historyOutput, ...errors },
       },
@@ -117,6 +125,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
       schema: {
         tags,
         summary: 'Min, max, average, change and change % of the kept prices',
+        security: bearerSecurity,
         params: symbolParam,
         response: { 200: statsOutput, ...errors },
       },

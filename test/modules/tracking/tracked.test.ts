@@ -11,15 +11,19 @@ import { MemoryCache } from '../../../src/platform/cache/memory.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { useTrackingApp } from '../../helpers/tracking.js';
 
-const t = useTrackingApp((coingecko) => ({
-  priceSource: new CoinGeckoPriceSource({
-    baseUrl: coingecko.baseUrl,
-    timeoutMs: 1500,
-    clock: systemClock,
-    cache: new MemoryCache(),
-  }),
-  env: { PRICE_SOURCE: 'coingecko', PRICE_HISTORY_LIMIT: '3' },
-}));
+const t = useTrackingApp((coingecko) => {
+  // Listed before the coin map is first fetched (it is then kept 24 h): a name that is markup.
+  coingecko.addCoin({ id: 'evil-coin', symbol: 'evil', name: '<script>alert("x")</script>' });
+  return {
+    priceSource: new CoinGeckoPriceSource({
+      baseUrl: coingecko.baseUrl,
+      timeoutMs: 1500,
+      clock: systemClock,
+      cache: new MemoryCache(),
+    }),
+    env: { PRICE_SOURCE: 'coingecko', PRICE_HISTORY_LIMIT: '3' },
+  };
+});
 const call = t.call;
 
 const v1Error = (code: string) => ({
@@ -100,5 +104,53 @@ describe('/api/v1/tracked', () => {
       (await call('GET', '/api/v1/tracked')).json().items.map((c: { symbol: string }) => c.symbol),
     ).toEqual(['ETH']);
     expect((await t.built.app.inject({ method: 'GET', url: '/api/v1/tracked' })).statusCode).toBe(401);
+  });
+});
+
+describe('/tracked pages', () => {
+  const page = (url: string, cookie?: string) =>
+    t.built.app.inject({
+      method: 'GET',
+      url,
+      headers: cookie ? { cookie: `pb_access_token=${cookie}` } : {},
+    });
+
+  it('renders the list, a history with its chart and the stats as escaped HTML, by the auth cookie', async () => {
+    t.coingecko.setPrice('evil-coin', 1.5);
+    expect((await call('POST', '/api/v1/tracked', { symbol: 'EVIL' })).statusCode).toBe(201);
+    t.coingecko.setPrice('evil-coin', 2);
+    await call('PUT', '/api/v1/tracked/evil/refresh');
+
+    const list = await page('/tracked', t.token);
+    expect(list.statusCode).toBe(200);
+    expect(list.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(list.body).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(list.body).not.toContain('<script>');
+    expect(list.body).toContain('href="/tracked/EVIL"');
+
+    const history = await page('/tracked/evil', t.token);
+    expect(history.statusCode).toBe(200);
+    expect(history.body).toMatch(
+      /<svg role="img" aria-label="EVIL price[^"]*"[^>]*>\s*<polyline [^>]*points="0\.0,160\.0 600\.0,0\.0"/,
+    );
+    expect(history.body).toContain('<td class="num">2</td>');
+
+    const stats = await page('/tracked/EVIL/stats', t.token);
+    expect(stats.statusCode).toBe(200);
+    expect(stats.body).toContain('<th scope="row">Change %</th><td class="num">33.33</td>');
+  });
+
+  it('answers pages with a status and an HTML error: 401 without login, 404 untracked, 422 junk', async () => {
+    for (const [url, cookie, status] of [
+      ['/tracked', undefined, 401],
+      ['/tracked/NOPEZZ', t.token, 404],
+      ['/tracked/NOPEZZ/stats', t.token, 404],
+      ['/tracked/%3Cb%3E', t.token, 422],
+    ] as const) {
+      const res = await page(url, cookie);
+      expect(res.statusCode).toBe(status);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.body).not.toContain('<b>');
+    }
   });
 });
