@@ -154,3 +154,24 @@ describe('/tracked pages', () => {
     }
   });
 });
+
+describe('/api/v1/tracked under concurrency', () => {
+  it('adds a symbol once when asked in parallel (one 201, the rest 409) and keeps parallel refreshes capped', async () => {
+    t.coingecko.setPrice('weth', 3001);
+    const adds = await Promise.all(
+      ['WETH', 'weth', 'Weth', 'wETH', 'WETHUSDT'].map((symbol) =>
+        call('POST', '/api/v1/tracked', { symbol }),
+      ),
+    );
+    expect(adds.map((res) => res.statusCode).sort()).toEqual([201, 409, 409, 409, 409]);
+    const refreshes = await Promise.all(
+      Array.from({ length: 6 }, () => call('PUT', '/api/v1/tracked/weth/refresh')),
+    );
+    expect(refreshes.map((res) => res.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect((await call('GET', '/api/v1/tracked/WETH/history')).json().history).toHaveLength(3);
+    const rows = await t.database.db.$client.query(
+      "select count(*)::int as n from tracked_cryptos where symbol = 'WETH'",
+    );
+    expect(rows.rows[0].n).toBe(1);
+  });
+});
