@@ -27,6 +27,7 @@ beforeAll(async () => {
   binance.setQuote('BTCUSDT', { last: '45000.5', bid: '45000.4', ask: '45000.6' });
   binance.setQuote('ETHUSDT', { last: '3000.25', bid: '3000.2', ask: '3000.3' });
   binance.setQuote('DOGEUSDT', { last: '0.08123456', bid: '0.0812', ask: '0.0813' });
+  binance.setQuote('XRPUSDT', { last: '0.5', bid: '0.4999', ask: '0.5001' });
 });
 
 const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
@@ -190,6 +191,24 @@ describe('seed 004 /crypto', () => {
       expect(res.json()).toEqual({ error: expect.any(String) });
     }
     expect((await call('GET', '/crypto/ETH')).statusCode).toBe(200);
+  });
+
+  it('answers 503 {"error"}, never 500, when CoinGecko cannot name a new coin, storing nothing', async () => {
+    // XRP is shared by several coins: naming it needs /coins/markets, which fails here.
+    t.coingecko.mode = 'error500';
+    t.coingecko.failPath = '/coins/markets';
+    t.coingecko.setMarket('ripple', { marketCap: 30_000_000_000, rank: 6 });
+    try {
+      const res = await call('POST', '/crypto', { symbol: 'XRP' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ error: expect.any(String) });
+    } finally {
+      t.coingecko.mode = 'ok';
+      t.coingecko.failPath = undefined;
+    }
+    expect((await call('GET', '/crypto/XRP')).statusCode).toBe(404);
+    const later = await call('POST', '/crypto', { symbol: 'XRP' });
+    expect(later.json()).toEqual({ crypto: cryptoShape('XRP', 'XRP', 0.5) });
   });
 
   it('answers 503 {"error"} when no price can be had, and keeps the history', async () => {

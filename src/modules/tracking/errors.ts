@@ -23,3 +23,14 @@ export class TrackedLimitReachedError extends DomainError {
     super(`at most ${countMax} cryptos can be tracked; remove one first`, { count_max: countMax });
   }
 }
+
+/** CoinGecko cannot name the coin now (its list or market caps cannot be had): 503, nothing stored. */
+export class CoinNamesUnavailableError extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor(symbol: string) {
+    super(`the coin list (CoinGecko) cannot be reached to name ${symbol}; try again`, {
+      symbol,
+      retry_after_seconds: '1',
+    });
+  }
+}

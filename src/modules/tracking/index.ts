@@ -1,4 +1,9 @@
-export { AlreadyTrackedError, NotTrackedError, TrackedLimitReachedError } from './errors.js';
+export {
+  AlreadyTrackedError,
+  CoinNamesUnavailableError,
+  NotTrackedError,
+  TrackedLimitReachedError,
+} from './errors.js';
 export { escapeHtml, priceChart, trackingPages } from './pages.js';
 export { createTrackingService, startTrackingJobs, trackingPolls } from './poll.job.js';
 export { bearerSecurity, symbolInput, type TrackingRoutesDeps, trackingRoutes } from './routes.js';

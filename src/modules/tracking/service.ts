@@ -9,8 +9,14 @@ import {
   type ResolvedCoin,
   type ServedQuote,
   UnknownSymbolError,
+  UpstreamUnavailableError,
 } from '../market/index.js';
-import { AlreadyTrackedError, NotTrackedError, TrackedLimitReachedError } from './errors.js';
+import {
+  AlreadyTrackedError,
+  CoinNamesUnavailableError,
+  NotTrackedError,
+  TrackedLimitReachedError,
+} from './errors.js';
 import {
   appendPrices,
   deleteTracked,
@@ -125,7 +131,8 @@ export class TrackingService {
    * with that first price in its history, in one transaction.
    * @throws {ValidationError} (422) for junk; {UnknownSymbolError} (404) for a ticker no coin has or
    *   the source cannot price; {AlreadyTrackedError} (409); {TrackedLimitReachedError} (409);
-   *   {PriceUnavailableError} (503) when no price can be had now
+   *   {PriceUnavailableError} (503) when no price can be had now; {CoinNamesUnavailableError} (503)
+   *   when CoinGecko cannot name the coin now
    */
   async add(input: string): Promise<TrackedCrypto> {
     const symbol = this.normalizeSymbol(input);
@@ -134,7 +141,10 @@ export class TrackingService {
     if ((await listTracked(this.deps.db, TRACKED_COUNT_MAX)).length >= TRACKED_COUNT_MAX) {
       throw new TrackedLimitReachedError(TRACKED_COUNT_MAX);
     }
-    const coin = await this.deps.coins.resolveSymbol(symbol);
+    const coin = await this.deps.coins.resolveSymbol(symbol).catch((error: unknown) => {
+      if (error instanceof UpstreamUnavailableError) throw new CoinNamesUnavailableError(symbol);
+      throw error;
+    });
     const quote = await this.quoteNow(symbol);
     const price = storablePrice(quote);
     if (!price) throw new PriceUnavailableError(symbol, 'the source gives no price above 0.00000001');
