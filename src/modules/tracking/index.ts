@@ -5,7 +5,12 @@ export {
   TrackedLimitReachedError,
 } from './errors.js';
 export { escapeHtml, priceChart, trackingPages } from './pages.js';
-export { createTrackingService, startTrackingJobs, trackingPolls } from './poll.job.js';
+export {
+  createTrackingService,
+  startTrackingJobs,
+  type TrackingProcessDeps,
+  trackingPolls,
+} from './poll.job.js';
 export { bearerSecurity, symbolInput, type TrackingRoutesDeps, trackingRoutes } from './routes.js';
 export {
   type CoinDirectory,

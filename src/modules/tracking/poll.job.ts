@@ -1,9 +1,30 @@
+import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
-import type { JobContext, ProcessDeps } from '../../jobs.js';
+import type { KeyValueCache } from '../../platform/cache/cache.js';
+import type { Config } from '../../platform/config/env.js';
+import type { Db } from '../../platform/db/client.js';
+import type { EventBus } from '../../platform/events/bus.js';
 import { runOncePerInterval } from '../../platform/jobs/cluster.js';
 import { metricsRegistry } from '../../platform/observability/metrics.js';
-import { CoinGeckoPriceSource, createCoinGeckoSource, type PriceService } from '../market/index.js';
+import type { Clock } from '../../shared/clock.js';
+import {
+  CoinGeckoPriceSource,
+  createCoinGeckoSource,
+  type PriceService,
+  type PriceSource,
+} from '../market/index.js';
 import { type CoinDirectory, TrackingService } from './service.js';
+
+/** What the tracker takes from its process (a subset of the process's shared services). */
+export interface TrackingProcessDeps {
+  config: Config;
+  db: Db;
+  cache: KeyValueCache;
+  events: EventBus;
+  clock: Clock;
+  priceSource: PriceSource;
+  fallbackPriceSource?: PriceSource;
+}
 
 /** Polls of the tracked prices by result: `ok` or `failed` (retried at the next tick). */
 export const trackingPolls = new Counter({
@@ -19,7 +40,7 @@ export const trackingPolls = new Counter({
  * Binance — else one built from `COINGECKO_BASE_URL`; its symbol → id map lives in the shared cache
  * either way. Prices come from `prices`, the configured source.
  */
-export function createTrackingService(deps: ProcessDeps, prices: PriceService): TrackingService {
+export function createTrackingService(deps: TrackingProcessDeps, prices: PriceService): TrackingService {
   const own = [deps.priceSource, deps.fallbackPriceSource].find(
     (source): source is CoinGeckoPriceSource => source instanceof CoinGeckoPriceSource,
   );
@@ -40,7 +61,9 @@ export function createTrackingService(deps: ProcessDeps, prices: PriceService): 
  * poll is logged and counted, writes nothing, and the next slot polls as usual.
  * @returns a function that stops the schedule and waits for a poll in progress
  */
-export function startTrackingJobs(context: JobContext): () => Promise<void> {
+export function startTrackingJobs(
+  context: TrackingProcessDeps & { prices: PriceService; logger: Logger },
+): () => Promise<void> {
   const service = createTrackingService(context, context.prices);
   const { logger } = context;
   return runOncePerInterval(
