@@ -6,12 +6,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
-import { seed004AuthRoutes } from './compat/seed004-prices/routes.js';
+import { seed004AuthRoutes, seed004CryptoRoutes } from './compat/seed004-prices/routes.js';
 import type { ProcessDeps } from './jobs.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, marketRoutes } from './modules/market/index.js';
+import { createTrackingService, trackingPages, trackingRoutes } from './modules/tracking/index.js';
 import { FillCommits, orderRoutes, portfolioRoutes, positionRoutes } from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
@@ -152,11 +153,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(positionRoutes, { prefix: '/api/v1/positions', ...trading });
   await app.register(portfolioRoutes, { prefix: '/api/v1/wallets', ...trading });
 
+  const tracking = createTrackingService(deps, prices);
+  await app.register(trackingRoutes, { prefix: '/api/v1/tracked', tracking, requireAuth });
+  await app.register(trackingPages, { prefix: '/tracked', tracking, requireAuth });
+
   await app.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
 
   // Seed contracts: thin adapters over the same services, each with its own error shape.
   await app.register(seed000Routes, { ...auth, trading });
   await app.register(seed004AuthRoutes, { prefix: '/auth', ...auth });
+  await app.register(seed004CryptoRoutes, { prefix: '/crypto', tracking, requireAuth });
 
   return app;
 }

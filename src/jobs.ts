@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, type PriceService, type PriceSource } from './modules/market/index.js';
+import { startTrackingJobs } from './modules/tracking/index.js';
 import { startLiquidationJob } from './modules/trading/index.js';
 import type { KeyValueCache } from './platform/cache/cache.js';
 import type { Config } from './platform/config/env.js';
@@ -85,6 +86,7 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
       context.config.priceAgeMsMax,
     ),
   );
+  stops.push(startTrackingJobs(context));
   return async () => {
     for (const stop of stops.reverse()) await stop();
   };

@@ -13,7 +13,7 @@ export type FakeCoinGeckoMode =
   | 'rate-limited'
   | 'empty-list';
 
-interface CoinEntry {
+export interface CoinEntry {
   id: string;
   symbol: string;
   name: string;
@@ -56,7 +56,7 @@ export class FakeCoinGecko extends LoopbackServer {
   readonly requestsByPath = new Map<string, number>();
   /** every request's URL, in arrival order */
   readonly requests: URL[] = [];
-  private readonly coinsListText: string;
+  private coinsListText: string;
   private readonly coins: CoinEntry[];
   private readonly markets = new Map<string, MarketRecord>();
   private readonly pricesUsd = new Map<string, number | string | null>();
@@ -99,6 +99,13 @@ export class FakeCoinGecko extends LoopbackServer {
       market_cap: market.marketCap,
       market_cap_rank: market.rank,
     });
+  }
+
+  /** Lists one more coin in `/coins/list` (e.g. `dogecoin`, which the recorded subset lacks). */
+  addCoin(coin: CoinEntry): void {
+    if (this.coins.some((c) => c.id === coin.id)) return;
+    this.coins.push(coin);
+    this.coinsListText = JSON.stringify(this.coins);
   }
 
   /**

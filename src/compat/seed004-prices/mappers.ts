@@ -11,3 +11,49 @@ export const renderSeed004Error: ErrorRenderer = (error) => ({ error: error.mess
 export function seed004Status(error: HttpError): number {
   return error.status === 422 || error.status === 415 ? 400 : error.status;
 }
+
+/** Seed 004 shows prices as JSON numbers: the decimal strings of the v1 views, converted at this edge only. */
+export function seed004Crypto(view: {
+  symbol: string;
+  name: string;
+  current_price: string;
+  last_updated: string;
+}): { symbol: string; name: string; current_price: number; last_updated: string } {
+  return { ...view, current_price: Number(view.current_price) };
+}
+
+/** `{symbol, history: [{price, timestamp}]}` with prices as JSON numbers. */
+export function seed004History(view: { symbol: string; history: { price: string; timestamp: string }[] }) {
+  return {
+    symbol: view.symbol,
+    history: view.history.map((point) => ({ price: Number(point.price), timestamp: point.timestamp })),
+  };
+}
+
+/** `{symbol, current_price, stats: {…}}` with every figure a JSON number. */
+export function seed004Stats(view: {
+  symbol: string;
+  current_price: string;
+  stats: {
+    min_price: string;
+    max_price: string;
+    avg_price: string;
+    price_change: string;
+    price_change_percent: string;
+    records_count: number;
+  };
+}) {
+  const { stats } = view;
+  return {
+    symbol: view.symbol,
+    current_price: Number(view.current_price),
+    stats: {
+      min_price: Number(stats.min_price),
+      max_price: Number(stats.max_price),
+      avg_price: Number(stats.avg_price),
+      price_change: Number(stats.price_change),
+      price_change_percent: Number(stats.price_change_percent),
+      records_count: stats.records_count,
+    },
+  };
+}

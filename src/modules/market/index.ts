@@ -15,5 +15,5 @@ export {
   type ResolvedCoin,
 } from './sources/coingecko.js';
 export { type CoinMarketCapOptions, CoinMarketCapPriceSource } from './sources/coinmarketcap.js';
-export { createFallbackPriceSource, createPriceSource } from './sources/index.js';
+export { createCoinGeckoSource, createFallbackPriceSource, createPriceSource } from './sources/index.js';
 export { ReplayFileError, ReplayPriceSource, resolveReplayFiles } from './sources/replay.js';

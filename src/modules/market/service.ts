@@ -184,17 +184,23 @@ export class PriceService {
 
   /**
    * Quotes of several symbols; the ones not fresh in the cache are fetched in one upstream call
-   * where the source has a batch endpoint.
+   * where the source has a batch endpoint. With `refresh`, every symbol is asked of the upstream
+   * (the tracker's poll and refresh: a price taken now, never one from the cache), and a symbol whose
+   * price cannot be had now is refused rather than served stale (a source without a batch endpoint
+   * is asked symbol by symbol through the cache, as without `refresh`).
    * @returns the quotes found, and the symbols the source does not list
    * @throws {PriceUnavailableError} (503) when a price young enough cannot be had for a listed symbol
    */
   async getQuotes(
     symbols: string[],
     purpose: PricePurpose,
+    options: { refresh?: boolean } = {},
   ): Promise<{ quotes: ServedQuote[]; unknown: string[] }> {
     const wanted = [...new Set(symbols)];
     const cached = new Map(
-      await Promise.all(wanted.map(async (symbol) => [symbol, await this.lastQuote(symbol)] as const)),
+      options.refresh
+        ? []
+        : await Promise.all(wanted.map(async (symbol) => [symbol, await this.lastQuote(symbol)] as const)),
     );
     const misses = wanted.filter((s) => {
       const quote = cached.get(s);

@@ -17,7 +17,7 @@ import { ReplayFileError, ReplayPriceSource, resolveReplayFiles } from './replay
 export function createPriceSource(config: Config, clock: Clock, cache: KeyValueCache): PriceSource {
   if (config.priceSource === 'binance')
     return new BinancePriceSource(config.binanceBaseUrl, config.upstreamTimeoutMs, clock);
-  if (config.priceSource === 'coingecko') return coinGecko(config, clock, cache);
+  if (config.priceSource === 'coingecko') return createCoinGeckoSource(config, clock, cache);
   if (config.priceSource === 'coinmarketcap') {
     if (!config.coinmarketcapApiKey) {
       throw new ConfigError('PRICE_SOURCE: coinmarketcap needs COINMARKETCAP_API_KEY');
@@ -52,10 +52,15 @@ export function createFallbackPriceSource(
   clock: Clock,
   cache: KeyValueCache,
 ): PriceSource | undefined {
-  return config.priceSource === 'binance' ? coinGecko(config, clock, cache) : undefined;
+  return config.priceSource === 'binance' ? createCoinGeckoSource(config, clock, cache) : undefined;
 }
 
-function coinGecko(config: Config, clock: Clock, cache: KeyValueCache): CoinGeckoPriceSource {
+/** The CoinGecko source `COINGECKO_BASE_URL` names, its symbol → id map kept in `cache`. */
+export function createCoinGeckoSource(
+  config: Config,
+  clock: Clock,
+  cache: KeyValueCache,
+): CoinGeckoPriceSource {
   return new CoinGeckoPriceSource({
     baseUrl: config.coingeckoBaseUrl,
     timeoutMs: config.upstreamTimeoutMs,

@@ -1,0 +1,24 @@
+export {
+  AlreadyTrackedError,
+  CoinNamesUnavailableError,
+  NotTrackedError,
+  TrackedLimitReachedError,
+} from './errors.js';
+export { escapeHtml, priceChart, trackingPages } from './pages.js';
+export {
+  createTrackingService,
+  startTrackingJobs,
+  type TrackingProcessDeps,
+  trackingPolls,
+} from './poll.job.js';
+export { bearerSecurity, symbolInput, type TrackingRoutesDeps, trackingRoutes } from './routes.js';
+export {
+  type CoinDirectory,
+  type HistoryPoint,
+  type PollOutcome,
+  TRACKED_COUNT_MAX,
+  type TrackedCrypto,
+  TrackingService,
+} from './service.js';
+export { computeStats, type PriceStats } from './stats.js';
+export { historyView, statsView, trackedView } from './views.js';
