@@ -14,6 +14,7 @@ const t = useTestApp({ env: { INITIAL_BALANCE: '1000' } });
 const ASK = new Decimal('60755.19');
 const BID = new Decimal('60755.18');
 const FEE_RATE = new Decimal('0.001');
+const MIN_NOTIONAL = new Decimal(10);
 
 async function balances(token: string, walletId: string): Promise<Record<string, string>> {
   const wallet = await getWallet(t.app, token, walletId);
@@ -25,7 +26,7 @@ describe('ledger properties', () => {
     const order = fc.record({
       wallet: fc.integer({ min: 0, max: 2 }),
       side: fc.constantFrom('buy', 'sell'),
-      // 0.00001 … 0.02 BTC: both fills and refusals happen with 1 000 USDT of cash
+      // 0.00001 … 0.02 BTC: fills, filter refusals and refusals for funds all happen with 1 000 USDT
       quantity: fc.integer({ min: 1, max: 2000 }).map((n) => new Decimal(n).div(100_000)),
     });
     await fc.assert(
@@ -40,10 +41,16 @@ describe('ledger properties', () => {
             }),
           ),
         );
-        // The model: apply exactly the accepted orders. Refusals must be INSUFFICIENT_FUNDS only.
+        // The model: apply exactly the accepted orders. A notional below Binance's MIN_NOTIONAL (10 in
+        // the recorded exchangeInfo) is refused by the filter; other refusals are INSUFFICIENT_FUNDS only.
         const model = users.map(() => ({ USDT: new Decimal(1000), BTC: new Decimal(0) }));
         results.forEach((res, i) => {
           const o = orders[i]!;
+          if ((o.side === 'buy' ? ASK : BID).times(o.quantity).lt(MIN_NOTIONAL)) {
+            expect(res.statusCode).toBe(422);
+            expect(res.json().error).toMatchObject({ code: 'FILTER_FAILURE', details: { filter: 'NOTIONAL' } });
+            return;
+          }
           if (res.statusCode === 400) {
             expect(res.json().error.code).toBe('INSUFFICIENT_FUNDS');
             return;
