@@ -16,7 +16,9 @@ export {
   type PlaceBetInput,
   placeBet,
   type SettleDeps,
+  SettlementBatcher,
   settleBet,
+  settleBets,
   sweepDueBets,
   toBetView,
 } from './service.js';

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../platform/db/client.js';
 import { bets } from './tables.js';
 
@@ -20,31 +20,60 @@ export async function findBetById(db: Queryable, betId: string): Promise<BetRow 
   return rows[0];
 }
 
-/**
- * Locks the bet's row if it is still pending. A concurrent settler waits here for the first one's
- * commit and then finds the bet completed (READ COMMITTED re-checks the condition on the new row).
- */
-export async function lockPendingBet(tx: Tx, betId: string): Promise<BetRow | undefined> {
-  const rows = await tx
+/** The bets with these ids that exist, in no particular order. */
+export async function findBetsByIds(db: Queryable, betIds: readonly string[]): Promise<BetRow[]> {
+  if (betIds.length === 0) return [];
+  return await db
     .select()
     .from(bets)
-    .where(and(eq(bets.id, betId), eq(bets.status, 'pending')))
-    .for('update');
-  return rows[0];
+    .where(inArray(bets.id, [...betIds]));
 }
 
 /**
- * Moves a bet from pending to completed; the `status = 'pending'` condition is the exactly-once
- * guard in SQL.
- * @returns false when the bet was not pending (nothing written)
+ * Locks the rows of those bets that are still pending, in ascending id order (one fixed order, so
+ * concurrent settlers queue instead of deadlocking). A concurrent settler waits here for the first
+ * one's commit and then finds the bet completed (READ COMMITTED re-checks the condition on the
+ * new row version), so it skips it.
+ * @returns the ids locked
  */
-export async function completeBet(tx: Tx, betId: string, fields: SettledFields): Promise<boolean> {
+export async function lockPendingBets(tx: Tx, betIds: readonly string[]): Promise<Set<string>> {
+  if (betIds.length === 0) return new Set();
   const rows = await tx
-    .update(bets)
-    .set({ ...fields, status: 'completed' })
-    .where(and(eq(bets.id, betId), eq(bets.status, 'pending')))
-    .returning({ id: bets.id });
-  return rows.length === 1;
+    .select({ id: bets.id })
+    .from(bets)
+    .where(and(inArray(bets.id, [...betIds]), eq(bets.status, 'pending')))
+    .orderBy(asc(bets.id))
+    .for('update');
+  return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * Moves bets from pending to completed in one statement; the `status = 'pending'` condition is the
+ * exactly-once guard in SQL.
+ * @returns how many rows moved (fewer than given when some were not pending)
+ */
+export async function completeBets(
+  tx: Tx,
+  settled: readonly ({ id: string } & SettledFields)[],
+): Promise<number> {
+  if (settled.length === 0) return 0;
+  const text = (values: (string | number | boolean | null | undefined)[]) =>
+    sql.param(values.map((v) => (v === null || v === undefined ? null : String(v))));
+  const result = await tx.execute(sql`
+    update bets b
+       set status = 'completed', end_price = v.end_price, result = v.result, profit = v.profit,
+           settled_at = v.settled_at, late = v.late, settle_journal_id = v.settle_journal_id
+      from unnest(
+        ${text(settled.map((s) => s.id))}::uuid[],
+        ${text(settled.map((s) => s.endPrice))}::numeric[],
+        ${text(settled.map((s) => s.result))}::text[],
+        ${text(settled.map((s) => s.profit))}::numeric[],
+        ${text(settled.map((s) => s.settledAt?.toISOString()))}::timestamptz[],
+        ${text(settled.map((s) => s.late))}::boolean[],
+        ${text(settled.map((s) => s.settleJournalId))}::bigint[]
+      ) as v(id, end_price, result, profit, settled_at, late, settle_journal_id)
+     where b.id = v.id and b.status = 'pending'`);
+  return result.rowCount ?? 0;
 }
 
 /** A user's bets, newest first (by their escrow journal id), before `beforeJournalId`. */

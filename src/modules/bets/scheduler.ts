@@ -96,7 +96,7 @@ const QUEUE_NAME = 'bet-settlement';
 /** Attempts of one settlement job (a failed one waits 0.5 s, 1 s, 2 s, …: about 4 min in all); the sweeper goes on after. */
 const JOB_ATTEMPTS_MAX = 10;
 /** Settlement jobs one worker process runs at a time. */
-const WORKER_CONCURRENCY = 32;
+const WORKER_CONCURRENCY = 100;
 /** How long a failed job is kept for inspection (s). */
 const FAILED_JOB_AGE_S = 7 * 24 * 3600;
 
