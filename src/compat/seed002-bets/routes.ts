@@ -8,16 +8,10 @@ import {
   placeBetErrorResponses,
 } from '../../modules/bets/index.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
-import { installErrorHandlers } from '../../platform/http/error-handler.js';
 import { idempotencyKeyHeader } from '../../platform/http/idempotency.js';
-import { positiveAmountInput } from '../../platform/http/schemas.js';
+import { errorResponse, positiveAmountInput } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
-import { renderSeed000Error } from '../seed000-broker/mappers.js';
 import { toTradeStatus, toTradeView } from './mappers.js';
-
-/** Seed 002 is a FastAPI service, as seed 000: `{"detail": …}` errors, 422 for a bad field. */
-const renderSeed002Error = renderSeed000Error;
-const seedError = z.object({ detail: z.unknown() }).meta({ description: 'FastAPI’s error shape' });
 
 const tradeBody = z.object({
   exchange: z
@@ -47,10 +41,10 @@ export interface Seed002RoutesDeps extends PlaceBetDeps {
  * Seed 002's bet contract, as that seed documents it: `POST /api/v1/trade_it/` → 201 with the bet
  * pending and the server's start price, `GET /api/v1/trade_status/{id}` → `{status, result,
  * profit}`; numbers are JSON numbers. A thin adapter over the bets service (the caller's default
- * wallet; JWT required).
+ * wallet; JWT required). The seed documents no error body: being under `/api/v1`, its errors are
+ * the product's one v1 shape (`{"error": {"code", "message", "details"}}`), with the v1 statuses.
  */
 export async function seed002Routes(app: FastifyInstance, deps: Seed002RoutesDeps): Promise<void> {
-  installErrorHandlers(app, renderSeed002Error, { notFound: false });
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', deps.requireAuth);
 
@@ -79,7 +73,7 @@ export async function seed002Routes(app: FastifyInstance, deps: Seed002RoutesDep
             start_price: z.number().meta({ description: 'the server’s price, not the client’s' }),
             due_at: z.string(),
           }),
-          ...placeBetErrorResponses(seedError),
+          ...placeBetErrorResponses(errorResponse),
         },
       },
     },
@@ -93,7 +87,7 @@ export async function seed002Routes(app: FastifyInstance, deps: Seed002RoutesDep
         leverage: body.leverage,
         durationMs: Math.round(body.time * 60_000),
       };
-      return await answerPlaceBet(deps, request, reply, input, toTradeView, renderSeed002Error);
+      return await answerPlaceBet(deps, request, reply, input, toTradeView);
     },
   );
 
@@ -111,8 +105,8 @@ export async function seed002Routes(app: FastifyInstance, deps: Seed002RoutesDep
             result: z.enum(['W', 'L', 'D']).nullable(),
             profit: z.number().nullable().meta({ description: 'quote asset; null while pending' }),
           }),
-          401: seedError,
-          404: seedError,
+          401: errorResponse,
+          404: errorResponse,
         },
       },
     },

@@ -8,7 +8,6 @@ import type {
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../platform/http/auth-guard.js';
-import type { ErrorRenderer } from '../../platform/http/error-handler.js';
 import {
   idempotencyKeyHeader,
   idempotencyScopeOf,
@@ -78,11 +77,10 @@ export async function answerPlaceBet(
   reply: FastifyReply,
   input: PlaceBetInput,
   present: (bet: BetRow) => unknown,
-  renderError?: ErrorRenderer,
 ): Promise<FastifyReply> {
   const userId = principalOf(request).userId;
   const scope = idempotencyScopeOf(request, userId, { ...input, stake: input.stake.toFixed() });
-  return sendFinalResponse(reply, await placeBet(deps, userId, input, scope, present, renderError));
+  return sendFinalResponse(reply, await placeBet(deps, userId, input, scope, present));
 }
 
 export interface BetRoutesDeps extends PlaceBetDeps {

@@ -5,7 +5,6 @@ import { withTransaction } from '../../platform/db/tx.js';
 import type { EventBus } from '../../platform/events/bus.js';
 import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
-import type { ErrorRenderer } from '../../platform/http/error-handler.js';
 import { type FinalResponse, type IdempotencyScope, runIdempotent } from '../../platform/http/idempotency.js';
 import { assert } from '../../shared/assert.js';
 import type { Clock } from '../../shared/clock.js';
@@ -167,7 +166,6 @@ export async function placeBet(
   input: PlaceBetInput,
   scope: IdempotencyScope | undefined,
   present: (bet: BetRow) => unknown,
-  renderError?: ErrorRenderer,
 ): Promise<FinalResponse> {
   checkLimits(input, deps.limits);
   const symbol = deps.prices.normalizeSymbol(input.symbol);
@@ -178,41 +176,36 @@ export async function placeBet(
   // The price is fetched before the database transaction opens: no network wait while rows are locked.
   const quote = await deps.prices.getQuote(symbol, 'trade');
   let placed: BetRow | undefined;
-  const response = await runIdempotent(
-    deps.db,
-    scope,
-    async (tx) => {
-      const wallet = await requireWallet(tx, userId, input.walletId);
-      const journal = await deps.ledger.post(tx, {
-        kind: 'bet_escrow',
-        postings: [
-          {
-            source: available(wallet.id),
-            destination: locked(wallet.id),
-            asset: deps.quoteAsset,
-            amount: input.stake,
-          },
-        ],
-        metadata: { symbol, direction: input.direction },
-      });
-      const bet = await insertBet(tx, {
-        userId,
-        walletId: wallet.id,
-        symbol,
-        quoteAsset: deps.quoteAsset,
-        direction: input.direction,
-        stake: input.stake.toFixed(),
-        leverage: input.leverage,
-        durationMs: input.durationMs,
-        startPrice: quote.last,
-        dueAt: new Date(deps.clock.nowMs() + input.durationMs),
-        placeJournalId: journal.journalId,
-      });
-      placed = bet;
-      return { status: 201, body: present(bet) };
-    },
-    renderError,
-  );
+  const response = await runIdempotent(deps.db, scope, async (tx) => {
+    const wallet = await requireWallet(tx, userId, input.walletId);
+    const journal = await deps.ledger.post(tx, {
+      kind: 'bet_escrow',
+      postings: [
+        {
+          source: available(wallet.id),
+          destination: locked(wallet.id),
+          asset: deps.quoteAsset,
+          amount: input.stake,
+        },
+      ],
+      metadata: { symbol, direction: input.direction },
+    });
+    const bet = await insertBet(tx, {
+      userId,
+      walletId: wallet.id,
+      symbol,
+      quoteAsset: deps.quoteAsset,
+      direction: input.direction,
+      stake: input.stake.toFixed(),
+      leverage: input.leverage,
+      durationMs: input.durationMs,
+      startPrice: quote.last,
+      dueAt: new Date(deps.clock.nowMs() + input.durationMs),
+      placeJournalId: journal.journalId,
+    });
+    placed = bet;
+    return { status: 201, body: present(bet) };
+  });
   if (placed && !response.replayed && response.status === 201) {
     const bet = placed as BetRow;
     // Committed: a scheduling failure (Redis down) is not the client's; the sweeper settles the bet.

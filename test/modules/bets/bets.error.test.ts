@@ -1,5 +1,5 @@
 /**
- * Every way a bet can be refused, in v1 and in seed 002's shape, and who may see a bet: each bad
+ * Every way a bet can be refused, in v1 and through seed 002's routes (errors in the v1 shape), and who may see a bet: each bad
  * request answers a 4xx (400 for a stake over the balance, 404 for an unknown symbol or another
  * user's bet, 422 for a bad field) and moves nothing — the wallet and the bet list are unchanged.
  * Also: an Idempotency-Key replays the first answer; a failing price source refuses with 503.
@@ -91,7 +91,7 @@ describe('bad bets change nothing', () => {
     const before = await snapshot();
     const res = await postTrade(t.app, user.token, payload);
     expect(res.statusCode, res.body).toBe(status);
-    expect(res.json()).toHaveProperty('detail');
+    expect(res.json()).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
     expect(await snapshot()).toEqual(before);
   });
 
@@ -136,7 +136,7 @@ describe('who sees a bet', () => {
         headers: bearer(other.token),
       });
       expect(seed.statusCode, betId).toBe(404);
-      expect(seed.json()).toHaveProperty('detail');
+      expect(seed.json().error.code).toBe('NOT_FOUND');
     }
     const list = await t.app.inject({ method: 'GET', url: '/api/v1/bets', headers: bearer(other.token) });
     expect(list.json()).toEqual({ items: [], next_cursor: null });
