@@ -3,8 +3,9 @@
  * - 50 bets at once whose stakes together exceed the balance: exactly the ones that fit are
  *   accepted (400 for the rest), and the escrow holds exactly their stakes;
  * - settlement run many times at once on one due bet (jobs, timers, sweepers racing) settles it once;
- * - with Redis, two workers on one queue settle each bet once; in both modes, two sweepers racing
- *   over the same overdue bets settle each once;
+ * - with Redis, two workers on one queue settle each bet once, and a worker process alone settles
+ *   on time the bets an API process without jobs placed; in both modes, two sweepers racing over
+ *   the same overdue bets settle each once;
  * - no fresh price at the due time: the bet stays pending, untouched, and settles once a price is
  *   back (marked late), never on a stale price.
  */
@@ -109,11 +110,11 @@ describe('bets under concurrency', () => {
     const built = await factory.build({ env: { PRICE_CACHE_TTL_MS: '0' } });
     built.binance!.setQuote('RACEUSDT', quoteAt('100'));
     const user = await registerUser(built.app);
-    const [betId] = await placeMany(built, user.token, 1, 'RACEUSDT', 1);
+    const [betId] = await placeMany(built, user.token, 1, 'RACEUSDT', 2);
     built.binance!.setQuote('RACEUSDT', quoteAt('110'));
     const deps = settleDepsOf(built);
     expect((await settleBet(deps, betId!)).kind).toBe('not-due');
-    await sleep(1100);
+    await sleep(2100);
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => settleBet(deps, betId!)));
     expect(outcomes.filter((o) => o.kind === 'settled')).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind === 'done')).toHaveLength(19);
@@ -154,7 +155,7 @@ describe('bets under concurrency', () => {
     try {
       built.binance!.setQuote('TWINUSDT', quoteAt('100'));
       const user = await registerUser(built.app);
-      const ids = await placeMany(built, user.token, 40, 'TWINUSDT', 1);
+      const ids = await placeMany(built, user.token, 40, 'TWINUSDT', 3);
       built.binance!.setQuote('TWINUSDT', quoteAt('101'));
       for (const id of ids) expect(await settled(built.app, user.token, id)).toMatchObject({ late: false });
       await sleep(1000);
@@ -168,6 +169,41 @@ describe('bets under concurrency', () => {
     }
     await expectLedgerSound(deps.db);
   });
+});
+
+describe('the worker role alone', () => {
+  it.runIf(process.env.REDIS_URL)(
+    'settles, on time, the bets an API process without jobs placed',
+    async () => {
+      // The API process (`serve`): no jobs. The worker process: its own scheduler on the same queue.
+      const built = await factory.build({ env: { PRICE_CACHE_TTL_MS: '0' } });
+      const { deps } = built;
+      const cache = deps.cache as RedisCache;
+      const worker = new BullMqSettlementScheduler(
+        process.env.REDIS_URL!,
+        `${cache.keyPrefix}bull`,
+        deps.logger,
+      );
+      const stopWorker = await startJobs({ ...deps, betScheduler: worker });
+      try {
+        built.binance!.setQuote('SPLITUSDT', quoteAt('100'));
+        const user = await registerUser(built.app);
+        const ids = await placeMany(built, user.token, 5, 'SPLITUSDT', 2);
+        built.binance!.setQuote('SPLITUSDT', quoteAt('95'));
+        for (const id of ids)
+          expect(await settled(built.app, user.token, id)).toMatchObject({
+            result: 'L',
+            profit: '-1',
+            late: false,
+          });
+        expect(await settlementCounts(deps.db, ids)).toEqual(ids.map(() => 1));
+      } finally {
+        await stopWorker();
+        await worker.close();
+      }
+      await expectLedgerSound(deps.db);
+    },
+  );
 });
 
 describe('no fresh price at the due time', () => {
