@@ -45,8 +45,8 @@ const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
  * Starts every background job of the `worker` role (also run by `all`): idempotency-key purging,
- * bet settlement (scheduled jobs and the overdue sweeper), and each module's schedules. Jobs that must run once cluster-wide claim their turn in the shared
- * cache (Redis when set).
+ * bet settlement (scheduled jobs and the overdue sweeper), and each module's schedules. Jobs that
+ * must run once cluster-wide claim their turn in the shared cache (Redis when set).
  * @returns a function that stops every job and waits for the runs in progress
  */
 export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>> {
