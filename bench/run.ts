@@ -12,6 +12,8 @@
  * - `prices`: cached price reads (`GET /api/v1/market/prices/BTCUSDT`, all cache hits), compared to C
  * - `stampede`: 1,000 concurrent reads of one cold symbol against a slow fake Binance → exactly 1
  *   upstream request, on one instance and on two instances sharing one cache (Redis when set)
+ * - `bets`: 1,000 bets due in the same second, settled by the jobs of the process (in-process timers;
+ *   BullMQ as well when REDIS_URL is set) → time from due to all settled, each settled exactly once
  *
  * `BENCH_SCENARIOS=hot,burst` runs a subset (a scenario brings its baseline along). Goals are
  * reported, not asserted: the exit code is 0 unless the run crashes, a correctness check fails
@@ -33,9 +35,11 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { buildApp } from '../src/app.js';
+import { startJobs } from '../src/jobs.js';
 import { hashPassword } from '../src/modules/auth/passwords.js';
 import { SessionService } from '../src/modules/auth/sessions.js';
 import { TokenService } from '../src/modules/auth/tokens.js';
+import { createSettlementScheduler } from '../src/modules/bets/index.js';
 import { isReconciled, reconcile } from '../src/modules/ledger/invariants.js';
 import { Ledger } from '../src/modules/ledger/journal.js';
 import type { PriceSource } from '../src/modules/market/quote.js';
@@ -118,12 +122,26 @@ const STAMPEDE = {
   expectedUpstreamRequests: 1,
   timeoutMs: 30_000,
 } as const;
+/** 1,000 bets on 100 users (10 each), all due within one second, placed `concurrency` at a time. */
+const BETS = {
+  count: 1_000,
+  userCount: 100,
+  concurrency: 32,
+  stake: '1',
+  leverage: 10,
+  /** placing them all must end before the due second: it starts this long after the first request */
+  placeBudgetMs: 20_000,
+  /** how long the settlement may take before the run counts the rest as unsettled */
+  settleTimeoutMs: 60_000,
+  symbol: 'BTCUSDT',
+} as const;
 /** SPEC §6. */
 const GOALS = {
   orders: { requestsPerSecMin: 1_500, p99MsMax: 50 },
   hot: { requestsPerSecMin: 2_000, p99MsMax: 100 },
   prices: { ratioToHelloMin: 0.7 },
   stampede: { upstreamRequests: STAMPEDE.expectedUpstreamRequests },
+  bets: { settledAfterDueMsMax: 2_000 },
 } as const;
 /** After cleanup the process should exit by itself; if a handle leaks, say so and exit anyway. */
 const EXIT_GRACE_MS = 10_000;
@@ -142,6 +160,7 @@ const SCENARIO_IDS = [
   'hello',
   'prices',
   'stampede',
+  'bets',
   'liquidation',
 ] as const;
 type ScenarioId = (typeof SCENARIO_IDS)[number];
@@ -1187,6 +1206,148 @@ async function scenarioStampede(ctx: Context): Promise<void> {
 }
 
 /**
+ * 1,000 bets due in the same second (SPEC §6): 100 users each place 10 bets through the real app
+ * (`POST /api/v1/bets`, 32 at a time), each with the duration that puts its due time in one chosen
+ * second; the process's jobs (as in the `all` role: the API and the jobs share one scheduler) settle
+ * them. Measured from the database: each bet's settled_at − due_at (p50, p99, max) and the time from
+ * the first due_at to the last settled_at. Checked: every bet completed, with exactly one settlement
+ * journal. Runs with in-process timers, and with BullMQ on Redis when `REDIS_URL` is set.
+ */
+async function scenarioBets(ctx: Context): Promise<void> {
+  const runs: { variant: string; cache: () => KeyValueCache }[] = [
+    { variant: 'in-process timers', cache: () => new MemoryCache() },
+  ];
+  const redis = ctx.redis;
+  if (redis) runs.push({ variant: 'BullMQ on Redis', cache: () => redisCache(ctx, redis) });
+  for (const run of runs) {
+    const users = await createUsers(ctx, `bench_bets_${runs.indexOf(run)}`, BETS.userCount, INITIAL_BALANCE);
+    const cache = run.cache();
+    const deps = {
+      config: ctx.config,
+      db: ctx.db,
+      logger: ctx.logger,
+      cache,
+      events: new MemoryEventBus(),
+      priceSource: new ReplayPriceSource([KLINE_FILE], systemClock),
+      clock: systemClock,
+      betScheduler: createSettlementScheduler(
+        redis && run.variant.includes('Redis') ? redis.url : undefined,
+        cache,
+        ctx.logger,
+      ),
+    };
+    const app = await buildApp({ ...deps, jwtSecret: ctx.jwtSecret });
+    await app.ready();
+    const stopJobs = await startJobs(deps);
+    const stopAll = once(async () => {
+      await stopJobs();
+      await app.close();
+      await deps.betScheduler.close();
+    });
+    ctx.cleanups.push({ name: `stop bets app (${run.variant})`, run: stopAll });
+    // The due second: the first whole second after the placement budget.
+    const dueAtMs = Math.ceil((Date.now() + BETS.placeBudgetMs) / 1000) * 1000;
+    console.log(
+      `bets (${run.variant}): placing ${BETS.count} bets due at ${new Date(dueAtMs).toISOString()} (±0.5 s)…`,
+    );
+    const placeStartMs = Date.now();
+    const indexes = Array.from({ length: BETS.count }, (_, i) => i);
+    const placed = await mapConcurrently(
+      indexes,
+      BETS.concurrency,
+      async (i) => {
+        const user = users[i % users.length]!;
+        // Spread over the second: bet i is due at dueAtMs + (i mod 1,000) ms − 500 ms.
+        const targetMs = dueAtMs - 500 + (i % 1000);
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/bets',
+          headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+          payload: JSON.stringify({
+            symbol: BETS.symbol,
+            direction: i % 2 === 0 ? 'up' : 'down',
+            stake: BETS.stake,
+            leverage: BETS.leverage,
+            duration_seconds: (targetMs - Date.now()) / 1000,
+          }),
+        });
+        if (res.statusCode !== 201) throw new Error(`bet ${i} answered ${res.statusCode}: ${res.body}`);
+        return (res.json() as { id: string }).id;
+      },
+      ctx.signal,
+    );
+    const placeMs = Date.now() - placeStartMs;
+    if (Date.now() >= dueAtMs - 500)
+      console.log('bets: placing took longer than the budget: some bets were due before all were placed');
+    await sleep(Math.max(0, dueAtMs + 500 - Date.now()));
+    const deadline = Date.now() + BETS.settleTimeoutMs;
+    let pending = placed.length;
+    while (pending > 0 && Date.now() < deadline) {
+      await sleep(20);
+      pending = await queryCount(
+        ctx.db,
+        "SELECT count(*)::text AS n FROM bets WHERE status = 'pending' AND id = ANY($1::uuid[])",
+        [placed],
+      );
+    }
+    const lags = await ctx.db.$client.query<{ lag_ms: string; due_ms: string; settled_ms: string }>(
+      `SELECT (extract(epoch FROM settled_at - due_at) * 1000)::text AS lag_ms,
+              (extract(epoch FROM due_at) * 1000)::text AS due_ms,
+              (extract(epoch FROM settled_at) * 1000)::text AS settled_ms
+         FROM bets WHERE status = 'completed' AND id = ANY($1::uuid[])
+        ORDER BY settled_at - due_at`,
+      [placed],
+    );
+    await stopAll();
+    const lagMs = lags.rows.map((r) => Number(r.lag_ms));
+    const quantile = (q: number) =>
+      lagMs[Math.min(lagMs.length - 1, Math.floor(q * lagMs.length))] ?? Number.NaN;
+    const firstDueMs = Math.min(...lags.rows.map((r) => Number(r.due_ms)));
+    const lastSettledMs = Math.max(...lags.rows.map((r) => Number(r.settled_ms)));
+    const windowMs = lastSettledMs - firstDueMs;
+    const journals = await queryCount(
+      ctx.db,
+      `SELECT count(*)::text AS n FROM journal_transactions
+        WHERE kind = 'bet_settlement' AND metadata->>'bet_id' = ANY($1::text[])`,
+      [placed],
+    );
+    const allSettled = pending === 0 && lags.rows.length === placed.length;
+    ctx.checks.push({
+      scenario: 'bets',
+      name: `${run.variant}: every bet settled, exactly once`,
+      ok: allSettled && journals === placed.length,
+      detail: `${lags.rows.length} of ${placed.length} completed, ${journals} settlement journals; placing took ${(placeMs / 1000).toFixed(1)} s`,
+    });
+    const maxLagMs = lagMs[lagMs.length - 1] ?? Number.NaN;
+    const goalMet = allSettled && maxLagMs <= GOALS.bets.settledAfterDueMsMax;
+    const result: LoadResult = {
+      requestsPerSec: lags.rows.length / Math.max(windowMs / 1000, 0.001),
+      latencyP50Ms: quantile(0.5),
+      latencyP99Ms: quantile(0.99),
+      latencyMeanMs: lagMs.reduce((a, b) => a + b, 0) / Math.max(lagMs.length, 1),
+      latencyMaxMs: maxLagMs,
+      sent: placed.length,
+      responses: lags.rows.length,
+      ok2xx: lags.rows.length,
+      non2xx: 0,
+      connectionErrors: 0,
+      timeouts: 0,
+      errors: placed.length - lags.rows.length,
+      statusCodes: { settled: lags.rows.length },
+      durationS: windowMs / 1000,
+    };
+    addRow(ctx, {
+      id: 'bets',
+      variant: run.variant,
+      scenario: `${BETS.count.toLocaleString('en-US')} bets due in one second, ${run.variant} (settled/s; lag after due)`,
+      result,
+      goal: `all settled ≤ ${GOALS.bets.settledAfterDueMsMax / 1000} s after due: ${goalMet ? 'MET' : 'MISSED'} (max ${maxLagMs.toFixed(0)} ms; first due → last settled ${(windowMs / 1000).toFixed(2)} s)`,
+      goalMet,
+    });
+  }
+}
+
+/**
  * The Redis server of `REDIS_URL`, with a key prefix for this run; every key under it is deleted
  * at the end.
  */
@@ -1301,7 +1462,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     rows: [],
     checks: [],
     redis:
-      redisUrl && (selected('prices') || selected('stampede'))
+      redisUrl && (selected('prices') || selected('stampede') || selected('bets'))
         ? await connectBenchRedis(redisUrl, cleanups)
         : undefined,
     market: { prices: [], stampedes: [] },
@@ -1326,6 +1487,7 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     else if (id === 'hello') await scenarioHello(ctx);
     else if (id === 'prices') await scenarioPrices(ctx);
     else if (id === 'stampede') await scenarioStampede(ctx);
+    else if (id === 'bets') await scenarioBets(ctx);
     else if (id === 'liquidation') await scenarioLiquidation(ctx);
   }
 
@@ -1361,6 +1523,8 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
       extra = `; wall time ${row.result.durationS.toFixed(2)} s (warm-up burst ${row.result.warmup?.durationS.toFixed(2)} s)`;
     }
     if (row.id === 'stampede') extra = `; wall time ${row.result.durationS.toFixed(2)} s`;
+    if (row.id === 'bets')
+      extra = `; settlement lag after due_at: p50 ${row.result.latencyP50Ms.toFixed(0)} ms, p99 ${row.result.latencyP99Ms.toFixed(0)} ms, max ${row.result.latencyMaxMs.toFixed(0)} ms`;
     const name = row.variant ? `${row.id} (${row.variant})` : row.id;
     console.log(`${name}: status codes ${statusList(row.result)}${warmup}${extra}`);
   }

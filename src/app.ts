@@ -6,10 +6,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
+import { seed002Routes } from './compat/seed002-bets/routes.js';
 import { seed004AuthRoutes, seed004CryptoRoutes } from './compat/seed004-prices/routes.js';
 import type { ProcessDeps } from './jobs.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
+import { betLimitsOf, betRoutes, createSettlementScheduler } from './modules/bets/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, marketRoutes } from './modules/market/index.js';
 import { createTrackingService, trackingPages, trackingRoutes } from './modules/tracking/index.js';
@@ -157,12 +159,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(trackingRoutes, { prefix: '/api/v1/tracked', tracking, requireAuth });
   await app.register(trackingPages, { prefix: '/tracked', tracking, requireAuth });
 
+  // Bets are settled where the jobs run; a process given no scheduler makes its own (and closes it).
+  const betScheduler =
+    deps.betScheduler ?? createSettlementScheduler(config.redisUrl, deps.cache, deps.logger);
+  if (!deps.betScheduler) app.addHook('onClose', () => betScheduler.close());
+  const bets = {
+    db,
+    ledger,
+    prices,
+    clock,
+    logger: deps.logger,
+    quoteAsset: config.quoteAsset,
+    limits: betLimitsOf(config),
+    scheduler: betScheduler,
+    moneyRateLimit,
+    requireAuth,
+  };
+  await app.register(betRoutes, { prefix: '/api/v1/bets', ...bets });
+
   await app.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
 
   // Seed contracts: thin adapters over the same services, each with its own error shape.
   await app.register(seed000Routes, { ...auth, trading });
   await app.register(seed004AuthRoutes, { prefix: '/auth', ...auth });
   await app.register(seed004CryptoRoutes, { prefix: '/crypto', tracking, requireAuth });
+  await app.register(seed002Routes, bets);
 
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createSettlementScheduler, type SettlementScheduler, startBetJobs } from './modules/bets/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, type PriceService, type PriceSource } from './modules/market/index.js';
 import { startTrackingJobs } from './modules/tracking/index.js';
@@ -27,6 +28,12 @@ export interface ProcessDeps {
   /** asked when `priceSource` does not list a symbol (CoinGecko behind Binance) */
   fallbackPriceSource?: PriceSource;
   clock: Clock;
+  /**
+   * When bets are settled: one per process, shared by the API (which schedules) and the jobs (which
+   * settle), so that in the `all` role without Redis the in-process timers fire where they were set.
+   * Absent → the API and the jobs each make (and close) their own.
+   */
+  betScheduler?: SettlementScheduler;
 }
 
 /** The services every job shares: one ledger writer and one price service per process. */
@@ -40,8 +47,8 @@ const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
  * Starts every background job of the `worker` role (also run by `all`): idempotency-key purging,
- * and each module's schedules. Jobs that must run once cluster-wide claim their turn in the shared
- * cache (Redis when set).
+ * bet settlement (scheduled jobs and the overdue sweeper), and each module's schedules. Jobs that
+ * must run once cluster-wide claim their turn in the shared cache (Redis when set).
  * @returns a function that stops every job and waits for the runs in progress
  */
 export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>> {
@@ -87,6 +94,12 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
     ),
   );
   stops.push(startTrackingJobs(context));
+  const betScheduler =
+    deps.betScheduler ?? createSettlementScheduler(deps.config.redisUrl, deps.cache, logger);
+  if (!deps.betScheduler) stops.push(() => betScheduler.close());
+  stops.push(
+    await startBetJobs({ ...context, sweepIntervalMs: deps.config.betSweepIntervalMs }, betScheduler),
+  );
   return async () => {
     for (const stop of stops.reverse()) await stop();
   };

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { startJobs } from './jobs.js';
 import { resolveJwtSecret } from './modules/auth/index.js';
+import { createSettlementScheduler } from './modules/bets/index.js';
 import { isReconciled, reconcile } from './modules/ledger/index.js';
 import { createFallbackPriceSource, createPriceSource, ReplayFileError } from './modules/market/index.js';
 import { createCache } from './platform/cache/index.js';
@@ -106,8 +107,14 @@ async function run(role: Role): Promise<void> {
     priceSource: createPriceSource(config, clock, cache),
     fallbackPriceSource: createFallbackPriceSource(config, clock, cache),
   };
+  // One bet scheduler for the process: in the `all` role without Redis, the timers the API sets fire
+  // in the jobs of the same process. Closed after the API and the jobs (stops run in reverse).
+  const betScheduler = createSettlementScheduler(config.redisUrl, cache, logger);
+  stops.push(() => betScheduler.close());
   if (role === 'worker' || role === 'all') {
-    stops.push(await startJobs({ config, db: database.db, logger, cache, events, clock, ...sources }));
+    stops.push(
+      await startJobs({ config, db: database.db, logger, cache, events, clock, betScheduler, ...sources }),
+    );
   }
   if (role === 'worker') {
     logger.info('worker started');
@@ -122,6 +129,7 @@ async function run(role: Role): Promise<void> {
     events,
     ...sources,
     clock,
+    betScheduler,
     jwtSecret: await resolveJwtSecret(config.jwtSecret, config.dataDir, logger),
     readinessChecks: cache instanceof RedisCache ? { redis: () => cache.ping() } : {},
   });

@@ -3,7 +3,8 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { startJobs } from '../../src/jobs.js';
+import { type ProcessDeps, startJobs } from '../../src/jobs.js';
+import { createSettlementScheduler } from '../../src/modules/bets/index.js';
 import { reconcile } from '../../src/modules/ledger/index.js';
 import type { PriceSource } from '../../src/modules/market/index.js';
 import { BinancePriceSource } from '../../src/modules/market/index.js';
@@ -28,6 +29,8 @@ export interface TestApp {
   cache: KeyValueCache;
   events: EventBus;
   binance: FakeBinance | undefined;
+  /** what the app and its jobs were built from (e.g. to start a second worker on the same services) */
+  deps: ProcessDeps;
   close(): Promise<void>;
 }
 
@@ -63,15 +66,18 @@ export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promis
   const events = redisUrl
     ? new RedisEventBus(redisUrl, `pbtest:${randomBytes(6).toString('hex')}:`)
     : new MemoryEventBus();
-  const deps = {
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const deps: ProcessDeps = {
     config,
     db,
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    logger,
     cache,
     events,
     priceSource:
       options.priceSource ?? new BinancePriceSource(config.binanceBaseUrl, config.upstreamTimeoutMs, clock),
     clock,
+    // One per app, shared with its jobs (as main.ts does): in-process timers fire in those jobs.
+    betScheduler: createSettlementScheduler(redisUrl, cache, logger),
     ...(options.fallbackPriceSource ? { fallbackPriceSource: options.fallbackPriceSource } : {}),
   };
   const app = await buildApp({ ...deps, jwtSecret: TEST_JWT_SECRET });
@@ -83,9 +89,11 @@ export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promis
     cache,
     events,
     binance,
+    deps,
     close: async () => {
       await stopJobs?.();
       await app.close();
+      await deps.betScheduler?.close();
       await events.close();
       await cache.close();
       await binance?.close();
@@ -151,6 +159,8 @@ export interface TestContext {
   readonly app: FastifyInstance;
   readonly db: Db;
   readonly binance: FakeBinance | undefined;
+  /** the app's event bus (account events, price ticks) */
+  readonly events: EventBus;
 }
 
 /**
@@ -178,6 +188,9 @@ export function useTestApp(options: TestAppOptions = {}): TestContext {
     },
     get binance() {
       return ready(built).binance;
+    },
+    get events() {
+      return ready(built).events;
     },
   };
 }

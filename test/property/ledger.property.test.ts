@@ -48,7 +48,10 @@ describe('ledger properties', () => {
           const o = orders[i]!;
           if ((o.side === 'buy' ? ASK : BID).times(o.quantity).lt(MIN_NOTIONAL)) {
             expect(res.statusCode).toBe(422);
-            expect(res.json().error).toMatchObject({ code: 'FILTER_FAILURE', details: { filter: 'NOTIONAL' } });
+            expect(res.json().error).toMatchObject({
+              code: 'FILTER_FAILURE',
+              details: { filter: 'NOTIONAL' },
+            });
             return;
           }
           if (res.statusCode === 400) {

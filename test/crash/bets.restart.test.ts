@@ -1,0 +1,148 @@
+/**
+ * Bets that come due while no process runs (issue 9, SPEC C8 and §5 rule 4). The real server runs as
+ * a child process (`node --import tsx src/main.ts all`: API and jobs in one process; BullMQ when
+ * REDIS_URL is set, in-process timers otherwise) on a scratch database, priced by a fake Binance on
+ * loopback. Bets are placed (v1 and seed 002), the process is killed with SIGKILL while they are
+ * pending, the price moves, and a new process is started only after their due time. Each bet is then
+ * settled exactly once — one settlement journal, still one seconds later — on the price after the
+ * restart, marked late, and the ledger reconciles.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { isReconciled, reconcile } from '../../src/modules/ledger/index.js';
+import { createDb, type Db } from '../../src/platform/db/client.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
+import { TEST_JWT_SECRET } from '../helpers/app.js';
+import { FakeBinance } from '../helpers/fake-binance.js';
+import { ServerProcess } from '../helpers/server-process.js';
+import { quoteAt } from '../modules/bets/helpers.js';
+
+const BET_COUNT = 5;
+const DURATION_S = 2;
+
+let scratch: ScratchDatabase | undefined;
+let dataDir: string | undefined;
+let binance: FakeBinance | undefined;
+let db: Db | undefined;
+const servers: ServerProcess[] = [];
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase(inject('adminDatabaseUrl'), 'pb_bets_restart');
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'paperbroker-bets-'));
+  binance = await new FakeBinance().start();
+  binance.setQuote('BTCUSDT', quoteAt('50000'));
+  db = createDb(scratch.url, 2);
+});
+
+afterAll(async () => {
+  for (const server of servers) if (server.running) await server.stop(2_000);
+  await db?.$client.end();
+  await binance?.close();
+  await scratch?.drop();
+  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+async function startServer(): Promise<ServerProcess> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    NODE_ENV: 'test',
+    DATABASE_URL: scratch!.url,
+    DATA_DIR: dataDir!,
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'silent',
+    BINANCE_BASE_URL: binance!.baseUrl,
+    PRICE_CACHE_TTL_MS: '0',
+  };
+  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
+  const server = await ServerProcess.start(env, 'all');
+  servers.push(server);
+  return server;
+}
+
+async function call(server: ServerProcess, method: string, url: string, token?: string, body?: unknown) {
+  const res = await fetch(`${server.baseUrl}${url}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function betRows(ids: string[]) {
+  const rows = await db!.execute<{ id: string; status: string; late: boolean; profit: string | null }>(
+    sql`select id, status, late, profit from bets where id = any(${sql.param(ids)}::uuid[]) order by id`,
+  );
+  return rows.rows;
+}
+
+async function settlementCount(ids: string[]): Promise<number> {
+  const rows = await db!.execute<{ n: number }>(sql`
+    select count(*)::int as n from journal_transactions
+     where kind = 'bet_settlement' and metadata->>'bet_id' = any(${sql.param(ids)}::text[])`);
+  return rows.rows[0]!.n;
+}
+
+describe('a restart after bets came due', () => {
+  it('settles each overdue bet once, on recovery, marked late', async () => {
+    const first = await startServer();
+    const registered = await call(first, 'POST', '/api/v1/auth/register', undefined, {
+      username: 'bettor',
+      password: 'correct horse battery',
+    });
+    expect(registered.status).toBe(201);
+    const token = registered.json.access_token as string;
+    const ids: string[] = [];
+    for (let i = 0; i < BET_COUNT; i++) {
+      const res = await call(first, 'POST', '/api/v1/bets', token, {
+        symbol: 'BTCUSDT',
+        direction: 'up',
+        stake: '100',
+        leverage: 5,
+        duration_seconds: DURATION_S,
+      });
+      expect(res.status).toBe(201);
+      ids.push(res.json.id as string);
+    }
+    const trade = await call(first, 'POST', '/api/v1/trade_it/', token, {
+      exchange: 'BTC',
+      bet_amount: 100,
+      leverage: 5,
+      direction: 'down',
+      // 3 s: a JSON number of minutes with at most 15 significant digits.
+      time: 0.05,
+    });
+    expect(trade.status).toBe(201);
+    ids.push(trade.json.id as string);
+    first.kill('SIGKILL');
+    await first.exited;
+    expect((await betRows(ids)).every((b) => b.status === 'pending')).toBe(true);
+
+    binance!.setQuote('BTCUSDT', quoteAt('51000'));
+    await sleep(3_500);
+    const second = await startServer();
+    const deadline = Date.now() + 20_000;
+    while ((await betRows(ids)).some((b) => b.status !== 'completed') && Date.now() < deadline)
+      await sleep(100);
+    const rows = await betRows(ids);
+    expect(rows.every((b) => b.status === 'completed' && b.late)).toBe(true);
+    // up: 100 × 5 × 2 % = +10 each; the seed bet went down: −10.
+    const profits = rows.map((b) => b.profit).sort();
+    expect(profits).toEqual(['-10.00000000', ...Array(BET_COUNT).fill('10.00000000')].sort());
+    expect(await settlementCount(ids)).toBe(ids.length);
+    await sleep(2_000);
+    expect(await settlementCount(ids)).toBe(ids.length);
+    const status = await call(second, 'GET', `/api/v1/trade_status/${trade.json.id}`, token);
+    expect(status.json).toEqual({ status: 'completed', result: 'L', profit: -10 });
+    expect(isReconciled(await reconcile(db!))).toBe(true);
+    await second.stop();
+  }, 120_000);
+});

@@ -1,0 +1,54 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
+import type { BetView } from '../../../src/modules/bets/index.js';
+import { Decimal } from '../../../src/shared/decimal.js';
+import { bearer } from '../../helpers/app.js';
+
+/** A POST as `token`'s user; an object payload goes as JSON, a string as it is. */
+function postAs(url: string) {
+  return (app: FastifyInstance, token: string, payload: unknown, headers: Record<string, string> = {}) =>
+    app.inject({
+      method: 'POST',
+      url,
+      headers: { ...bearer(token), 'content-type': 'application/json', ...headers },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
+}
+
+/** `POST /api/v1/bets`. */
+export const postBet = postAs('/api/v1/bets');
+/** Seed 002's `POST /api/v1/trade_it/`. */
+export const postTrade = postAs('/api/v1/trade_it/');
+
+/** `GET /api/v1/bets/{id}` as `token`'s user, expecting 200. */
+export async function getBet(app: FastifyInstance, token: string, betId: string): Promise<BetView> {
+  const res = await app.inject({ method: 'GET', url: `/api/v1/bets/${betId}`, headers: bearer(token) });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json<BetView>();
+}
+
+/** Polls `check` every 50 ms until it returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Waits until the bet is completed and returns it. */
+export async function settled(app: FastifyInstance, token: string, betId: string): Promise<BetView> {
+  return await eventually(async () => {
+    const bet = await getBet(app, token, betId);
+    return bet.status === 'completed' ? bet : undefined;
+  });
+}
+
+/** A quote with bid = last − 0.5 and ask = last + 0.5, so a test sees that bets use `last`. */
+export function quoteAt(last: string): { last: string; bid: string; ask: string } {
+  const price = new Decimal(last);
+  return { last, bid: price.minus('0.5').toFixed(), ask: price.plus('0.5').toFixed() };
+}
