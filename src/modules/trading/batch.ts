@@ -1,12 +1,10 @@
 import type { Db, Queryable } from '../../platform/db/client.js';
 import { GroupCommit, type Settled } from '../../platform/db/group-commit.js';
-import { withTransaction } from '../../platform/db/tx.js';
 import {
-  claimIdempotencyKeys,
+  type BatchItemOutcome,
   type FinalResponse,
   type IdempotencyScope,
-  recordIdempotentResponses,
-  renderFinalError,
+  runIdempotentBatch,
 } from '../../platform/http/idempotency.js';
 import { isRefusal, type Ledger } from '../ledger/index.js';
 import { requireWallet } from '../wallets/index.js';
@@ -80,64 +78,32 @@ export class FillCommits {
   }
 
   private async runBatch(items: QueuedFill[]): Promise<Settled<FinalResponse>[]> {
-    return await withTransaction(this.db, async (tx) => {
-      const outcomes: (Settled<FinalResponse> | undefined)[] = items.map(() => undefined);
-      const keyed = items.flatMap((item, i) => (item.scope ? [{ i, scope: item.scope }] : []));
-      const claims = await claimIdempotencyKeys(
-        tx,
-        keyed.map((k) => k.scope),
-      );
-      keyed.forEach(({ i }, n) => {
-        const claim = claims[n];
-        if (claim instanceof Error) outcomes[i] = { ok: false, error: claim };
-        else if (claim) outcomes[i] = { ok: true, value: claim };
-      });
-
-      const toRun = items.flatMap((item, i) => (outcomes[i] ? [] : [{ i, item }]));
-      const journals =
-        toRun.length > 0
-          ? await this.ledger.postBatch(
-              tx,
-              toRun.map(({ item: { order } }) => ({
-                kind: 'order_fill',
-                postings: fillPostings(
-                  order.walletId,
-                  order.side,
-                  order.baseAsset,
-                  this.quoteAsset,
-                  order.fill,
-                ),
-                metadata: { symbol: order.symbol, side: order.side },
-              })),
-            )
-          : [];
-      const filled = toRun.flatMap(({ i, item }, n) => {
-        const journal = journals[n]!;
-        if (!isRefusal(journal)) return [{ i, item, journalId: journal.journalId }];
-        outcomes[i] = item.scope
-          ? { ok: true, value: { ...renderFinalError(journal), replayed: false } }
-          : { ok: false, error: journal };
-        return [];
-      });
-      const rows = await insertOrders(
-        tx,
-        filled.map(({ item, journalId }) => ({ ...orderRowOf(item.order, this.quoteAsset), journalId })),
-      );
-      filled.forEach(({ i }, n) => {
-        outcomes[i] = {
-          ok: true,
-          value: { status: 201, body: JSON.stringify(toOrderView(rows[n]!)), replayed: false },
-        };
-      });
-      const records = items.flatMap((item, i) => {
-        const outcome = outcomes[i];
-        return item.scope && outcome?.ok && !outcome.value.replayed
-          ? [{ scope: item.scope, status: outcome.value.status, body: outcome.value.body }]
-          : [];
-      });
-      await recordIdempotentResponses(tx, records);
-      return outcomes.map((o) => o ?? { ok: false, error: new Error('fill left undecided') });
-    });
+    return await runIdempotentBatch(
+      this.db,
+      items,
+      (item) => item.scope,
+      async (tx, toRun): Promise<BatchItemOutcome[]> => {
+        const journals = await this.ledger.postBatch(
+          tx,
+          toRun.map(({ order }) => ({
+            kind: 'order_fill',
+            postings: fillPostings(order.walletId, order.side, order.baseAsset, this.quoteAsset, order.fill),
+            metadata: { symbol: order.symbol, side: order.side },
+          })),
+        );
+        const filled = toRun.flatMap(({ order }, n) => {
+          const journal = journals[n]!;
+          return isRefusal(journal)
+            ? []
+            : [{ ...orderRowOf(order, this.quoteAsset), journalId: journal.journalId }];
+        });
+        const rows = new Map((await insertOrders(tx, filled)).map((row) => [row.journalId, row]));
+        return journals.map((journal) => {
+          if (isRefusal(journal)) return { ok: false, error: journal };
+          return { ok: true, status: 201, body: JSON.stringify(toOrderView(rows.get(journal.journalId)!)) };
+        });
+      },
+    );
   }
 }
 

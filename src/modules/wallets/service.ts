@@ -1,15 +1,13 @@
 import type { Db, Queryable, Tx } from '../../platform/db/client.js';
 import { GroupCommit, type Settled } from '../../platform/db/group-commit.js';
-import { withTransaction } from '../../platform/db/tx.js';
 import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
 import {
-  claimIdempotencyKeys,
+  type BatchItemOutcome,
   type FinalResponse,
   type IdempotencyScope,
-  recordIdempotentResponses,
-  renderFinalError,
   runIdempotent,
+  runIdempotentBatch,
 } from '../../platform/http/idempotency.js';
 import { assert } from '../../shared/assert.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
@@ -278,46 +276,23 @@ export class WalletOperations {
   }
 
   private async runBatch(walletId: string, items: QueuedOperation[]): Promise<Settled<FinalResponse>[]> {
-    return await withTransaction(this.db, async (tx) => {
-      const outcomes: (Settled<FinalResponse> | undefined)[] = items.map(() => undefined);
-      const keyed = items.flatMap((item, i) => (item.scope ? [{ i, scope: item.scope }] : []));
-      const claims = await claimIdempotencyKeys(
-        tx,
-        keyed.map((k) => k.scope),
-      );
-      keyed.forEach(({ i }, n) => {
-        const claim = claims[n];
-        if (claim instanceof Error) outcomes[i] = { ok: false, error: claim };
-        else if (claim) outcomes[i] = { ok: true, value: claim };
-      });
-
-      const toRun = items.flatMap((item, i) => (outcomes[i] ? [] : [{ i, item }]));
-      const posted =
-        toRun.length > 0
-          ? await this.ledger.postBatch(
-              tx,
-              toRun.map(({ item }) => operationJournal(walletId, item.input)),
-            )
-          : [];
-      const records: { scope: IdempotencyScope; status: number; body: string }[] = [];
-      toRun.forEach(({ i, item }, n) => {
-        const journal = posted[n]!;
-        let response: { status: number; body: string };
-        if (isRefusal(journal)) {
-          if (!item.scope) {
-            outcomes[i] = { ok: false, error: journal };
-            return;
-          }
-          response = renderFinalError(journal);
-        } else {
-          response = { status: 201, body: JSON.stringify(operationView(walletId, item.input, journal)) };
-        }
-        if (item.scope) records.push({ scope: item.scope, ...response });
-        outcomes[i] = { ok: true, value: { ...response, replayed: false } };
-      });
-      await recordIdempotentResponses(tx, records);
-      return outcomes.map((o) => o ?? { ok: false, error: new Error('operation left undecided') });
-    });
+    return await runIdempotentBatch(
+      this.db,
+      items,
+      (item) => item.scope,
+      async (tx, toRun): Promise<BatchItemOutcome[]> => {
+        const posted = await this.ledger.postBatch(
+          tx,
+          toRun.map((item) => operationJournal(walletId, item.input)),
+        );
+        return toRun.map((item, n) => {
+          const journal = posted[n]!;
+          if (isRefusal(journal)) return { ok: false, error: journal };
+          const view = operationView(walletId, item.input, journal);
+          return { ok: true, status: 201, body: JSON.stringify(view) };
+        });
+      },
+    );
   }
 }
 

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../../shared/errors.js';
 import type { Db, Queryable, Tx } from '../db/client.js';
+import type { Settled } from '../db/group-commit.js';
 import { withTransaction } from '../db/tx.js';
 import { type ErrorRenderer, renderV1Error } from './error-handler.js';
 import { toHttpError } from './errors.js';
@@ -222,6 +223,66 @@ export async function runIdempotent(
     }
     await recordIdempotentResponses(tx, [{ scope, ...response }]);
     return { ...response, replayed: false };
+  });
+}
+
+/** What one item of a batch came to: its answer, or the error it failed with. */
+export type BatchItemOutcome = { ok: true; status: number; body: string } | { ok: false; error: unknown };
+
+/**
+ * `runIdempotent` for a group commit: runs the items of one batch in one database transaction, each
+ * once per idempotency key. Items whose key has a stored answer are replayed (or refused 409) and
+ * not run; `work` runs the others together and settles each. A final client error of an item with a
+ * key is stored and answered like a success; without a key its caller gets the error. Every answer
+ * is stored by one statement, in the transaction that moved the money.
+ * @param work returns one outcome per item it is given, in order
+ * @returns one outcome per item, in order
+ */
+export async function runIdempotentBatch<I>(
+  db: Db,
+  items: I[],
+  scopeOf: (item: I) => IdempotencyScope | undefined,
+  work: (tx: Tx, items: I[]) => Promise<BatchItemOutcome[]>,
+): Promise<Settled<FinalResponse>[]> {
+  return await withTransaction(db, async (tx) => {
+    const outcomes: (Settled<FinalResponse> | undefined)[] = items.map(() => undefined);
+    const keyed = items.flatMap((item, i) => {
+      const scope = scopeOf(item);
+      return scope ? [{ i, scope }] : [];
+    });
+    const claims = await claimIdempotencyKeys(
+      tx,
+      keyed.map((k) => k.scope),
+    );
+    keyed.forEach(({ i }, n) => {
+      const claim = claims[n];
+      if (claim instanceof Error) outcomes[i] = { ok: false, error: claim };
+      else if (claim) outcomes[i] = { ok: true, value: claim };
+    });
+    const toRun = items.flatMap((item, i) => (outcomes[i] ? [] : [{ i, item }]));
+    const ran =
+      toRun.length > 0
+        ? await work(
+            tx,
+            toRun.map(({ item }) => item),
+          )
+        : [];
+    const records: { scope: IdempotencyScope; status: number; body: string }[] = [];
+    toRun.forEach(({ i, item }, n) => {
+      const outcome = ran[n] ?? { ok: false, error: new Error('batch item left undecided') };
+      const scope = scopeOf(item);
+      let response: { status: number; body: string };
+      if (outcome.ok) response = { status: outcome.status, body: outcome.body };
+      else if (scope && isFinalError(outcome.error)) response = renderFinalError(outcome.error);
+      else {
+        outcomes[i] = { ok: false, error: outcome.error };
+        return;
+      }
+      if (scope) records.push({ scope, ...response });
+      outcomes[i] = { ok: true, value: { ...response, replayed: false } };
+    });
+    await recordIdempotentResponses(tx, records);
+    return outcomes.map((o) => o ?? { ok: false, error: new Error('batch item left undecided') });
   });
 }
 
