@@ -928,7 +928,7 @@ async function scenarioLiquidation(ctx: Context): Promise<void> {
     takerFeeRate: config.takerFeeRate,
     margin,
   };
-  announce('liquidation', 0);
+  console.log(`liquidation: ${users.length} shorts, then one check after a price gap…`);
   let next = 0;
   await Promise.all(
     Array.from({ length: LIQUIDATION.concurrency }, async () => {
