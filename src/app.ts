@@ -180,7 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
 
   // Seed contracts: thin adapters over the same services, each with its own error shape.
-  await app.register(seed000Routes, { ...auth, trading });
+  await app.register(seed000Routes, { ...auth, trading, moneyRateLimit });
   await app.register(seed004AuthRoutes, { prefix: '/auth', ...auth });
   await app.register(seed004CryptoRoutes, { prefix: '/crypto', tracking, requireAuth });
   await app.register(seed002Routes, bets);

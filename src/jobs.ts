@@ -90,7 +90,6 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
       },
       context.cache,
       context.config.liquidationCheckIntervalMs,
-      context.config.priceAgeMsMax,
     ),
   );
   stops.push(startTrackingJobs(context));

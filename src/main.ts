@@ -111,12 +111,10 @@ async function run(role: Role): Promise<void> {
   // in the jobs of the same process. Closed after the API and the jobs (stops run in reverse).
   const betScheduler = createSettlementScheduler(config.redisUrl, cache, logger);
   stops.push(() => betScheduler.close());
-  if (role === 'worker' || role === 'all') {
-    stops.push(
-      await startJobs({ config, db: database.db, logger, cache, events, clock, betScheduler, ...sources }),
-    );
-  }
+  const jobs = () =>
+    startJobs({ config, db: database.db, logger, cache, events, clock, betScheduler, ...sources });
   if (role === 'worker') {
+    stops.push(await jobs());
     logger.info('worker started');
     return;
   }
@@ -136,6 +134,9 @@ async function run(role: Role): Promise<void> {
   stops.push(() => app.close());
   await app.listen({ port: config.port, host: config.host });
   logger.info({ role, priceSource: config.priceSource.split(':')[0] }, 'paperbroker is ready');
+  // The jobs start once the API answers: their catch-up (bets that came due while nothing ran) must
+  // not hold the server's readiness back.
+  if (role === 'all') stops.push(await jobs());
 }
 
 const role = (process.argv[2] ?? 'all') as Role;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -22,6 +22,8 @@ const seedError = z.object({ detail: z.unknown() });
 /** What seed 000's routes are built from: the auth routes' services and the trading ones. */
 export interface Seed000Deps extends AuthRoutesDeps {
   trading: TradingDeps;
+  /** the per-user limit of money-moving requests */
+  moneyRateLimit: preHandlerAsyncHookHandler;
 }
 
 const userOutput = z.object({
@@ -204,6 +206,7 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
     '/transaction',
     {
       onRequest: deps.requireAuth,
+      preHandler: deps.moneyRateLimit,
       schema: {
         tags: ['seed 000: broker'],
         summary: 'Buy, sell, short or close a short at the market on the caller’s default wallet (seed 000)',

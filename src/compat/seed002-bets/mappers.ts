@@ -26,6 +26,7 @@ export interface TradeView {
   due_at: string;
 }
 
+/** A bet as seed 002 shows it: amounts and prices as JSON numbers (this edge only), `time` in minutes. */
 export function toTradeView(bet: BetRow): TradeView {
   return {
     id: bet.id,

@@ -9,6 +9,7 @@ export type SettledFields = Pick<NewBetRow, 'endPrice' | 'result' | 'profit' | '
   settleJournalId: number;
 };
 
+/** Inserts one pending bet (in the transaction that moves its stake to escrow). */
 export async function insertBet(db: Queryable, values: NewBetRow): Promise<BetRow> {
   const rows = await db.insert(bets).values(values).returning();
   return rows[0]!;

@@ -9,6 +9,9 @@ import { RedisCache } from '../../platform/cache/redis.js';
  * bet is not due yet, undefined when there is nothing more to do; rejects when it should be retried
  * later (no fresh price).
  */
+/** A bet id: a UUID in any case. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export type SettleHandler = (betId: string) => Promise<number | undefined>;
 
 /**
@@ -144,7 +147,10 @@ export class BullMqSettlementScheduler implements SettlementScheduler {
     const worker = new Worker<{ betId: string }>(
       QUEUE_NAME,
       async (job, token) => {
-        const againAtMs = await handler(job.data.betId);
+        // A job whose data is not a bet id (a foreign or corrupt job) is dropped, not retried.
+        const betId = job.data?.betId;
+        if (typeof betId !== 'string' || !UUID_PATTERN.test(betId)) return;
+        const againAtMs = await handler(betId);
         if (againAtMs === undefined) return;
         await job.moveToDelayed(againAtMs, token);
         throw new DelayedError();

@@ -5,7 +5,12 @@ import { withTransaction } from '../../platform/db/tx.js';
 import type { EventBus } from '../../platform/events/bus.js';
 import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
-import { type FinalResponse, type IdempotencyScope, runIdempotent } from '../../platform/http/idempotency.js';
+import {
+  type FinalResponse,
+  findStoredAnswer,
+  type IdempotencyScope,
+  runIdempotent,
+} from '../../platform/http/idempotency.js';
 import { assert } from '../../shared/assert.js';
 import type { Clock } from '../../shared/clock.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
@@ -100,6 +105,7 @@ export interface BetView {
   created_at: string;
 }
 
+/** A bet as the v1 bet routes answer it: amounts and prices as decimal strings, times ISO 8601. */
 export function toBetView(bet: BetRow): BetView {
   return {
     id: bet.id,
@@ -157,7 +163,8 @@ function checkLimits(input: PlaceBetInput, limits: BetLimits): void {
  * @throws {BetLimitError} (422) leverage, stake or duration outside the limits, or a pair not quoted
  *   in the cash asset
  * @throws {NotFoundError} (404) the wallet is not the caller's
- * @throws {InsufficientFundsError} (400) the stake exceeds the available balance; nothing moves
+ * @throws {InsufficientFundsError} (400) the stake exceeds the available balance and the request has
+ *   no idempotency key (with one, it is stored and returned as the answer); nothing moves
  * @throws {UnknownSymbolError} (404), {PriceUnavailableError} (503) from the price service
  */
 export async function placeBet(
@@ -168,6 +175,9 @@ export async function placeBet(
   present: (bet: BetRow) => unknown,
 ): Promise<FinalResponse> {
   checkLimits(input, deps.limits);
+  // A retry gets its first answer, whatever the price does now.
+  const stored = await findStoredAnswer(deps.db, scope);
+  if (stored) return stored;
   const symbol = deps.prices.normalizeSymbol(input.symbol);
   if (!symbol) throw new ValidationError('symbol must be 2–20 letters or digits, e.g. BTCUSDT or BTC');
   if (!symbol.endsWith(deps.quoteAsset) || symbol.length === deps.quoteAsset.length) {
@@ -263,7 +273,7 @@ export type SettleOutcome =
   | { kind: 'done' }
   /** not due yet: try again at `dueAtMs` */
   | { kind: 'not-due'; dueAtMs: number }
-  /** no fresh price for its symbol: the bet is untouched, still pending; retry later */
+  /** the price service could not give a price young enough (or failed otherwise): the bet is untouched, still pending; retry later */
   | { kind: 'failed'; error: unknown };
 
 /**

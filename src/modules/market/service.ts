@@ -10,6 +10,7 @@ import {
   upstreamBackoffRefusals,
 } from '../../platform/observability/metrics.js';
 import type { Clock } from '../../shared/clock.js';
+import { Decimal, roundAmount } from '../../shared/decimal.js';
 import { DomainError } from '../../shared/errors.js';
 import { PriceUnavailableError, UnknownSymbolError, UpstreamUnavailableError } from './errors.js';
 import type { Candle, CandleInterval, PriceSource, Quote, SymbolInfo, Ticker24h } from './quote.js';
@@ -88,6 +89,20 @@ export class NotSupportedBySourceError extends DomainError {
 }
 
 const SYMBOL_PATTERN = /^[A-Z0-9]{2,20}$/;
+
+/**
+ * Trading, bets and valuations need a price the ledger can hold: one below 0.00000001 (it rounds to
+ * 0 at 8 decimals) cannot be traded on.
+ * @throws {PriceUnavailableError} (503)
+ */
+function assertTradablePrice(quote: Quote): void {
+  if ([quote.last, quote.bid, quote.ask].some((price) => !new Decimal(price).gt(0))) {
+    throw new PriceUnavailableError(
+      quote.symbol,
+      'its price is below 0.00000001, the ledger’s smallest unit',
+    );
+  }
+}
 /** How often a caller waiting for another instance's upstream request looks at the cache (ms). */
 const CLUSTER_POLL_MS = 20;
 /** Symbols whose last quote is kept in process at most. */
@@ -161,6 +176,12 @@ export class PriceService {
    * @throws {PriceUnavailableError} (503) when no price young enough can be had
    */
   async getQuote(symbol: string, purpose: PricePurpose): Promise<ServedQuote> {
+    const quote = await this.findQuote(symbol, purpose);
+    if (purpose === 'trade') assertTradablePrice(quote);
+    return quote;
+  }
+
+  private async findQuote(symbol: string, purpose: PricePurpose): Promise<ServedQuote> {
     const cached = await this.lastQuote(symbol);
     // A cache TTL set above the trading age limit must not let a trade use an older price.
     if (cached && this.isFresh(cached) && (purpose === 'read' || this.isYoungEnoughToTrade(cached))) {
@@ -215,8 +236,7 @@ export class PriceService {
         const batch = await this.guarded(() => this.source.fetchQuotes!(misses));
         batchAnswered = true;
         for (const quote of batch.values()) {
-          fetched.set(quote.symbol, quote);
-          await this.writeCache(quote);
+          fetched.set(quote.symbol, await this.writeCache(quote));
         }
       } catch (error) {
         if (!(error instanceof UpstreamUnavailableError)) throw error;
@@ -227,8 +247,7 @@ export class PriceService {
       const unlisted = misses.filter((s) => !fetched.has(s));
       const more = await this.askFallback(unlisted);
       for (const quote of more.values()) {
-        fetched.set(quote.symbol, quote);
-        await this.writeCache(quote);
+        fetched.set(quote.symbol, await this.writeCache(quote));
       }
     }
     const quotes: ServedQuote[] = [];
@@ -257,6 +276,7 @@ export class PriceService {
         else throw error;
       }
     }
+    if (purpose === 'trade') for (const quote of quotes) assertTradablePrice(quote);
     return { quotes, unknown };
   }
 
@@ -386,8 +406,7 @@ export class PriceService {
           const fresh = await this.guarded(() => this.source.fetchQuote(symbol)).catch((error: unknown) =>
             this.fromFallback(symbol, error),
           );
-          await this.writeCache(fresh);
-          return fresh;
+          return await this.writeCache(fresh);
         } finally {
           await this.cache.delete(lockKey).catch(() => undefined);
         }
@@ -506,11 +525,24 @@ export class PriceService {
     }
   }
 
-  private async writeCache(quote: Quote): Promise<void> {
+  /**
+   * Takes a fetched quote in: its prices rounded half-up to the ledger's 8 decimals (an aggregator's
+   * price may carry more), so what is stored, compared and filled on is one and the same value.
+   * @returns the quote as kept
+   */
+  private async writeCache(fetched: Quote): Promise<Quote> {
+    const scaled = (price: string) => roundAmount(new Decimal(price)).toFixed();
+    const quote = {
+      ...fetched,
+      last: scaled(fetched.last),
+      bid: scaled(fetched.bid),
+      ask: scaled(fetched.ask),
+    };
     this.remember(quote);
     this.publish(quote);
     // Kept for the stale window, not just the TTL, so a failing upstream can still be answered.
     const keepMs = Math.max(this.options.cacheTtlMs, this.options.priceStaleMsMax);
     await this.cache.set(`price:${quote.symbol}`, JSON.stringify(quote), keepMs).catch(() => undefined);
+    return quote;
   }
 }

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/client.js';
 import { withTransaction } from '../../platform/db/tx.js';
 import { Decimal, roundAmount } from '../../shared/decimal.js';
@@ -148,6 +149,11 @@ export class TrackingService {
     if (!price) throw new PriceUnavailableError(symbol, 'the source gives no price above 0.00000001');
     const recordedAt = new Date(quote.asOfMs);
     const row = await withTransaction(this.deps.db, async (tx) => {
+      // Adds queue on one lock, so the list's cap is decided on a count no concurrent add can change.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tracked_cryptos:add', 0))`);
+      if ((await listTracked(tx, TRACKED_COUNT_MAX)).length >= TRACKED_COUNT_MAX) {
+        throw new TrackedLimitReachedError(TRACKED_COUNT_MAX);
+      }
       const inserted = await insertTrackedIfAbsent(tx, {
         symbol,
         coingeckoId: coin.id,

@@ -101,17 +101,12 @@ export async function liquidatePosition(
 /**
  * Checks every open short (or those of `symbols`) against the maintenance margin at current asks
  * and liquidates those below it (several at once, each in its own transaction).
- * @param known quotes to use instead of asking the price service (a tick just published)
  * @returns how many were liquidated
  */
-export async function liquidateUnderwater(
-  deps: LiquidationDeps,
-  symbols?: string[],
-  known?: Map<string, Quote>,
-): Promise<number> {
+export async function liquidateUnderwater(deps: LiquidationDeps, symbols?: string[]): Promise<number> {
   const open = await listOpenPositionsOf(deps.db, symbols);
   if (open.length === 0) return 0;
-  const quotes = known ?? (await tradableQuotes(deps.prices, [...new Set(open.map((p) => p.symbol))]));
+  const quotes = await tradableQuotes(deps.prices, [...new Set(open.map((p) => p.symbol))]);
   const due = open.flatMap((position) => {
     const quote = quotes.get(position.symbol);
     return quote && isBelowMaintenance(position, new Decimal(quote.ask), deps.margin.maintenance)
@@ -134,35 +129,24 @@ export async function liquidateUnderwater(
   return closed;
 }
 
-/** A published price tick as a quote, or undefined when it is not one. */
-function quoteOfTick(payload: unknown): Quote | undefined {
-  const tick = payload as Partial<PriceTick> | null;
-  if (typeof tick?.symbol !== 'string' || typeof tick.ask !== 'string' || typeof tick.bid !== 'string')
-    return undefined;
-  const asOfMs = Date.parse(tick.as_of ?? '');
-  if (!Number.isFinite(asOfMs)) return undefined;
-  return {
-    symbol: tick.symbol,
-    last: tick.price ?? tick.ask,
-    bid: tick.bid,
-    ask: tick.ask,
-    source: 'tick',
-    asOfMs,
-  };
+/** The symbol a published price tick is about, or undefined when the payload is not a tick. */
+function symbolOfTick(payload: unknown): string | undefined {
+  const symbol = (payload as Partial<PriceTick> | null)?.symbol;
+  return typeof symbol === 'string' && /^[A-Z0-9]{2,30}$/.test(symbol) ? symbol : undefined;
 }
 
 /**
  * Runs the liquidation check every `intervalMs`, once per interval across every instance sharing
  * `cache` (Redis when set), and on each fresh price published by any instance's price service: the
- * shorts of that symbol are checked at that tick's ask (a tick older than `priceAgeMsMax` is
- * ignored). A position is closed once however many instances react to one tick.
+ * shorts of that symbol are checked at once. The tick is only the signal: the price used is the
+ * price service's own (the one just fetched, from the cache), never a message's. A position is
+ * closed once however many instances react to one tick.
  * @returns a function that stops both
  */
 export async function startLiquidationJob(
   deps: LiquidationDeps,
   cache: KeyValueCache,
   intervalMs: number,
-  priceAgeMsMax: number,
 ): Promise<() => Promise<void>> {
   const stopSchedule = runOncePerInterval(
     cache,
@@ -173,19 +157,19 @@ export async function startLiquidationJob(
     },
     deps.logger,
   );
-  const checking = new Set<string>();
+  const checking = new Map<string, Promise<void>>();
   const unsubscribe = await deps.events.subscribe(ALL_PRICES_CHANNEL, (payload) => {
-    const quote = quoteOfTick(payload);
-    if (!quote || checking.has(quote.symbol) || Date.now() - quote.asOfMs > priceAgeMsMax) return;
-    checking.add(quote.symbol);
-    liquidateUnderwater(deps, [quote.symbol], new Map([[quote.symbol, quote]]))
-      .catch((err: unknown) =>
-        deps.logger.error({ err, symbol: quote.symbol }, 'liquidation on a price tick failed'),
-      )
-      .finally(() => checking.delete(quote.symbol));
+    const symbol = symbolOfTick(payload);
+    if (!symbol || checking.has(symbol)) return;
+    const run = liquidateUnderwater(deps, [symbol])
+      .then(() => undefined)
+      .catch((err: unknown) => deps.logger.error({ err, symbol }, 'liquidation on a price tick failed'))
+      .finally(() => checking.delete(symbol));
+    checking.set(symbol, run);
   });
   return async () => {
     await unsubscribe();
     await stopSchedule();
+    await Promise.all(checking.values());
   };
 }

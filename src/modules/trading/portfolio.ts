@@ -1,6 +1,7 @@
 import type { Db } from '../../platform/db/client.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
 import { Decimal, formatDecimal, roundAmount } from '../../shared/decimal.js';
+import { PriceUnavailableError } from '../market/errors.js';
 import type { Quote } from '../market/quote.js';
 import type { PriceService } from '../market/service.js';
 import { getWallet } from '../wallets/index.js';
@@ -48,10 +49,15 @@ function toPositionView(position: PositionRow, quote: Quote, maintenance: string
   };
 }
 
-/** What valuations read: prices young enough to trade on (SPEC §3 "Prices"). */
+/**
+ * What valuations read: prices young enough to trade on (SPEC §3 "Prices"), every one of them — a
+ * valuation that left out a position it cannot price would misstate the equity.
+ * @throws {PriceUnavailableError} (503) when one of them cannot be had (or the source no longer lists it)
+ */
 async function quotesOf(prices: PriceService, symbols: string[]): Promise<Map<string, Quote>> {
   if (symbols.length === 0) return new Map();
-  const { quotes } = await prices.getQuotes(symbols, 'trade');
+  const { quotes, unknown } = await prices.getQuotes(symbols, 'trade');
+  if (unknown.length > 0) throw new PriceUnavailableError(unknown[0]!, 'the price source no longer lists it');
   return new Map(quotes.map((q) => [q.symbol, q]));
 }
 
@@ -61,10 +67,7 @@ async function positionViews(
   maintenance: string,
 ): Promise<PositionView[]> {
   const quotes = await quotesOf(prices, [...new Set(rows.map((p) => p.symbol))]);
-  return rows.flatMap((p) => {
-    const quote = quotes.get(p.symbol);
-    return quote ? [toPositionView(p, quote, maintenance)] : [];
-  });
+  return rows.map((p) => toPositionView(p, quotes.get(p.symbol)!, maintenance));
 }
 
 /**
@@ -170,7 +173,7 @@ export async function getPortfolio(
   let unrealized = new Decimal(0);
   let holdingsValue = new Decimal(0);
   const holdings: HoldingView[] = held.map(({ asset, quantity }) => {
-    const bid = new Decimal(quotes.get(`${asset}${deps.quoteAsset}`)?.bid ?? 0);
+    const bid = new Decimal(quotes.get(`${asset}${deps.quoteAsset}`)!.bid);
     const book = books.get(asset);
     const averageCost = book?.quantity.gt(0) ? book.cost.div(book.quantity) : undefined;
     const value = bid.times(quantity);

@@ -7,6 +7,7 @@ export type NewOrderRow = typeof orders.$inferInsert;
 export type PositionRow = typeof positions.$inferSelect;
 export type NewPositionRow = typeof positions.$inferInsert;
 
+/** Inserts one order; a repeated client order id violates `orders_user_client_order_id_key`. */
 export async function insertOrder(db: Queryable, values: NewOrderRow): Promise<OrderRow> {
   const rows = await db.insert(orders).values(values).returning();
   return rows[0]!;

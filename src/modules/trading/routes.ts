@@ -8,6 +8,7 @@ import {
   sendFinalResponse,
 } from '../../platform/http/idempotency.js';
 import { decimalOutput, errorResponse, pageQuery, positiveAmountInput } from '../../platform/http/schemas.js';
+import { NotFoundError } from '../../shared/errors.js';
 import { ORDER_SIDES } from './fills.js';
 import { getPortfolio, listPositions } from './portfolio.js';
 import { getOrder, listOrders, placeOrder, type TradingDeps } from './service.js';
@@ -251,11 +252,14 @@ export async function portfolioRoutes(app: FastifyInstance, deps: TradingRoutesD
         },
       },
     },
-    async (request) =>
-      await getPortfolio(
+    async (request) => {
+      const walletId = request.params.wallet_id;
+      if (!z.uuid().safeParse(walletId).success) throw new NotFoundError(`wallet ${walletId} not found`);
+      return await getPortfolio(
         { ...deps, maintenanceMarginRate: deps.margin.maintenance },
         principalOf(request),
-        request.params.wallet_id.toLowerCase(),
-      ),
+        walletId.toLowerCase(),
+      );
+    },
   );
 }

@@ -2,7 +2,12 @@ import type { Db, Tx } from '../../platform/db/client.js';
 import { violatedConstraint } from '../../platform/db/tx.js';
 import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
-import { type FinalResponse, type IdempotencyScope, runIdempotent } from '../../platform/http/idempotency.js';
+import {
+  type FinalResponse,
+  findStoredAnswer,
+  type IdempotencyScope,
+  runIdempotent,
+} from '../../platform/http/idempotency.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
@@ -202,7 +207,7 @@ export async function placeOrder(
       ? { status: 200, body: JSON.stringify(toOrderView(existing)), replayed: false }
       : undefined;
   };
-  const first = await repeated();
+  const first = (await findStoredAnswer(deps.db, scope)) ?? (await repeated());
   if (first) return first;
   const order = await priceOrder(deps, userId, input);
   // Buys and sells go in group commits; an order with a client order id alone (its uniqueness is

@@ -27,6 +27,7 @@ export interface OrderView {
   created_at: string;
 }
 
+/** An order row as the order routes answer it: amounts as decimal strings, times ISO 8601. */
 export function toOrderView(order: OrderRow): OrderView {
   return {
     id: order.id,

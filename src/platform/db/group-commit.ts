@@ -22,7 +22,8 @@ interface Pending<I, O> {
  * wait, and the next batch takes all of them, in arrival order, into one database transaction. A
  * request that finds no batch running starts one at once, so an idle key adds no latency; a busy one
  * pays one lock and one commit per batch instead of per request. Within one process only: across
- * processes, the database row locks still serialise batches.
+ * processes, the database row locks still serialise batches. When a batch fails for another reason
+ * than contention, its items are run again one by one, so one bad item fails only itself.
  */
 export class GroupCommit<I, O> {
   private readonly queues = new Map<string, Pending<I, O>[]>();
@@ -57,6 +58,15 @@ export class GroupCommit<I, O> {
     });
   }
 
+  private settle(batch: Pending<I, O>[], outcomes: Settled<O>[]): void {
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i];
+      if (!outcome) pending.reject(new Error('group commit: a batch returned too few outcomes'));
+      else if (outcome.ok) pending.resolve(outcome.value);
+      else pending.reject(outcome.error);
+    });
+  }
+
   private async drain(key: string): Promise<void> {
     const queue = this.queues.get(key);
     if (!queue) return;
@@ -64,18 +74,26 @@ export class GroupCommit<I, O> {
       while (queue.length > 0) {
         const batch = queue.splice(0, this.options.batchSizeMax);
         try {
-          const outcomes = await this.runBatch(
-            key,
-            batch.map((p) => p.item),
+          this.settle(
+            batch,
+            await this.runBatch(
+              key,
+              batch.map((p) => p.item),
+            ),
           );
-          batch.forEach((pending, i) => {
-            const outcome = outcomes[i];
-            if (!outcome) pending.reject(new Error('group commit: a batch returned too few outcomes'));
-            else if (outcome.ok) pending.resolve(outcome.value);
-            else pending.reject(outcome.error);
-          });
         } catch (error) {
-          for (const pending of batch) pending.reject(error);
+          if (batch.length === 1 || error instanceof TransactionContentionError) {
+            for (const pending of batch) pending.reject(error);
+            continue;
+          }
+          // One item's fault (a constraint it breaks) must not fail the others: each runs alone.
+          for (const pending of batch) {
+            try {
+              this.settle([pending], await this.runBatch(key, [pending.item]));
+            } catch (itemError) {
+              pending.reject(itemError);
+            }
+          }
         }
       }
     } finally {

@@ -61,9 +61,10 @@ export class RedisEventBus implements EventBus {
 
   async subscribe(channel: string, handler: EventHandler): Promise<() => Promise<void>> {
     const subscriber = this.connectSubscriber();
+    // Counted before the await, so two subscriptions racing on one channel both count.
     const count = this.counts.get(channel) ?? 0;
-    if (count === 0) await subscriber.subscribe(this.channelPrefix + channel);
     this.counts.set(channel, count + 1);
+    if (count === 0) await subscriber.subscribe(this.channelPrefix + channel);
     const unsubscribeLocal = await this.local.subscribe(channel, handler);
     return async () => {
       await unsubscribeLocal();

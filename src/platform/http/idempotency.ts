@@ -120,6 +120,27 @@ export async function claimIdempotencyKey(
 }
 
 /**
+ * The stored answer of a key, looked up before a request is worked on, so that a retry gets its
+ * first answer even when the work would now come out otherwise (a price moved, an upstream is
+ * down). Read only: the claim in the transaction still decides when there is no record yet.
+ * @returns the replayed answer, or undefined (no live record, or no key)
+ * @throws {IdempotencyKeyReusedError} (409) the key's stored request differs from this one
+ */
+export async function findStoredAnswer(
+  db: Queryable,
+  scope: IdempotencyScope | undefined,
+): Promise<FinalResponse | undefined> {
+  if (!scope) return undefined;
+  const stored = await db.execute<{ request_hash: string; status: number; body: string }>(sql`
+    select request_hash, response_status as status, response_body as body from idempotency_keys
+     where user_id = ${scope.userId} and key = ${scope.key} and expires_at > now()`);
+  const record = stored.rows[0];
+  if (!record) return undefined;
+  if (record.request_hash !== scope.requestHash) throw new IdempotencyKeyReusedError();
+  return { status: record.status, body: record.body, replayed: true };
+}
+
+/**
  * `claimIdempotencyKey` for many scopes in two queries. A key that appears twice in `scopes` is
  * claimed by its first occurrence; the later ones are "in progress".
  * @returns per scope, in order: the stored answer, undefined (claimed, run it), or the 409 error

@@ -262,6 +262,18 @@ describe('portfolio', () => {
     expect(portfolio.totals.unrealized_pnl).toBe('46.9621924');
   });
 
+  it('answers 404 for a wallet id that is not a UUID', async () => {
+    const { token } = await registerUser(t.app);
+    for (const id of ['abc', '1', "x'--"]) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/wallets/${encodeURIComponent(id)}/portfolio`,
+        headers: bearer(token),
+      });
+      expect(res.statusCode, id).toBe(404);
+    }
+  });
+
   it('answers 404 for another user’s wallet', async () => {
     const alice = await registerUser(t.app);
     const bob = await registerUser(t.app);
@@ -271,6 +283,48 @@ describe('portfolio', () => {
       headers: bearer(bob.token),
     });
     expect(res.statusCode).toBe(404);
+  });
+});
+
+describe('prices at the ledger’s scale', () => {
+  it('rounds a price with more than 8 decimals once, half-up, and refuses to trade on one below 0.00000001', async () => {
+    const { token, walletId } = await registerUser(t.app);
+    t.binance!.setQuote('PEPEUSDT', {
+      last: '0.0000123456789',
+      bid: '0.0000123446789',
+      ask: '0.0000123466789',
+    });
+    const price = await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/PEPE' });
+    expect(price.json()).toMatchObject({ price: '0.00001235', bid: '0.00001234', ask: '0.00001235' });
+    const buy = await postOrder(t.app, token, { symbol: 'PEPE', side: 'buy', quantity: '1000000' });
+    expect(buy.statusCode).toBe(201);
+    expect(buy.json()).toMatchObject({ price: '0.00001235', notional: '12.35' });
+    t.binance!.setQuote('DUSTUSDT', { last: '0.000000001', bid: '0.000000001', ask: '0.000000001' });
+    const dust = await postOrder(t.app, token, { symbol: 'DUST', side: 'buy', quantity: '1000000000' });
+    expect(dust.statusCode).toBe(503);
+    expect(dust.json().error.code).toBe('PRICE_UNAVAILABLE');
+    expect(await balancesOf(token, walletId)).toMatchObject({
+      USDT: [new Decimal(10000).minus('12.35').minus('0.01235').toFixed(), '0'],
+    });
+  });
+
+  it('answers a retried Idempotency-Key with its first answer even after the price moved', async () => {
+    const { token } = await registerUser(t.app);
+    const send = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/orders',
+        headers: { ...bearer(token), 'idempotency-key': 'near-min-notional' },
+        payload: { symbol: 'DOGE', side: 'buy', quantity: '5' },
+      });
+    const first = await send();
+    expect(first.statusCode).toBe(201);
+    // At this price the same order would now fail MIN_NOTIONAL (5 × 0.1 < 1).
+    t.binance!.setQuote('DOGEUSDT', { last: '0.1', bid: '0.1', ask: '0.1' });
+    const again = await send();
+    t.binance!.setQuote('DOGEUSDT', DOGE_BOOK);
+    expect(again.statusCode).toBe(201);
+    expect(again.body).toBe(first.body);
   });
 });
 
