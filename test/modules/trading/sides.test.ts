@@ -286,6 +286,36 @@ describe('portfolio', () => {
   });
 });
 
+describe('order lists', () => {
+  it('filters the caller’s orders by symbol (either spelling) and side', async () => {
+    const { token } = await registerUser(t.app);
+    await postOrder(t.app, token, { symbol: 'BTC', side: 'buy', quantity: '0.001' });
+    await postOrder(t.app, token, { symbol: 'DOGE', side: 'buy', quantity: '100' });
+    await postOrder(t.app, token, { symbol: 'DOGE', side: 'short', quantity: '100' });
+    const list = async (query: string) => {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/orders?${query}`,
+        headers: bearer(token),
+      });
+      expect(res.statusCode, query).toBe(200);
+      return res.json().items.map((o: { symbol: string; side: string }) => `${o.symbol}:${o.side}`);
+    };
+    expect(await list('symbol=doge')).toEqual(['DOGEUSDT:short', 'DOGEUSDT:buy']);
+    expect(await list('symbol=BTCUSDT')).toEqual(['BTCUSDT:buy']);
+    expect(await list('side=buy')).toEqual(['DOGEUSDT:buy', 'BTCUSDT:buy']);
+    expect(await list('symbol=DOGE&side=short')).toEqual(['DOGEUSDT:short']);
+    expect(await list('symbol=B%2FTC')).toEqual([]);
+    const bad = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/orders?side=hold',
+      headers: bearer(token),
+    });
+    expect(bad.statusCode).toBe(422);
+    await postOrder(t.app, token, { symbol: 'DOGE', side: 'close_short', quantity: '100' });
+  });
+});
+
 describe('prices at the ledger’s scale', () => {
   it('rounds a price with more than 8 decimals once, half-up, and refuses to trade on one below 0.00000001', async () => {
     const { token, walletId } = await registerUser(t.app);
