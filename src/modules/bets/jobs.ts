@@ -41,5 +41,9 @@ export async function startBetJobs(
     if (settled > 0 || failed > 0) logger.info({ settled, failed }, 'overdue bets swept');
   };
   await sweep().catch((err: unknown) => logger.error({ err }, 'bet sweep at start-up failed'));
-  return runEvery('bet-sweep', deps.sweepIntervalMs, sweep, logger);
+  const stopSweeps = runEvery('bet-sweep', deps.sweepIntervalMs, sweep, logger);
+  return async () => {
+    await stopSweeps();
+    await batcher.close();
+  };
 }

@@ -464,8 +464,17 @@ export class SettlementBatcher {
   private waiting: { betId: string; resolve: (o: SettleOutcome) => void; reject: (e: unknown) => void }[] =
     [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly deps: SettleDeps) {}
+
+  /** Settles what waits now and waits for every batch in flight (before the database closes). */
+  async close(): Promise<void> {
+    while (this.waiting.length > 0) this.flush();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.all(this.running);
+  }
 
   /**
    * Settles the bet with the next batch.
@@ -486,7 +495,7 @@ export class SettlementBatcher {
     const batch = this.waiting.splice(0, BATCH_SIZE_MAX);
     if (this.waiting.length > 0) this.timer = setTimeout(() => this.flush(), 0);
     if (batch.length === 0) return;
-    settleBets(
+    const run = settleBets(
       this.deps,
       batch.map((b) => b.betId),
     ).then(
@@ -497,5 +506,7 @@ export class SettlementBatcher {
         for (const b of batch) b.reject(error);
       },
     );
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
   }
 }
