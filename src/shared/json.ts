@@ -17,3 +17,12 @@ export function parseJsonNumbersAsText(text: string): unknown {
     ),
   );
 }
+
+/**
+ * A decimal string (`"46758.6"`, an amount or price of the ledger) as the JSON number a seed
+ * contract shows. Only at a seed's edge: the value stays exact in the ledger, and a decimal of at
+ * most 8 places prints back through the nearest double as the same decimal.
+ */
+export function decimalToJsonNumber(text: string): number {
+  return Number(text);
+}

@@ -17,11 +17,3 @@ export const renderSeed000Error: ErrorRenderer = (error) => {
   }
   return { detail: error.message };
 };
-
-/**
- * A decimal string as the JSON number seed 000's clients expect (the nearest double: this is the
- * contract's edge, never a value the ledger computes with).
- */
-export function toJsonNumber(text: string): number {
-  return Number(text);
-}

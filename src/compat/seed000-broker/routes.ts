@@ -15,7 +15,8 @@ import { principalOf } from '../../platform/http/auth-guard.js';
 import { installErrorHandlers } from '../../platform/http/error-handler.js';
 import { positiveAmountInput } from '../../platform/http/schemas.js';
 import { ForbiddenError, NotFoundError } from '../../shared/errors.js';
-import { renderSeed000Error, toJsonNumber } from './mappers.js';
+import { decimalToJsonNumber } from '../../shared/json.js';
+import { renderSeed000Error } from './mappers.js';
 
 const seedError = z.object({ detail: z.unknown() });
 
@@ -144,11 +145,11 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
         id: wallet.id,
         user_id: userId,
         name: wallet.name,
-        balance: toJsonNumber(wallet.balance),
+        balance: decimalToJsonNumber(wallet.balance),
         balances: wallet.balances.map((b) => ({
           asset: b.asset,
-          available: toJsonNumber(b.available),
-          locked: toJsonNumber(b.locked),
+          available: decimalToJsonNumber(b.available),
+          locked: decimalToJsonNumber(b.locked),
         })),
         created_at: wallet.created_at,
       };
@@ -192,9 +193,9 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
       return {
         asset_name: baseAsset,
         symbol,
-        price: toJsonNumber(quote.last),
-        bid: toJsonNumber(quote.bid),
-        ask: toJsonNumber(quote.ask),
+        price: decimalToJsonNumber(quote.last),
+        bid: decimalToJsonNumber(quote.bid),
+        ask: decimalToJsonNumber(quote.ask),
         source: quote.source,
         as_of: new Date(quote.asOfMs).toISOString(),
         stale: quote.stale,

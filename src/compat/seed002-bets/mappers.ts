@@ -1,14 +1,5 @@
 import type { BetRow } from '../../modules/bets/index.js';
-import { Decimal } from '../../shared/decimal.js';
-
-/**
- * A NUMERIC(38,8) amount or price as a JSON number, the way seed 002 shows them. Only here, at the
- * seed's edge: the value is exact in the ledger, and at most 8 decimals of a price or a stake print
- * back as the same decimal through a double.
- */
-export function jsonNumber(value: string): number {
-  return Number(new Decimal(value).toFixed());
-}
+import { decimalToJsonNumber } from '../../shared/json.js';
 
 /** Seed 002's answer to `POST /api/v1/trade_it/`: the bet, pending, with the server's start price. */
 export interface TradeView {
@@ -33,11 +24,11 @@ export function toTradeView(bet: BetRow): TradeView {
     status: bet.status,
     exchange: bet.symbol.slice(0, -bet.quoteAsset.length),
     symbol: bet.symbol,
-    bet_amount: jsonNumber(bet.stake),
+    bet_amount: decimalToJsonNumber(bet.stake),
     leverage: bet.leverage,
     direction: bet.direction,
     time: bet.durationMs / 60_000,
-    start_price: jsonNumber(bet.startPrice),
+    start_price: decimalToJsonNumber(bet.startPrice),
     due_at: bet.dueAt.toISOString(),
   };
 }
@@ -51,6 +42,6 @@ export function toTradeStatus(bet: BetRow): {
   return {
     status: bet.status,
     result: bet.result,
-    profit: bet.profit === null ? null : jsonNumber(bet.profit),
+    profit: bet.profit === null ? null : decimalToJsonNumber(bet.profit),
   };
 }

@@ -1,5 +1,6 @@
 import type { ErrorRenderer } from '../../platform/http/error-handler.js';
 import type { HttpError } from '../../platform/http/errors.js';
+import { decimalToJsonNumber } from '../../shared/json.js';
 
 /** Seed 004's errors are `{"error": "text"}`. */
 export const renderSeed004Error: ErrorRenderer = (error) => ({ error: error.message });
@@ -19,14 +20,17 @@ export function seed004Crypto(view: {
   current_price: string;
   last_updated: string;
 }): { symbol: string; name: string; current_price: number; last_updated: string } {
-  return { ...view, current_price: Number(view.current_price) };
+  return { ...view, current_price: decimalToJsonNumber(view.current_price) };
 }
 
 /** `{symbol, history: [{price, timestamp}]}` with prices as JSON numbers. */
 export function seed004History(view: { symbol: string; history: { price: string; timestamp: string }[] }) {
   return {
     symbol: view.symbol,
-    history: view.history.map((point) => ({ price: Number(point.price), timestamp: point.timestamp })),
+    history: view.history.map((point) => ({
+      price: decimalToJsonNumber(point.price),
+      timestamp: point.timestamp,
+    })),
   };
 }
 
@@ -46,13 +50,13 @@ export function seed004Stats(view: {
   const { stats } = view;
   return {
     symbol: view.symbol,
-    current_price: Number(view.current_price),
+    current_price: decimalToJsonNumber(view.current_price),
     stats: {
-      min_price: Number(stats.min_price),
-      max_price: Number(stats.max_price),
-      avg_price: Number(stats.avg_price),
-      price_change: Number(stats.price_change),
-      price_change_percent: Number(stats.price_change_percent),
+      min_price: decimalToJsonNumber(stats.min_price),
+      max_price: decimalToJsonNumber(stats.max_price),
+      avg_price: decimalToJsonNumber(stats.avg_price),
+      price_change: decimalToJsonNumber(stats.price_change),
+      price_change_percent: decimalToJsonNumber(stats.price_change_percent),
       records_count: stats.records_count,
     },
   };
