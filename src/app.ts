@@ -23,6 +23,7 @@ import { installErrorHandlers, renderV1Error, sendV1Error } from './platform/htt
 import { installJsonParser, installNulGuard } from './platform/http/json.js';
 import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
+import { requestLoggerFactory } from './platform/observability/logger.js';
 import { httpRequestDuration, installHttpMetrics, metricsRoutes } from './platform/observability/metrics.js';
 
 /** Everything the HTTP app is built from: the process's shared services, plus the signing secret. */
@@ -46,6 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
+    childLoggerFactory: requestLoggerFactory,
     requestIdHeader: false,
     bodyLimit: BODY_BYTES_MAX,
     routerOptions: { maxParamLength: 256 },

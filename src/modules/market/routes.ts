@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { decimalOutput, errorResponse } from '../../platform/http/schemas.js';
 import { formatDecimal } from '../../shared/decimal.js';
 import { ValidationError } from '../../shared/errors.js';
-import { CANDLE_INTERVALS } from './quote.js';
+import { CANDLE_INTERVALS, type Quote } from './quote.js';
 import type { PriceService, ServedQuote } from './service.js';
 
 export const priceOutput = z
@@ -74,8 +74,8 @@ const symbolOutput = z
   })
   .meta({ id: 'MarketSymbol' });
 
-/** Symbols whose last price view is kept at most (the map is emptied when full). */
-const PRICE_VIEWS_MAX = 10_000;
+/** Symbols whose price body is kept at most (the map is emptied when full). */
+const PRICE_BODIES_MAX = 10_000;
 
 /** Symbols per `GET /market/prices?symbols=` request at most. */
 const SYMBOLS_PER_REQUEST_MAX = 100;
@@ -89,16 +89,16 @@ const orNull = (text: string | undefined) => (text === undefined ? null : format
  */
 export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceService }): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  // The wire form of the last quote per symbol: a hot symbol is read far more often than it changes.
-  const views = new Map<string, { key: string; view: z.infer<typeof priceOutput> }>();
-  const viewOf = (quote: ServedQuote) => {
-    const key = `${quote.asOfMs}:${quote.stale}:${quote.last}:${quote.bid}:${quote.ask}`;
-    const kept = views.get(quote.symbol);
-    if (kept?.key === key) return kept.view;
-    if (views.size >= PRICE_VIEWS_MAX) views.clear();
-    const view = toPriceView(quote);
-    views.set(quote.symbol, { key, view });
-    return view;
+  // The JSON body of each symbol's fresh quote, made once per quote: a hot symbol is read far more
+  // often than it changes.
+  const bodies = new Map<string, { quote: Quote; body: string }>();
+  const bodyOf = (quote: Quote): string => {
+    const kept = bodies.get(quote.symbol);
+    if (kept?.quote === quote) return kept.body;
+    if (bodies.size >= PRICE_BODIES_MAX) bodies.clear();
+    const body = JSON.stringify(toPriceView({ ...quote, stale: false }));
+    bodies.set(quote.symbol, { quote, body });
+    return body;
   };
   const symbolOf = (text: string): string => {
     const symbol = deps.prices.normalizeSymbol(text);
@@ -141,7 +141,7 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
       if (parts.length === 0 || parts.length > SYMBOLS_PER_REQUEST_MAX)
         throw new ValidationError(`give 1 to ${SYMBOLS_PER_REQUEST_MAX} symbols, separated by commas`);
       const { quotes, unknown } = await deps.prices.getQuotes(parts.map(symbolOf), 'read');
-      return { items: quotes.map(viewOf), unknown_symbols: unknown };
+      return { items: quotes.map(toPriceView), unknown_symbols: unknown };
     },
   );
 
@@ -253,8 +253,15 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
         response: { 200: priceOutput, 404: errorResponse, 422: errorResponse, 503: errorResponse },
       },
     },
-    async (request) => {
-      return viewOf(await deps.prices.getQuote(symbolOf(request.params.symbol), 'read'));
+    (request, reply) => {
+      const symbol = symbolOf(request.params.symbol);
+      const fresh = deps.prices.freshQuote(symbol);
+      // The body is JSON already: sent as it is, with no serializer run.
+      if (fresh) {
+        (reply as FastifyReply).type('application/json; charset=utf-8').send(bodyOf(fresh));
+        return;
+      }
+      return deps.prices.getQuote(symbol, 'read').then(toPriceView);
     },
   );
 }
