@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, webcrypto } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { type Principal, UnauthorizedError } from '../../platform/http/auth-guard.js';
 import type { Clock } from '../../shared/clock.js';
 
 const ALGORITHM = 'HS256';
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Verified tokens remembered by one process at most (the memory is emptied when full). */
+const VERIFIED_TOKENS_MAX = 10_000;
 
 /** A signed access token and how long it lives. */
 export interface AccessToken {
@@ -17,7 +19,15 @@ export interface AccessToken {
  * token with `alg: none` or another algorithm is refused; `exp` is always checked.
  */
 export class TokenService {
-  private readonly key: Uint8Array;
+  private readonly secret: Uint8Array;
+  /** The HMAC key, imported once rather than by every signature and verification. */
+  private key: Promise<webcrypto.CryptoKey> | undefined;
+  /**
+   * Tokens whose signature and claims were verified, with what they say and when they expire (ms):
+   * a client sends the same token with each request until it expires, and the exact same bytes
+   * verify the same way. Revocation is checked on every request all the same (`SessionService`).
+   */
+  private readonly verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
 
   /** @param secret at least 32 characters; @param accessTtlSeconds lifetime of an access token */
   constructor(
@@ -25,7 +35,7 @@ export class TokenService {
     private readonly accessTtlSeconds: number,
     private readonly clock: Clock,
   ) {
-    this.key = new TextEncoder().encode(secret);
+    this.secret = new TextEncoder().encode(secret);
   }
 
   /** Signs an access token for `principal`: `sub` = user id, `role`, `sid` = session id, `jti`, `iat`, `exp`. */
@@ -37,7 +47,7 @@ export class TokenService {
       .setJti(randomUUID())
       .setIssuedAt(nowSeconds)
       .setExpirationTime(nowSeconds + this.accessTtlSeconds)
-      .sign(this.key);
+      .sign(await this.hmacKey());
     return { token, expiresInSeconds: this.accessTtlSeconds };
   }
 
@@ -47,8 +57,13 @@ export class TokenService {
    * @throws {UnauthorizedError} for a malformed, expired or forged token, or one of another algorithm
    */
   async verifyAccessToken(token: string): Promise<Principal> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (this.clock.nowMs() < known.expiresAtMs) return known.principal;
+      this.verified.delete(token);
+    }
     try {
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, await this.hmacKey(), {
         algorithms: [ALGORITHM],
         currentDate: new Date(this.clock.nowMs()),
       });
@@ -62,11 +77,25 @@ export class TokenService {
       ) {
         throw new UnauthorizedError('invalid access token');
       }
-      return { userId: payload.sub, role, sessionId: sid };
+      const principal: Principal = { userId: payload.sub, role, sessionId: sid };
+      // jose has checked `exp`: a token is good while the current second is before it.
+      if (typeof payload.exp === 'number') {
+        if (this.verified.size >= VERIFIED_TOKENS_MAX) this.verified.clear();
+        this.verified.set(token, { principal, expiresAtMs: payload.exp * 1000 });
+      }
+      return principal;
     } catch (error) {
       if (error instanceof UnauthorizedError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError('access token expired');
       throw new UnauthorizedError('invalid access token');
     }
+  }
+
+  private hmacKey(): Promise<webcrypto.CryptoKey> {
+    this.key ??= webcrypto.subtle.importKey('raw', this.secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
+    return this.key;
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { type Bindings, type ChildLoggerOptions, type LogFn, type Logger, pino } from 'pino';
+import { type Bindings, type ChildLoggerOptions, type Logger, pino } from 'pino';
 
 /** Field names whose values are secrets. */
 const SECRET_KEYS = [
@@ -73,13 +73,31 @@ class LazyRequestLogger implements FastifyBaseLogger {
     (this.logger[level] as (...line: unknown[]) => void)(...args);
   }
 
-  fatal: LogFn = (...args: unknown[]) => this.write('fatal', args);
-  error: LogFn = (...args: unknown[]) => this.write('error', args);
-  warn: LogFn = (...args: unknown[]) => this.write('warn', args);
-  info: LogFn = (...args: unknown[]) => this.write('info', args);
-  debug: LogFn = (...args: unknown[]) => this.write('debug', args);
-  trace: LogFn = (...args: unknown[]) => this.write('trace', args);
-  silent: LogFn = () => undefined;
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args);
+  }
+
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+
+  silent(): void {}
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.logger.child(bindings, options);
