@@ -28,6 +28,22 @@ const ticker24hrSchema = z.object({
 });
 type RawTicker = z.infer<typeof ticker24hrSchema>;
 
+/** `GET /api/v3/ticker/price`: the last trade price of a symbol. */
+const lastPriceSchema = z.object({ symbol: z.string(), price: decimalString });
+/** A symbol's last trade price as Binance sends it: `{"symbol":"BTCUSDT","price":"60740.00000000"}`. */
+export type BinanceLastPrice = z.infer<typeof lastPriceSchema>;
+
+/** `GET /api/v3/ticker/bookTicker`: best bid and ask with their quantities (base asset). */
+const bookTickerSchema = z.object({
+  symbol: z.string(),
+  bidPrice: decimalString,
+  bidQty: decimalString,
+  askPrice: decimalString,
+  askQty: decimalString,
+});
+/** A symbol's best bid and ask as Binance sends them; an empty side is `"0.00000000"`. */
+export type BinanceBookTicker = z.infer<typeof bookTickerSchema>;
+
 /** `GET /api/v3/klines`: `[openTime, open, high, low, close, volume, closeTime, …]`. */
 const klineSchema = z
   .tuple([
@@ -69,9 +85,18 @@ const RATE_LIMIT_STATUSES: readonly number[] = [429, 418];
 const BACKOFF_CACHE_KEY = 'binance:backoff';
 /** exchangeInfo is refreshed this often (ms): symbols and filters change rarely. */
 const EXCHANGE_INFO_TTL_MS = 60 * 60 * 1000;
-/** Symbols per batch ticker request (the URL stays short; weight 40 for 21–100 symbols). */
+/** Symbols per batch request, so that the URL stays short (100 × ~16 characters once encoded). */
 const BATCH_SYMBOLS_MAX = 100;
+/**
+ * A batch of up to this many symbols asks `ticker/24hr` (weight 2 for 1–20 symbols), which alone
+ * carries last, bid and ask. A larger one asks `ticker/price` + `ticker/bookTicker` instead: 4 + 4
+ * = 8, where `ticker/24hr` costs 40 (21–100 symbols) or 80 (above).
+ */
+const TICKER_24HR_CHEAP_SYMBOLS_MAX = 20;
+
 const ROUTE_TICKER_24HR = '/api/v3/ticker/24hr';
+const ROUTE_TICKER_PRICE = '/api/v3/ticker/price';
+const ROUTE_BOOK_TICKER = '/api/v3/ticker/bookTicker';
 
 export interface BinanceOptions {
   /** e.g. `https://api.binance.com` (no trailing slash) */
@@ -113,8 +138,7 @@ export class BinancePriceSource implements PriceSource {
 
   /**
    * Last price and best bid/ask of one symbol in one call: `GET /api/v3/ticker/24hr?symbol=BTCUSDT`
-   * (weight 2 for one symbol). `bookTicker` has no last price and `ticker/price` no book, so the
-   * 24 h ticker is the single request that carries all three.
+   * (weight 2). `ticker/price` + `ticker/bookTicker` would cost 2 + 2 and two requests for the same.
    * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#24hr-ticker-price-change-statistics
    * @throws {UnknownSymbolError} on Binance error -1121 (Invalid symbol)
    * @throws {UpstreamUnavailableError} on timeout, network error, 429/418, 5xx or a malformed body
@@ -125,9 +149,10 @@ export class BinancePriceSource implements PriceSource {
   }
 
   /**
-   * Quotes of several symbols in one call per 100: `GET /api/v3/ticker/24hr?symbols=["BTCUSDT",…]`
-   * (weight 2 for 1–20 symbols, 40 for 21–100). Binance refuses the whole batch for one unknown
-   * symbol, so symbols are first checked against exchangeInfo; unknown ones are left out.
+   * Quotes of several symbols, per 100: up to 20 in one `GET /api/v3/ticker/24hr?symbols=[…]`
+   * (weight 2); more in one `ticker/price` and one `ticker/bookTicker` call (weight 4 + 4, where
+   * 24hr would cost 40), last price and book merged per symbol. Binance refuses a whole list for one
+   * unknown symbol, so symbols are first checked against exchangeInfo; unknown ones are left out.
    * @throws {UpstreamUnavailableError} when Binance cannot answer now
    */
   async fetchQuotes(symbols: string[]): Promise<Map<string, Quote>> {
@@ -137,10 +162,55 @@ export class BinancePriceSource implements PriceSource {
     for (let i = 0; i < wanted.length; i += BATCH_SYMBOLS_MAX) {
       const chunk = wanted.slice(i, i + BATCH_SYMBOLS_MAX);
       const asked = new Set(chunk);
-      for (const quote of await this.quotesFromTickers(chunk))
-        if (asked.has(quote.symbol)) quotes.set(quote.symbol, quote);
+      const found =
+        chunk.length <= TICKER_24HR_CHEAP_SYMBOLS_MAX
+          ? await this.quotesFromTickers(chunk)
+          : await this.quotesFromPriceAndBook(chunk);
+      for (const quote of found) if (asked.has(quote.symbol)) quotes.set(quote.symbol, quote);
     }
     return quotes;
+  }
+
+  /**
+   * The last trade price of one symbol: `GET /api/v3/ticker/price?symbol=BTCUSDT` (weight 2).
+   * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#symbol-price-ticker
+   * @throws {UnknownSymbolError} on Binance error -1121 (Invalid symbol)
+   * @throws {UpstreamUnavailableError} on timeout, network error, 429/418, 5xx or a malformed body
+   */
+  async fetchLastPrice(symbol: string): Promise<BinanceLastPrice> {
+    return await this.getOne(ROUTE_TICKER_PRICE, lastPriceSchema, symbol);
+  }
+
+  /**
+   * Last trade prices of several symbols in one call:
+   * `GET /api/v3/ticker/price?symbols=["BTCUSDT","ETHUSDT"]` (weight 4, however many symbols).
+   * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#symbol-price-ticker
+   * @throws {UpstreamUnavailableError} as {@link fetchLastPrice}, and when Binance does not list one
+   *   of the symbols (it refuses the whole list with -1121)
+   */
+  async fetchLastPrices(symbols: string[]): Promise<BinanceLastPrice[]> {
+    return await this.getList(ROUTE_TICKER_PRICE, lastPriceSchema, symbols);
+  }
+
+  /**
+   * The best bid and ask of one symbol: `GET /api/v3/ticker/bookTicker?symbol=BTCUSDT` (weight 2).
+   * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#symbol-order-book-ticker
+   * @throws {UnknownSymbolError} on Binance error -1121 (Invalid symbol)
+   * @throws {UpstreamUnavailableError} on timeout, network error, 429/418, 5xx or a malformed body
+   */
+  async fetchBookTicker(symbol: string): Promise<BinanceBookTicker> {
+    return await this.getOne(ROUTE_BOOK_TICKER, bookTickerSchema, symbol);
+  }
+
+  /**
+   * Best bids and asks of several symbols in one call:
+   * `GET /api/v3/ticker/bookTicker?symbols=["BTCUSDT","ETHUSDT"]` (weight 4, however many symbols).
+   * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#symbol-order-book-ticker
+   * @throws {UpstreamUnavailableError} as {@link fetchBookTicker}, and when Binance does not list one
+   *   of the symbols (it refuses the whole list with -1121)
+   */
+  async fetchBookTickers(symbols: string[]): Promise<BinanceBookTicker[]> {
+    return await this.getList(ROUTE_BOOK_TICKER, bookTickerSchema, symbols);
   }
 
   /**
@@ -218,10 +288,26 @@ export class BinancePriceSource implements PriceSource {
     return await this.getOne(ROUTE_TICKER_24HR, ticker24hrSchema, symbol);
   }
 
-  /** Quotes from one `ticker/24hr?symbols=` call. */
+  /** Quotes from one `ticker/24hr?symbols=` call (weight 2 for up to 20 symbols). */
   private async quotesFromTickers(symbols: string[]): Promise<Quote[]> {
     const tickers = await this.getList(ROUTE_TICKER_24HR, ticker24hrSchema, symbols);
     return tickers.map((t) => this.toQuote(t.symbol, t.lastPrice, t.bidPrice, t.askPrice));
+  }
+
+  /**
+   * Quotes from one `ticker/price` and one `ticker/bookTicker` call, sent together so that both fit
+   * in one time budget. A symbol missing from the book answer is quoted at its last price.
+   */
+  private async quotesFromPriceAndBook(symbols: string[]): Promise<Quote[]> {
+    const [prices, books] = await Promise.all([
+      this.fetchLastPrices(symbols),
+      this.fetchBookTickers(symbols),
+    ]);
+    const bookOf = new Map(books.map((book) => [book.symbol, book]));
+    return prices.map(({ symbol, price }) => {
+      const book = bookOf.get(symbol);
+      return this.toQuote(symbol, price, book?.bidPrice ?? price, book?.askPrice ?? price);
+    });
   }
 
   private toQuote(symbol: string, last: string, bid: string, ask: string): Quote {
