@@ -1044,7 +1044,12 @@ async function scenarioPrices(ctx: Context): Promise<void> {
     const target = await startApp(ctx, {
       config,
       cache,
-      priceSource: new BinancePriceSource(fake.baseUrl, config.upstreamTimeoutMs, systemClock),
+      priceSource: new BinancePriceSource({
+        baseUrl: fake.baseUrl,
+        timeoutMs: config.upstreamTimeoutMs,
+        clock: systemClock,
+        cache,
+      }),
     });
     // Prime the cache: the one upstream request of this run.
     const primed = await target.app.inject({ method: 'GET', url: pricePath(PRICE_SYMBOL) });
@@ -1140,7 +1145,12 @@ async function scenarioStampede(ctx: Context): Promise<void> {
           config,
           cache,
           // One source per instance, as in separate processes.
-          priceSource: new BinancePriceSource(fake.baseUrl, config.upstreamTimeoutMs, systemClock),
+          priceSource: new BinancePriceSource({
+            baseUrl: fake.baseUrl,
+            timeoutMs: config.upstreamTimeoutMs,
+            clock: systemClock,
+            cache,
+          }),
           backlog: STAMPEDE.concurrency,
         }),
       );

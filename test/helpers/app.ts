@@ -74,7 +74,13 @@ export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promis
     cache,
     events,
     priceSource:
-      options.priceSource ?? new BinancePriceSource(config.binanceBaseUrl, config.upstreamTimeoutMs, clock),
+      options.priceSource ??
+      new BinancePriceSource({
+        baseUrl: config.binanceBaseUrl,
+        timeoutMs: config.upstreamTimeoutMs,
+        clock,
+        cache,
+      }),
     clock,
     // One per app, shared with its jobs (as main.ts does): in-process timers fire in those jobs.
     betScheduler: createSettlementScheduler(redisUrl, cache, logger),

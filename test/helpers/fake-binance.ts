@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { readFixture } from './fixtures.js';
-import { LoopbackServer } from './loopback-server.js';
+import { LoopbackServer, type UpstreamMode } from './loopback-server.js';
 
 /** A symbol's LOT_SIZE and MIN_NOTIONAL values, as Binance writes them. */
 export interface SymbolFilters {
@@ -12,41 +12,109 @@ export interface SymbolFilters {
 
 type BinanceFilter = { filterType: string } & Record<string, unknown>;
 
-/** How the fake answers: normally, or one of the failures a real upstream shows. */
-export type FakeMode = 'ok' | 'error500' | 'hang' | 'garbage' | 'html' | 'rate-limited' | 'banned';
+/**
+ * How the fake answers: as every fake upstream can, or with JSON that is not the endpoint's format
+ * (`wrong-shape`), or Binance's 418 IP ban (`banned`).
+ */
+export type FakeMode = UpstreamMode | 'wrong-shape' | 'banned';
+
+type BinanceObject = Record<string, unknown>;
+
+/** One symbol's answers on the three ticker endpoints. */
+interface SymbolTickers {
+  /** `/api/v3/ticker/24hr` */
+  ticker24hr: BinanceObject;
+  /** `/api/v3/ticker/price` */
+  price: BinanceObject;
+  /** `/api/v3/ticker/bookTicker` */
+  bookTicker: BinanceObject;
+}
+
+const TICKER_PATHS = {
+  '/api/v3/ticker/24hr': 'ticker24hr',
+  '/api/v3/ticker/price': 'price',
+  '/api/v3/ticker/bookTicker': 'bookTicker',
+} as const satisfies Record<string, keyof SymbolTickers>;
+
+function isTickerPath(path: string): path is keyof typeof TICKER_PATHS {
+  return Object.hasOwn(TICKER_PATHS, path);
+}
+
+/**
+ * The request weight Binance charges for a request (its market-data endpoints' tables): ticker/24hr
+ * 2 for one symbol or a list of 1–20, 40 for 21–100, 80 above or for all; ticker/price and
+ * ticker/bookTicker 2 for one symbol, 4 for a list or all; klines 2; exchangeInfo 20.
+ */
+function weightOf(url: URL): number {
+  const list = url.searchParams.get('symbols');
+  const listed = list === null ? undefined : (JSON.parse(list) as unknown[]).length;
+  const one = url.searchParams.has('symbol');
+  if (url.pathname === '/api/v3/ticker/24hr') {
+    if (one || (listed !== undefined && listed <= 20)) return 2;
+    return listed !== undefined && listed <= 100 ? 40 : 80;
+  }
+  if (isTickerPath(url.pathname)) return one ? 2 : 4;
+  if (url.pathname === '/api/v3/exchangeInfo') return 20;
+  return 2;
+}
 
 /**
  * A real HTTP server on loopback that answers like Binance's spot REST API, from the recorded
- * responses in ../shared/fixtures/market/binance. Prices of a symbol can be overridden; unknown
- * symbols get Binance's own error body. Counts the requests it receives.
+ * responses in ../shared/fixtures/market/binance: `ticker/24hr`, `ticker/price` and
+ * `ticker/bookTicker` for one symbol (`symbol=`, an object) or several (`symbols=["A","B"]`, an
+ * array of the same objects), klines and exchangeInfo. BTCUSDT answers the recordings as they are;
+ * prices of a symbol can be set. Unknown symbols get Binance's own error body (a list with one
+ * refuses the whole list). Counts the requests it receives.
  */
 export class FakeBinance extends LoopbackServer {
   mode: FakeMode = 'ok';
+  /** Only this path fails in the failure modes (e.g. `/api/v3/ticker/price`); undefined → every path. */
+  failPath: string | undefined;
   /** requests per path, e.g. `/api/v3/ticker/24hr` */
   readonly requestsByPath = new Map<string, number>();
   /** ms to wait before answering in mode 'ok' */
   delayMs = 0;
-  private readonly tickers = new Map<string, Record<string, unknown>>();
+  /**
+   * Request weight received since the fake started, as Binance counts it; sent back in
+   * `X-MBX-USED-WEIGHT-1M` (Binance's window is a minute, which no test lasts).
+   */
+  usedWeight1m = 0;
+  private readonly tickers = new Map<string, SymbolTickers>();
   private readonly filters = new Map<string, SymbolFilters>();
 
   constructor() {
     super();
-    this.tickers.set(
-      'BTCUSDT',
-      JSON.parse(readFixture('binance/ticker-24hr-BTCUSDT.json')) as Record<string, unknown>,
-    );
+    const recorded = (name: string) =>
+      JSON.parse(readFixture(`binance/${name}-BTCUSDT.json`)) as BinanceObject;
+    this.tickers.set('BTCUSDT', {
+      ticker24hr: recorded('ticker-24hr'),
+      price: recorded('ticker-price'),
+      bookTicker: recorded('ticker-bookTicker'),
+    });
   }
 
-  /** Sets the last price, bid and ask of a symbol (decimal strings); adds the symbol if new. */
+  /**
+   * Sets the last price, bid and ask of a symbol (decimal strings, `"0.00000000"` for an empty book
+   * side) on every ticker endpoint; adds the symbol if new. Other fields are BTCUSDT's recorded ones.
+   */
   setQuote(symbol: string, quote: { last: string; bid: string; ask: string }): void {
     const base = this.tickers.get('BTCUSDT')!;
     this.tickers.set(symbol, {
-      ...base,
-      symbol,
-      lastPrice: quote.last,
-      bidPrice: quote.bid,
-      askPrice: quote.ask,
+      ticker24hr: {
+        ...base.ticker24hr,
+        symbol,
+        lastPrice: quote.last,
+        bidPrice: quote.bid,
+        askPrice: quote.ask,
+      },
+      price: { ...base.price, symbol, price: quote.last },
+      bookTicker: { ...base.bookTicker, symbol, bidPrice: quote.bid, askPrice: quote.ask },
     });
+  }
+
+  /** Requests received on `path`, e.g. `/api/v3/ticker/price`. */
+  count(path: string): number {
+    return this.requestsByPath.get(path) ?? 0;
   }
 
   /** Overrides a symbol's LOT_SIZE and MIN_NOTIONAL filters in exchangeInfo (decimal strings). */
@@ -61,11 +129,17 @@ export class FakeBinance extends LoopbackServer {
   protected override handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     this.requestsByPath.set(url.pathname, (this.requestsByPath.get(url.pathname) ?? 0) + 1);
+    this.usedWeight1m += weightOf(url);
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': '2', ...headers });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'x-mbx-used-weight-1m': String(this.usedWeight1m),
+        ...headers,
+      });
       res.end(body);
     };
-    switch (this.mode) {
+    const failing = this.failPath === undefined || this.failPath === url.pathname;
+    switch (failing ? this.mode : 'ok') {
       case 'hang':
         this.hang(res);
         return;
@@ -77,6 +151,12 @@ export class FakeBinance extends LoopbackServer {
         return;
       case 'html':
         send(502, '<html><body>Bad gateway</body></html>', { 'content-type': 'text/html' });
+        return;
+      case 'html200':
+        send(200, '<!DOCTYPE html><html><body>Maintenance</body></html>', { 'content-type': 'text/html' });
+        return;
+      case 'wrong-shape':
+        send(200, '{"unexpected":true}');
         return;
       case 'rate-limited':
         send(429, '{"code":-1003,"msg":"Too many requests."}', { 'retry-after': '2' });
@@ -91,16 +171,17 @@ export class FakeBinance extends LoopbackServer {
     }
     const invalidSymbol = () => send(400, '{"code":-1121,"msg":"Invalid symbol."}');
     const answer = () => {
-      if (url.pathname === '/api/v3/ticker/24hr') {
+      if (isTickerPath(url.pathname)) {
+        const field = TICKER_PATHS[url.pathname];
         const batch = url.searchParams.get('symbols');
         if (batch !== null) {
           // Binance refuses the whole batch when one symbol is unknown.
           const symbols = JSON.parse(batch) as string[];
-          const tickers = symbols.map((s) => this.tickers.get(s));
+          const tickers = symbols.map((s) => this.tickers.get(s)?.[field]);
           if (tickers.some((t) => !t)) return invalidSymbol();
-          return send(200, JSON.stringify(tickers), { 'x-mbx-used-weight-1m': '40' });
+          return send(200, JSON.stringify(tickers));
         }
-        const ticker = this.tickers.get(url.searchParams.get('symbol') ?? '');
+        const ticker = this.tickers.get(url.searchParams.get('symbol') ?? '')?.[field];
         if (!ticker) return invalidSymbol();
         return send(200, JSON.stringify(ticker));
       }
@@ -127,7 +208,7 @@ export class FakeBinance extends LoopbackServer {
           });
           return { ...template, symbol, baseAsset: symbol.replace(/USDT$/, ''), filters };
         });
-        return send(200, JSON.stringify(info), { 'x-mbx-used-weight-1m': '20' });
+        return send(200, JSON.stringify(info));
       }
       return send(404, '{"code":-1000,"msg":"not served by the fake"}');
     };

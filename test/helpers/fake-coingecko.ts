@@ -1,17 +1,9 @@
 import type http from 'node:http';
 import { readFixture } from './fixtures.js';
-import { LoopbackServer } from './loopback-server.js';
+import { LoopbackServer, type UpstreamMode } from './loopback-server.js';
 
-/** How the fake answers: normally, or one of the failures a real upstream shows. */
-export type FakeCoinGeckoMode =
-  | 'ok'
-  | 'error500'
-  | 'hang'
-  | 'garbage'
-  | 'html'
-  | 'html200'
-  | 'rate-limited'
-  | 'empty-list';
+/** How the fake answers: as every fake upstream can, or with an empty `/coins/list`. */
+export type FakeCoinGeckoMode = UpstreamMode | 'empty-list';
 
 export interface CoinEntry {
   id: string;

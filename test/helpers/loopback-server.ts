@@ -2,6 +2,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
+ * How a fake upstream answers: normally, or one of the failures real upstreams show — a 500, no
+ * answer, a truncated body (`garbage`), a proxy's 502 HTML page, an HTML page with 200, a 429.
+ */
+export type UpstreamMode = 'ok' | 'error500' | 'hang' | 'garbage' | 'html' | 'html200' | 'rate-limited';
+
+/**
  * The common part of the fake upstreams: a real HTTP server on 127.0.0.1 (a free port), a request
  * counter, and responses held open ("hanging") until `close()`.
  */

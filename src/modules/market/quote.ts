@@ -91,8 +91,9 @@ export interface PriceSource {
    */
   fetchQuote(symbol: string): Promise<Quote>;
   /**
-   * Quotes of several symbols in as few upstream calls as the source allows (one where it has a
-   * batch endpoint). Symbols the source does not list are left out of the map.
+   * Quotes of several symbols in as few upstream calls as the source allows, whatever their number
+   * (one batch where it has a batch endpoint; Binance's cheapest batch above 20 symbols is a pair of
+   * requests). Symbols the source does not list are left out of the map.
    * @throws {UpstreamUnavailableError} when the source cannot answer now
    */
   fetchQuotes?(symbols: string[]): Promise<Map<string, Quote>>;

@@ -116,7 +116,7 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
       ...plainJson,
       schema: {
         tags: ['market'],
-        summary: 'Current prices of several symbols at once (one upstream call for all)',
+        summary: 'Current prices of several symbols at once (one upstream batch for all)',
         querystring: z.object({
           symbols: z.string().min(1).max(2000).meta({
             description: 'comma-separated, at most 100: BTCUSDT,ETHUSDT or BTC,ETH',

@@ -4,11 +4,7 @@ import type { KeyValueCache } from '../../platform/cache/cache.js';
 import { SingleFlight } from '../../platform/cache/single-flight.js';
 import type { Config } from '../../platform/config/env.js';
 import type { EventBus } from '../../platform/events/bus.js';
-import {
-  priceCacheLookups,
-  singleFlightJoins,
-  upstreamBackoffRefusals,
-} from '../../platform/observability/metrics.js';
+import { priceCacheLookups, singleFlightJoins } from '../../platform/observability/metrics.js';
 import type { Clock } from '../../shared/clock.js';
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import { DomainError } from '../../shared/errors.js';
@@ -55,8 +51,8 @@ export const ALL_PRICES_CHANNEL = 'prices';
 
 /**
  * The price service of a process, configured from `config` (TTL, age limits, quote asset, upstream
- * timeout). Several services (the API's, the worker's) sharing one cache share its prices, its
- * single-flight locks and its back-off.
+ * timeout). Several services (the API's, the worker's) sharing one cache share its prices and its
+ * single-flight locks; sources built on that cache share their hosts' back-offs too.
  */
 export function createPriceService(
   config: Pick<
@@ -114,8 +110,8 @@ const SYMBOLS_TTL_MS = 60 * 60 * 1000;
  * The market-data service every module uses. Prices are cache-aside (Redis when set, in process
  * otherwise) with single-flight: concurrent misses for one symbol share one upstream request in a
  * process, and across instances a short lock in the cache elects one instance to fetch while the
- * others wait for the cache key. A 429/418 back-off from the upstream is written to the cache too, so
- * no instance calls a host that asked to be left alone.
+ * others wait for the cache key. A 429/418 back-off is the source's own (one record per host in the
+ * same cache, see `UpstreamBackoff`), so no instance calls a host that asked to be left alone.
  */
 export class PriceService {
   private readonly flights = new SingleFlight<Quote>();
@@ -247,7 +243,7 @@ export class PriceService {
     let batchAnswered = false;
     if (misses.length > 0 && this.source.fetchQuotes) {
       try {
-        const batch = await this.guarded(() => this.source.fetchQuotes!(misses));
+        const batch = await this.source.fetchQuotes(misses);
         batchAnswered = true;
         for (const quote of batch.values()) {
           fetched.set(quote.symbol, await this.writeCache(quote));
@@ -417,9 +413,9 @@ export class PriceService {
           // a fresh quote newer than the one the caller turned down is that instance's answer.
           const filled = await this.readCache(symbol);
           if (filled && this.isFresh(filled) && filled.asOfMs > (seen?.asOfMs ?? -1)) return filled;
-          const fresh = await this.guarded(() => this.source.fetchQuote(symbol)).catch((error: unknown) =>
-            this.fromFallback(symbol, error),
-          );
+          const fresh = await this.source
+            .fetchQuote(symbol)
+            .catch((error: unknown) => this.fromFallback(symbol, error));
           return await this.writeCache(fresh);
         } finally {
           await this.cache.delete(lockKey).catch(() => undefined);
@@ -469,39 +465,13 @@ export class PriceService {
     if (text) return JSON.parse(text) as T;
     try {
       return (await this.dataFlights.run(key, async () => {
-        const value = await this.guarded(fetch);
+        const value = await fetch();
         await this.cache.set(`market:${key}`, JSON.stringify(value), ttlMs).catch(() => undefined);
         return value;
       })) as T;
     } catch (error) {
       if (error instanceof UpstreamUnavailableError) {
         throw new PriceUnavailableError(symbol, 'the market-data source is unavailable');
-      }
-      throw error;
-    }
-  }
-
-  /**
-   * Calls the source unless it asked for a back-off (429/418) that is still running — in this
-   * instance or any other (the back-off is written to the cache).
-   */
-  private async guarded<T>(call: () => Promise<T>): Promise<T> {
-    const key = `upstream-backoff:${this.source.name}`;
-    const untilMs = Number((await this.cache.get(key).catch(() => null)) ?? 0);
-    const waitMs = untilMs - this.clock.nowMs();
-    if (waitMs > 0) {
-      upstreamBackoffRefusals.inc({ host: this.source.name });
-      throw new UpstreamUnavailableError(
-        `${this.source.name} asked us to back off`,
-        Math.ceil(waitMs / 1000),
-      );
-    }
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof UpstreamUnavailableError && error.retryAfterSeconds) {
-        const backoffMs = error.retryAfterSeconds * 1000;
-        await this.cache.set(key, String(this.clock.nowMs() + backoffMs), backoffMs).catch(() => undefined);
       }
       throw error;
     }

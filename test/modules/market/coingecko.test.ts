@@ -20,7 +20,6 @@ import {
 import { createPriceSource } from '../../../src/modules/market/sources/index.js';
 import type { KeyValueCache } from '../../../src/platform/cache/cache.js';
 import { MemoryCache } from '../../../src/platform/cache/memory.js';
-import { RedisCache } from '../../../src/platform/cache/redis.js';
 import { loadConfig } from '../../../src/platform/config/env.js';
 import { upstreamRequests } from '../../../src/platform/observability/metrics.js';
 import { type Clock, systemClock } from '../../../src/shared/clock.js';
@@ -28,8 +27,8 @@ import { Decimal } from '../../../src/shared/decimal.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { FakeCoinGecko } from '../../helpers/fake-coingecko.js';
+import { openSharedCaches } from '../../helpers/shared-caches.js';
 
-const redisUrl = process.env.REDIS_URL;
 const ETH_IDS = [
   'bridged-binance-peg-ethereum-opbnb',
   'bridged-wrapped-ether-starkgate',
@@ -54,23 +53,9 @@ async function fakeCoinGecko(): Promise<FakeCoinGecko> {
  * when REDIS_URL is set, else one in-process cache.
  */
 function sharedCaches(count: number): KeyValueCache[] {
-  if (!redisUrl) {
-    const cache = new MemoryCache();
-    cleanups.push(() => cache.close());
-    return Array.from({ length: count }, () => cache);
-  }
-  const prefix = `pbtest:coingecko:${Math.random().toString(36).slice(2)}:`;
-  const caches = Array.from({ length: count }, () => {
-    const cache = new RedisCache(redisUrl, prefix);
-    cleanups.push(() => cache.close());
-    return cache;
-  });
-  // Registered last, so it runs first: the test's keys go before the connections close.
-  cleanups.push(async () => {
-    const keys = await caches[0]!.client.keys(`${prefix}*`);
-    if (keys.length > 0) await caches[0]!.client.del(...keys);
-  });
-  return caches;
+  const shared = openSharedCaches(count);
+  cleanups.push(() => shared.close());
+  return shared.caches;
 }
 
 function newCache(): KeyValueCache {

@@ -150,7 +150,12 @@ describe('one upstream request per symbol across instances', () => {
     const clock = { nowMs: () => Date.now() };
     const instances = caches.map(
       (cache) =>
-        new PriceService(new BinancePriceSource(binance.baseUrl, 5000, clock), cache, clock, options),
+        new PriceService(
+          new BinancePriceSource({ baseUrl: binance.baseUrl, timeoutMs: 5000, clock, cache }),
+          cache,
+          clock,
+          options,
+        ),
     );
     try {
       const quotes = await Promise.all(

@@ -101,6 +101,7 @@ describe('liquidation', () => {
     for (const user of users)
       await postOrder(t.app, user.token, { symbol: 'DOGE', side: 'short', quantity: '1000' });
     t.binance!.setQuote('DOGEUSDT', { last: '0.4', bid: '0.4', ask: '0.4' });
+    const cache = new MemoryCache();
     const deps = {
       db: t.db,
       ledger: new Ledger(),
@@ -112,9 +113,9 @@ describe('liquidation', () => {
           quoteAsset: 'USDT',
           upstreamTimeoutMs: 1500,
         },
-        new MemoryCache(),
+        cache,
         systemClock,
-        new BinancePriceSource(t.binance!.baseUrl, 1500, systemClock),
+        new BinancePriceSource({ baseUrl: t.binance!.baseUrl, timeoutMs: 1500, clock: systemClock, cache }),
       ),
       events: new MemoryEventBus(),
       takerFeeRate: '0.001',

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { upstreamBackoffRefusals, upstreamRequests } from '../../../platform/observability/metrics.js';
+import type { KeyValueCache } from '../../../platform/cache/cache.js';
 import type { Clock } from '../../../shared/clock.js';
 import { isDecimalString } from '../../../shared/decimal.js';
 import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
 import type { Candle, CandleInterval, PriceSource, Quote, SymbolInfo, Ticker24h } from '../quote.js';
+import { getUpstreamJson, UpstreamBackoff } from './upstream.js';
 
 const decimalString = z.string().refine(isDecimalString, 'a decimal string');
 const signedDecimalString = z.string().regex(/^-?\d{1,40}(\.\d{1,40})?$/, 'a signed decimal string');
@@ -26,6 +27,22 @@ const ticker24hrSchema = z.object({
   count: z.number().int(),
 });
 type RawTicker = z.infer<typeof ticker24hrSchema>;
+
+/** `GET /api/v3/ticker/price`: the last trade price of a symbol. */
+const lastPriceSchema = z.object({ symbol: z.string(), price: decimalString });
+/** A symbol's last trade price as Binance sends it: `{"symbol":"BTCUSDT","price":"60740.00000000"}`. */
+export type BinanceLastPrice = z.infer<typeof lastPriceSchema>;
+
+/** `GET /api/v3/ticker/bookTicker`: best bid and ask with their quantities (base asset). */
+const bookTickerSchema = z.object({
+  symbol: z.string(),
+  bidPrice: decimalString,
+  bidQty: decimalString,
+  askPrice: decimalString,
+  askQty: decimalString,
+});
+/** A symbol's best bid and ask as Binance sends them; an empty side is `"0.00000000"`. */
+export type BinanceBookTicker = z.infer<typeof bookTickerSchema>;
 
 /** `GET /api/v3/klines`: `[openTime, open, high, low, close, volume, closeTime, …]`. */
 const klineSchema = z
@@ -58,21 +75,46 @@ const binanceErrorSchema = z.object({ code: z.number().int(), msg: z.string() })
 
 /** Binance error code for a symbol it does not list. */
 const INVALID_SYMBOL_CODE = -1121;
-/** Attempts per call, the first included; only network errors and 5xx are tried again. */
-const ATTEMPT_COUNT_MAX = 2;
-/** Back-off when a 429/418 carries no Retry-After (s): Binance's bans start at 2 minutes. */
-const BACKOFF_DEFAULT_SECONDS = 60;
+/**
+ * Answers that stop every call to the host until their `Retry-After`: 429 (request weight over the
+ * limit) and 418 (the IP ban Binance gives a client that went on after a 429).
+ * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits
+ */
+const RATE_LIMIT_STATUSES: readonly number[] = [429, 418];
+/** Where the back-off lives in the cache: one key for the host, read by every instance. */
+const BACKOFF_CACHE_KEY = 'binance:backoff';
 /** exchangeInfo is refreshed this often (ms): symbols and filters change rarely. */
 const EXCHANGE_INFO_TTL_MS = 60 * 60 * 1000;
-/** Symbols per batch ticker request (the URL stays short; weight 40 for 21–100 symbols). */
+/** Symbols per batch request, so that the URL stays short (100 × ~16 characters once encoded). */
 const BATCH_SYMBOLS_MAX = 100;
+/**
+ * A batch of up to this many symbols asks `ticker/24hr` (weight 2 for 1–20 symbols), which alone
+ * carries last, bid and ask. A larger one asks `ticker/price` + `ticker/bookTicker` instead: 4 + 4
+ * = 8, where `ticker/24hr` costs 40 (21–100 symbols) or 80 (above).
+ */
+const TICKER_24HR_CHEAP_SYMBOLS_MAX = 20;
+
+const ROUTE_TICKER_24HR = '/api/v3/ticker/24hr';
+const ROUTE_TICKER_PRICE = '/api/v3/ticker/price';
+const ROUTE_BOOK_TICKER = '/api/v3/ticker/bookTicker';
+
+export interface BinanceOptions {
+  /** e.g. `https://api.binance.com` (no trailing slash) */
+  baseUrl: string;
+  /** budget of one upstream call, retries included (ms) */
+  timeoutMs: number;
+  clock: Clock;
+  /** holds the 429/418 back-off: Redis when `REDIS_URL` is set, so that every instance obeys it */
+  cache: KeyValueCache;
+}
 
 /**
- * Binance spot market data over plain HTTP (fetch), no exchange client library. Every call has a
- * total time budget (retries included); network errors and 5xx are tried once more, other answers
- * are not. A 429 or 418 stops every call to the host until its `Retry-After` has passed (the price
- * service shares that back-off with the other instances through the cache). The request weight
- * Binance reports (`X-MBX-USED-WEIGHT-1M`) is kept in `usedWeight1m`.
+ * Binance spot market data over plain HTTP (fetch), no exchange client library. Every call goes
+ * through {@link getUpstreamJson}: a total time budget (retries included), network errors and 5xx
+ * tried once more, `upstream_requests_total` counted by host, route and status. A 429 or 418 stops
+ * every call to the host, from every instance sharing the cache, until its `Retry-After` has passed
+ * (one record, `binance:backoff`). The request weight Binance reports (`X-MBX-USED-WEIGHT-1M`) is
+ * kept in `usedWeight1m`.
  * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints
  * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits
  */
@@ -80,37 +122,37 @@ export class BinancePriceSource implements PriceSource {
   readonly name = 'binance';
   /** Request weight Binance reported for the current minute (`X-MBX-USED-WEIGHT-1M`). */
   usedWeight1m = 0;
-  /** No request goes to the host before this instant (ms since epoch): a 429/418 back-off. */
-  private backoffUntilMs = 0;
   private exchangeInfo: { symbols: SymbolInfo[]; fetchedAtMs: number } | undefined;
   private exchangeInfoFlight: Promise<SymbolInfo[]> | undefined;
-  private readonly host: string;
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly clock: Clock;
+  private readonly backoff: UpstreamBackoff;
 
-  constructor(
-    private readonly baseUrl: string,
-    private readonly timeoutMs: number,
-    private readonly clock: Clock,
-  ) {
-    this.host = new URL(baseUrl).host;
+  constructor(options: BinanceOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs;
+    this.clock = options.clock;
+    this.backoff = new UpstreamBackoff(options.cache, BACKOFF_CACHE_KEY, options.clock);
   }
 
   /**
    * Last price and best bid/ask of one symbol in one call: `GET /api/v3/ticker/24hr?symbol=BTCUSDT`
-   * (weight 2 for one symbol). `bookTicker` has no last price and `ticker/price` no book, so the
-   * 24 h ticker is the single request that carries all three.
+   * (weight 2). `ticker/price` + `ticker/bookTicker` would cost 2 + 2 and two requests for the same.
    * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#24hr-ticker-price-change-statistics
    * @throws {UnknownSymbolError} on Binance error -1121 (Invalid symbol)
    * @throws {UpstreamUnavailableError} on timeout, network error, 429/418, 5xx or a malformed body
    */
   async fetchQuote(symbol: string): Promise<Quote> {
     const ticker = await this.fetchRawTicker(symbol);
-    return this.toQuote(ticker);
+    return this.toQuote(ticker.symbol, ticker.lastPrice, ticker.bidPrice, ticker.askPrice);
   }
 
   /**
-   * Quotes of several symbols in one call per 100: `GET /api/v3/ticker/24hr?symbols=["BTCUSDT",…]`
-   * (weight 2 for 1–20 symbols, 40 for 21–100). Binance refuses the whole batch for one unknown
-   * symbol, so symbols are first checked against exchangeInfo; unknown ones are left out.
+   * Quotes of several symbols, per 100: up to 20 in one `GET /api/v3/ticker/24hr?symbols=[…]`
+   * (weight 2); more in one `ticker/price` and one `ticker/bookTicker` call (weight 4 + 4, where
+   * 24hr would cost 40), last price and book merged per symbol. Binance refuses a whole list for one
+   * unknown symbol, so symbols are first checked against exchangeInfo; unknown ones are left out.
    * @throws {UpstreamUnavailableError} when Binance cannot answer now
    */
   async fetchQuotes(symbols: string[]): Promise<Map<string, Quote>> {
@@ -119,13 +161,56 @@ export class BinancePriceSource implements PriceSource {
     const quotes = new Map<string, Quote>();
     for (let i = 0; i < wanted.length; i += BATCH_SYMBOLS_MAX) {
       const chunk = wanted.slice(i, i + BATCH_SYMBOLS_MAX);
-      const body = await this.getJson('/api/v3/ticker/24hr', { symbols: JSON.stringify(chunk) });
-      const parsed = z.array(ticker24hrSchema).safeParse(body);
-      if (!parsed.success)
-        throw new UpstreamUnavailableError('binance answered a malformed 24hr ticker list');
-      for (const ticker of parsed.data) quotes.set(ticker.symbol, this.toQuote(ticker));
+      const asked = new Set(chunk);
+      const found =
+        chunk.length <= TICKER_24HR_CHEAP_SYMBOLS_MAX
+          ? await this.quotesFromTickers(chunk)
+          : await this.quotesFromPriceAndBook(chunk);
+      for (const quote of found) if (asked.has(quote.symbol)) quotes.set(quote.symbol, quote);
     }
     return quotes;
+  }
+
+  /**
+   * The last trade price of one symbol: `GET /api/v3/ticker/price?symbol=BTCUSDT` (weight 2).
+   * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#symbol-price-ticker
+   * @throws {UnknownSymbolError} on Binance error -1121 (Invalid symbol)
+   * @throws {UpstreamUnavailableError} on timeout, network error, 429/418, 5xx or a malformed body
+   */
+  async fetchLastPrice(symbol: string): Promise<BinanceLastPrice> {
+    return await this.getOne(ROUTE_TICKER_PRICE, lastPriceSchema, symbol);
+  }
+
+  /**
+   * Last trade prices of several symbols in one call:
+   * `GET /api/v3/ticker/price?symbols=["BTCUSDT","ETHUSDT"]` (weight 4, however many symbols).
+   * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#symbol-price-ticker
+   * @throws {UpstreamUnavailableError} as {@link fetchLastPrice}, and when Binance does not list one
+   *   of the symbols (it refuses the whole list with -1121)
+   */
+  async fetchLastPrices(symbols: string[]): Promise<BinanceLastPrice[]> {
+    return await this.getList(ROUTE_TICKER_PRICE, lastPriceSchema, symbols);
+  }
+
+  /**
+   * The best bid and ask of one symbol: `GET /api/v3/ticker/bookTicker?symbol=BTCUSDT` (weight 2).
+   * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#symbol-order-book-ticker
+   * @throws {UnknownSymbolError} on Binance error -1121 (Invalid symbol)
+   * @throws {UpstreamUnavailableError} on timeout, network error, 429/418, 5xx or a malformed body
+   */
+  async fetchBookTicker(symbol: string): Promise<BinanceBookTicker> {
+    return await this.getOne(ROUTE_BOOK_TICKER, bookTickerSchema, symbol);
+  }
+
+  /**
+   * Best bids and asks of several symbols in one call:
+   * `GET /api/v3/ticker/bookTicker?symbols=["BTCUSDT","ETHUSDT"]` (weight 4, however many symbols).
+   * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#symbol-order-book-ticker
+   * @throws {UpstreamUnavailableError} as {@link fetchBookTicker}, and when Binance does not list one
+   *   of the symbols (it refuses the whole list with -1121)
+   */
+  async fetchBookTickers(symbols: string[]): Promise<BinanceBookTicker[]> {
+    return await this.getList(ROUTE_BOOK_TICKER, bookTickerSchema, symbols);
   }
 
   /**
@@ -157,7 +242,7 @@ export class BinancePriceSource implements PriceSource {
    * @throws {UnknownSymbolError}, {UpstreamUnavailableError}
    */
   async fetchCandles(symbol: string, interval: CandleInterval, limit: number): Promise<Candle[]> {
-    const body = await this.getJson('/api/v3/klines', { symbol, interval, limit: String(limit) }, symbol);
+    const body = await this.get('/api/v3/klines', { symbol, interval, limit: String(limit) }, symbol);
     const parsed = z.array(klineSchema).safeParse(body);
     if (!parsed.success) throw new UpstreamUnavailableError('binance answered malformed klines');
     return parsed.data.map(([openTimeMs, open, high, low, close, volume, closeTimeMs]) => ({
@@ -182,7 +267,7 @@ export class BinancePriceSource implements PriceSource {
     if (kept && this.clock.nowMs() - kept.fetchedAtMs < EXCHANGE_INFO_TTL_MS) return kept.symbols;
     this.exchangeInfoFlight ??= (async () => {
       try {
-        const body = await this.getJson('/api/v3/exchangeInfo', {});
+        const body = await this.get('/api/v3/exchangeInfo', {});
         const parsed = exchangeInfoSchema.safeParse(body);
         if (!parsed.success) throw new UpstreamUnavailableError('binance answered a malformed exchangeInfo');
         const symbols = parsed.data.symbols.filter((s) => s.status === 'TRADING').map(toSymbolInfo);
@@ -200,87 +285,95 @@ export class BinancePriceSource implements PriceSource {
   }
 
   private async fetchRawTicker(symbol: string): Promise<RawTicker> {
-    const body = await this.getJson('/api/v3/ticker/24hr', { symbol }, symbol);
-    const parsed = ticker24hrSchema.safeParse(body);
-    if (!parsed.success || parsed.data.symbol !== symbol) {
-      throw new UpstreamUnavailableError('binance answered a malformed 24hr ticker');
-    }
-    return parsed.data;
+    return await this.getOne(ROUTE_TICKER_24HR, ticker24hrSchema, symbol);
   }
 
-  private toQuote(ticker: RawTicker): Quote {
+  /** Quotes from one `ticker/24hr?symbols=` call (weight 2 for up to 20 symbols). */
+  private async quotesFromTickers(symbols: string[]): Promise<Quote[]> {
+    const tickers = await this.getList(ROUTE_TICKER_24HR, ticker24hrSchema, symbols);
+    return tickers.map((t) => this.toQuote(t.symbol, t.lastPrice, t.bidPrice, t.askPrice));
+  }
+
+  /**
+   * Quotes from one `ticker/price` and one `ticker/bookTicker` call, sent together so that both fit
+   * in one time budget. A symbol missing from the book answer is quoted at its last price.
+   */
+  private async quotesFromPriceAndBook(symbols: string[]): Promise<Quote[]> {
+    const [prices, books] = await Promise.all([
+      this.fetchLastPrices(symbols),
+      this.fetchBookTickers(symbols),
+    ]);
+    const bookOf = new Map(books.map((book) => [book.symbol, book]));
+    return prices.map(({ symbol, price }) => {
+      const book = bookOf.get(symbol);
+      return this.toQuote(symbol, price, book?.bidPrice ?? price, book?.askPrice ?? price);
+    });
+  }
+
+  private toQuote(symbol: string, last: string, bid: string, ask: string): Quote {
     // An empty book side is sent as "0.00000000": fall back to the last price.
-    const nonZero = (price: string) => (/[1-9]/.test(price) ? price : ticker.lastPrice);
+    const nonZero = (price: string) => (/[1-9]/.test(price) ? price : last);
     return {
-      symbol: ticker.symbol,
-      last: ticker.lastPrice,
-      bid: nonZero(ticker.bidPrice),
-      ask: nonZero(ticker.askPrice),
+      symbol,
+      last,
+      bid: nonZero(bid),
+      ask: nonZero(ask),
       source: this.name,
       asOfMs: this.clock.nowMs(),
     };
   }
 
+  /** The one-symbol form of a ticker endpoint (`symbol=`): one object, for the symbol asked. */
+  private async getOne<T extends { symbol: string }>(
+    route: string,
+    schema: z.ZodType<T>,
+    symbol: string,
+  ): Promise<T> {
+    const parsed = schema.safeParse(await this.get(route, { symbol }, symbol));
+    if (!parsed.success || parsed.data.symbol !== symbol) {
+      throw new UpstreamUnavailableError(`binance answered a malformed ${route} body`);
+    }
+    return parsed.data;
+  }
+
+  /** The list form of a ticker endpoint (`symbols=["A","B"]`): an array of the same objects. */
+  private async getList<T>(route: string, schema: z.ZodType<T>, symbols: string[]): Promise<T[]> {
+    const parsed = z.array(schema).safeParse(await this.get(route, { symbols: JSON.stringify(symbols) }));
+    if (!parsed.success) throw new UpstreamUnavailableError(`binance answered a malformed ${route} list`);
+    return parsed.data;
+  }
+
   /**
-   * One GET with the retry and back-off rules of this class.
+   * One GET on Binance through {@link getUpstreamJson}, with Binance's own rules: 418 is a rate
+   * limit too, every answer's `X-MBX-USED-WEIGHT-1M` is kept, and JSON numbers are read as numbers
+   * (Binance sends every price as a string; its numbers are times and counts).
    * @param symbol named in an UnknownSymbolError when Binance answers -1121
+   * @throws {UnknownSymbolError} on -1121 when `symbol` is given
+   * @throws {UpstreamUnavailableError} on any other answer than 2xx JSON
    */
-  private async getJson(path: string, query: Record<string, string>, symbol?: string): Promise<unknown> {
-    const waitMs = this.backoffUntilMs - this.clock.nowMs();
-    if (waitMs > 0) {
-      upstreamBackoffRefusals.inc({ host: this.host });
-      throw new UpstreamUnavailableError('binance asked us to back off', Math.ceil(waitMs / 1000));
+  private async get(route: string, query: Record<string, string>, symbol?: string): Promise<unknown> {
+    const search = new URLSearchParams(query).toString();
+    const { status, body } = await getUpstreamJson({
+      sourceName: this.name,
+      url: `${this.baseUrl}${route}${search ? `?${search}` : ''}`,
+      route,
+      timeoutMs: this.timeoutMs,
+      clock: this.clock,
+      backoff: this.backoff,
+      rateLimitStatuses: RATE_LIMIT_STATUSES,
+      onHeaders: (headers) => {
+        const weight = Number.parseInt(headers.get('x-mbx-used-weight-1m') ?? '', 10);
+        if (Number.isInteger(weight)) this.usedWeight1m = weight;
+      },
+      parseJson: JSON.parse,
+    });
+    if (status >= 200 && status < 300) return body;
+    const error = binanceErrorSchema.safeParse(body);
+    if (error.success && error.data.code === INVALID_SYMBOL_CODE) {
+      if (symbol) throw new UnknownSymbolError(symbol);
+      throw new UpstreamUnavailableError('binance does not list a symbol of the list (-1121)');
     }
-    const url = `${this.baseUrl}${path}?${new URLSearchParams(query).toString()}`;
-    const deadlineMs = this.clock.nowMs() + this.timeoutMs;
-    const count = (status: string) => upstreamRequests.inc({ host: this.host, route: path, status });
-    let lastError: UpstreamUnavailableError | undefined;
-    for (let attempt = 1; attempt <= ATTEMPT_COUNT_MAX; attempt++) {
-      const remainingMs = deadlineMs - this.clock.nowMs();
-      if (remainingMs <= 0) break;
-      let response: Response;
-      let text: string;
-      try {
-        response = await fetch(url, {
-          signal: AbortSignal.timeout(remainingMs),
-          headers: { accept: 'application/json' },
-        });
-        text = await response.text();
-      } catch {
-        count('error');
-        lastError = new UpstreamUnavailableError('binance did not answer in time');
-        continue;
-      }
-      count(String(response.status));
-      const weight = Number.parseInt(response.headers.get('x-mbx-used-weight-1m') ?? '', 10);
-      if (Number.isInteger(weight)) this.usedWeight1m = weight;
-      if (response.status === 429 || response.status === 418) {
-        const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
-        const seconds = Number.isInteger(retryAfter) && retryAfter > 0 ? retryAfter : BACKOFF_DEFAULT_SECONDS;
-        this.backoffUntilMs = this.clock.nowMs() + seconds * 1000;
-        throw new UpstreamUnavailableError(`binance rate limit (${response.status})`, seconds);
-      }
-      if (response.status >= 500) {
-        lastError = new UpstreamUnavailableError(`binance answered ${response.status}`);
-        continue;
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new UpstreamUnavailableError(
-          `binance answered ${response.status} with a body that is not JSON`,
-        );
-      }
-      if (response.status >= 400) {
-        const error = binanceErrorSchema.safeParse(body);
-        if (error.success && error.data.code === INVALID_SYMBOL_CODE && symbol)
-          throw new UnknownSymbolError(symbol);
-        throw new UpstreamUnavailableError(`binance answered ${response.status}`);
-      }
-      return body;
-    }
-    throw lastError ?? new UpstreamUnavailableError('binance did not answer in time');
+    throw new UpstreamUnavailableError(`binance answered ${status}`);
   }
 }
 

@@ -9,14 +9,19 @@ import { ReplayFileError, ReplayPriceSource, resolveReplayFiles } from './replay
 
 /**
  * The price source `PRICE_SOURCE` names: `binance`, `coingecko`, `coinmarketcap` (needs
- * `COINMARKETCAP_API_KEY`) or `replay:<files>`. `cache` holds what the aggregators share across
- * instances (CoinGecko's symbol → id map, 429 back-offs).
+ * `COINMARKETCAP_API_KEY`) or `replay:<files>`. `cache` holds what the sources share across
+ * instances (CoinGecko's symbol → id map, each host's 429/418 back-off).
  * @throws {ReplayFileError} for unreadable replay files, or a source this build does not have
  * @throws {ConfigError} for `coinmarketcap` without `COINMARKETCAP_API_KEY`
  */
 export function createPriceSource(config: Config, clock: Clock, cache: KeyValueCache): PriceSource {
   if (config.priceSource === 'binance')
-    return new BinancePriceSource(config.binanceBaseUrl, config.upstreamTimeoutMs, clock);
+    return new BinancePriceSource({
+      baseUrl: config.binanceBaseUrl,
+      timeoutMs: config.upstreamTimeoutMs,
+      clock,
+      cache,
+    });
   if (config.priceSource === 'coingecko') return createCoinGeckoSource(config, clock, cache);
   if (config.priceSource === 'coinmarketcap') {
     if (!config.coinmarketcapApiKey) {

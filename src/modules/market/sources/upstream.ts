@@ -7,9 +7,10 @@ import { parseJsonNumbersAsText } from '../../../shared/json.js';
 import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
 
 /**
- * Plumbing shared by the aggregator sources (CoinGecko, CoinMarketCap): one bounded JSON GET with
- * metrics, a host-wide back-off after 429, and the symbol and number conversions both need.
- * Binance keeps its own client (`binance.ts`).
+ * Plumbing shared by the upstream sources (Binance, CoinGecko, CoinMarketCap): one bounded JSON GET
+ * with metrics and a host-wide back-off after 429 (and whatever else a source counts as one), plus
+ * the symbol and number conversions the aggregators need. What only one upstream means (Binance's
+ * 418 and weight header, its error codes) stays in that source and reaches here as options.
  */
 
 /** Attempts per call, the first included; only network errors, timeouts and 5xx are tried again. */
@@ -17,19 +18,22 @@ const ATTEMPT_COUNT_MAX = 2;
 /** Pause before the second attempt: 50–150 ms, random so that instances do not retry in step. */
 const RETRY_JITTER_MS_MIN = 50;
 const RETRY_JITTER_MS_SPREAD = 100;
-/** Wait after a 429 that names no `Retry-After`: both aggregators count their limits per minute. */
+/**
+ * Wait after a 429 that names no `Retry-After`: the aggregators count their limits per minute, and
+ * Binance's request weight is counted per minute too.
+ */
 export const RATE_LIMIT_WAIT_SECONDS_DEFAULT = 60;
 /** A `Retry-After` longer than this (1 h) is capped: a broken header must not silence a source for days. */
 const RATE_LIMIT_WAIT_SECONDS_MAX = 3600;
 
-/** What came back: a status below 500 other than 429, with a body that parsed as JSON. */
+/** What came back: a status below 500 other than a rate limit, with a body that parsed as JSON. */
 export interface UpstreamJson {
   status: number;
   body: unknown;
 }
 
 export interface UpstreamRequest {
-  /** `coingecko`, `coinmarketcap`: names the upstream in error messages and logs */
+  /** `binance`, `coingecko`, `coinmarketcap`: names the upstream in error messages and logs */
   sourceName: string;
   /** the full URL; it must not carry a secret (keys go in `headers`) */
   url: string;
@@ -42,17 +46,34 @@ export interface UpstreamRequest {
   clock: Clock;
   /** the host's 429 back-off, checked before and recorded after each request */
   backoff?: UpstreamBackoff;
+  /**
+   * statuses that mean "stop calling this host until `Retry-After`": 429 unless given (Binance adds
+   * 418, its IP ban for a client that went on after a 429)
+   */
+  rateLimitStatuses?: readonly number[];
+  /** sees the headers of every answer, e.g. Binance's used request weight */
+  onHeaders?: (headers: Headers) => void;
+  /**
+   * reads the body; by default every JSON number is kept as its literal text
+   * ({@link parseJsonNumbersAsText}), for upstreams that send prices as numbers
+   */
+  parseJson?: (text: string) => unknown;
 }
+
+const RATE_LIMIT_STATUSES_DEFAULT: readonly number[] = [429];
 
 /**
  * One GET returning parsed JSON, within `timeoutMs` all attempts included. Network errors,
  * timeouts and 5xx are tried once more after a short random pause; 4xx are answered as they are
  * (the caller knows what its upstream's 400 or 404 means).
- * @throws {UpstreamUnavailableError} on timeout, network error, 5xx, 429 (with `retryAfterSeconds`,
- *   and the back-off recorded), or a body that is not JSON (an HTML error page, a truncated answer)
+ * @throws {UpstreamUnavailableError} on timeout, network error, 5xx, 429 or another of
+ *   `rateLimitStatuses` (with `retryAfterSeconds`, and the back-off recorded), or a body that is not
+ *   JSON (an HTML error page, a truncated answer)
  */
 export async function getUpstreamJson(request: UpstreamRequest): Promise<UpstreamJson> {
   const { sourceName, clock, backoff } = request;
+  const rateLimitStatuses = request.rateLimitStatuses ?? RATE_LIMIT_STATUSES_DEFAULT;
+  const parseJson = request.parseJson ?? parseJsonNumbersAsText;
   const host = new URL(request.url).host;
   const count = (status: string) => upstreamRequests.inc({ host, route: request.route, status });
   const deadlineMs = clock.nowMs() + request.timeoutMs;
@@ -91,17 +112,18 @@ export async function getUpstreamJson(request: UpstreamRequest): Promise<Upstrea
       continue;
     }
     count(String(response.status));
-    if (response.status === 429) {
+    request.onHeaders?.(response.headers);
+    if (rateLimitStatuses.includes(response.status)) {
       const seconds = parseRetryAfterSeconds(response.headers.get('retry-after'), clock.nowMs());
       await backoff?.hold(seconds);
-      throw new UpstreamUnavailableError(`${sourceName} rate limit (429)`, seconds);
+      throw new UpstreamUnavailableError(`${sourceName} rate limit (${response.status})`, seconds);
     }
     if (response.status >= 500) {
       lastError = new UpstreamUnavailableError(`${sourceName} answered ${response.status}`);
       continue;
     }
     try {
-      return { status: response.status, body: parseJsonNumbersAsText(text) };
+      return { status: response.status, body: parseJson(text) };
     } catch {
       throw new UpstreamUnavailableError(
         `${sourceName} answered ${response.status} with a body that is not JSON`,
