@@ -155,16 +155,21 @@ describe('register → login → price → buy → sell', () => {
     expect(wallet.balances).toContainEqual({ asset: 'BTC', available: '0.001', locked: '0' });
   });
 
-  it('serves one order by id, and another user’s as 404', async () => {
+  it('serves one order by id exactly as placed, and another user’s as 404', async () => {
     const alice = await registerUser(t.app);
     const bob = await registerUser(t.app);
-    const placed = await postOrder(t.app, alice.token, { symbol: 'BTCUSDT', side: 'buy', quantity: '0.001' });
+    const placed = await postOrder(t.app, alice.token, {
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      quantity: '0.001',
+      client_order_id: 'as-placed',
+    });
     const id = placed.json().id;
     expect(
       (
         await t.app.inject({ method: 'GET', url: `/api/v1/orders/${id}`, headers: bearer(alice.token) })
       ).json(),
-    ).toMatchObject({ id });
+    ).toEqual(placed.json());
     const other = await t.app.inject({
       method: 'GET',
       url: `/api/v1/orders/${id}`,
