@@ -16,8 +16,13 @@ import { toOrderView } from './views.js';
 const FILL_BATCH_SIZE_MAX = 128;
 /** Fills waiting for one batch lane at most before new ones are refused with 503. */
 const FILL_QUEUE_LENGTH_MAX = 10_000;
-/** Batches of fills that run at once: wallets are spread over this many lanes. */
-const FILL_LANES = 4;
+/**
+ * Batches of fills that run at once: wallets are spread over this many lanes. Measured on 2 cores
+ * with PostgreSQL 15 (`npm run bench`, orders): 2 lanes ≈ 2,400–2,900 orders/s with p99 36–54 ms;
+ * 4 lanes ≈ 2,100–2,350/s, p99 51–58 ms and once 303 ms; 8 lanes worse still. Every fill's entries
+ * reference the same system accounts, so more transactions at once mostly wait on each other.
+ */
+const FILL_LANES = 2;
 /** Wallet ids remembered by one process at most. */
 const WALLET_CACHE_SIZE_MAX = 100_000;
 
