@@ -24,7 +24,7 @@ import { installJsonParser, installNulGuard } from './platform/http/json.js';
 import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
 import { requestLoggerFactory } from './platform/observability/logger.js';
-import { httpRequestDuration, installHttpMetrics, metricsRoutes } from './platform/observability/metrics.js';
+import { installHttpMetrics, metricsRoutes, observeUnmatched } from './platform/observability/metrics.js';
 
 /** Everything the HTTP app is built from: the process's shared services, plus the signing secret. */
 export interface AppDeps extends ProcessDeps {
@@ -56,10 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // no hook runs for them, so they are counted here.
     frameworkErrors: (error, request, reply) => {
       sendV1Error(reply as FastifyReply, error);
-      httpRequestDuration.observe(
-        { method: request.method, route: 'unmatched', status: String(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      );
+      observeUnmatched(request, reply as FastifyReply);
     },
   });
   app.setValidatorCompiler(validatorCompiler);

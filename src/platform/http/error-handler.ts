@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { observeUnmatched } from '../observability/metrics.js';
 import { type HttpError, toHttpError } from './errors.js';
 
 /** Renders an `HttpError` in one route family's body shape. */
@@ -37,13 +38,16 @@ export function installErrorHandlers(
     return reply.status(httpError.status).send(render(httpError));
   });
   if (!options.notFound) return;
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404);
+    // No route, so no route's timer: counted here.
+    observeUnmatched(request, reply);
+    return reply.send(
       render({
         status: 404,
         code: 'ROUTE_NOT_FOUND',
         message: `no route ${request.method} ${request.url.split('?')[0]}`,
       }),
-    ),
-  );
+    );
+  });
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /**
@@ -84,22 +84,40 @@ export const ledgerBatchSize = new Histogram({
   registers: [metricsRegistry],
 });
 
+/** The timers `installHttpMetrics` gave routes, so that a route copied from another (HEAD from GET) gets one. */
+const routeTimers = new WeakSet<onResponseHookHandler>();
+
 /**
- * Times every request into `http_request_duration_seconds`. Call it on the root instance before any
- * route or plugin is registered: a hook added later would miss the routes registered before it.
+ * Times every request into `http_request_duration_seconds`: each route gets an `onResponse` timer
+ * that knows its pattern when the route is added, so a request costs no route lookup; requests no
+ * route matched are counted by {@link observeUnmatched}. Call it on the root instance before any
+ * route or plugin is registered: routes registered before it would not be timed.
  */
 export function installHttpMetrics(app: FastifyInstance): void {
-  app.addHook('onResponse', (request, reply, done) => {
-    httpRequestDuration.observe(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
-    done();
+  app.addHook('onRoute', (route) => {
+    const pattern = route.url;
+    const timer: onResponseHookHandler = (request, reply, done) => {
+      httpRequestDuration.observe(
+        { method: request.method, route: pattern, status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+      done();
+    };
+    routeTimers.add(timer);
+    const hooks = route.onResponse === undefined ? [] : [route.onResponse].flat();
+    route.onResponse = [...hooks.filter((hook) => !routeTimers.has(hook)), timer];
   });
+}
+
+/**
+ * Counts a request that no route matched (a 404, or an error of the router itself) as route
+ * `unmatched`, timed up to now (s).
+ */
+export function observeUnmatched(request: FastifyRequest, reply: FastifyReply): void {
+  httpRequestDuration.observe(
+    { method: request.method, route: 'unmatched', status: String(reply.statusCode) },
+    reply.elapsedTime / 1000,
+  );
 }
 
 /**
