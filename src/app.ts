@@ -87,10 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(formbody, { bodyLimit: BODY_BYTES_MAX });
-  await app.register(cookie);
   await installRateLimits(app, deps.cache);
   installJsonParser(app);
-  installNulGuard(app);
   installErrorHandlers(app, renderV1Error);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes, {
@@ -116,73 +114,83 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.fallbackPriceSource,
     deps.events,
   );
-  const requireAuth = createAuthGuard((token) => sessions.verify(token));
-  const throttle = new LoginThrottle(app, {
-    failuresPerAccountMax: config.loginFailuresPerAccountMax,
-    failuresPerAddressMax: config.loginFailuresPerAddressMax,
-    windowMs: config.loginFailureWindowMs,
-  });
-  const moneyRateLimit = perUserRateLimit(app, config.rateLimitPerUserPerMin);
-  const money = { initialBalance: config.initialBalance, quoteAsset: config.quoteAsset };
-
-  // Feature modules, each an encapsulated plugin under its prefix.
-  const auth = { db, ledger, sessions, throttle, requireAuth, ...money };
-  await app.register(authRoutes, { prefix: '/api/v1/auth', ...auth });
-  await app.register(userRoutes, { prefix: '/api/v1/users', db, sessions, requireAuth });
-  await app.register(walletRoutes, {
-    prefix: '/api/v1/wallets',
-    db,
-    ledger,
-    prices,
-    moneyRateLimit,
-    quoteAsset: config.quoteAsset,
-    requireAuth,
-  });
+  // Public market data stays outside the scope below: it reads no cookie and checks every input
+  // strictly (a NUL fails its symbol and interval checks), so the hottest read runs neither hook.
   await app.register(marketRoutes, { prefix: '/api/v1/market', prices });
-  const trading = {
-    fills: new FillCommits(db, ledger, config.quoteAsset),
-    moneyRateLimit,
-    db,
-    ledger,
-    prices,
-    quoteAsset: config.quoteAsset,
-    takerFeeRate: config.takerFeeRate,
-    margin: { initial: config.shortInitialMarginRate, maintenance: config.shortMaintenanceMarginRate },
-    requireAuth,
-  };
-  await app.register(orderRoutes, { prefix: '/api/v1/orders', ...trading });
-  await app.register(positionRoutes, { prefix: '/api/v1/positions', ...trading });
-  await app.register(portfolioRoutes, { prefix: '/api/v1/wallets', ...trading });
 
-  const tracking = createTrackingService(deps, prices);
-  await app.register(trackingRoutes, { prefix: '/api/v1/tracked', tracking, requireAuth });
-  await app.register(trackingPages, { prefix: '/tracked', tracking, requireAuth });
+  // Everything else: accounts, money and the seed contracts, with the auth cookie parsed and NUL
+  // characters refused in bodies and queries.
+  await app.register(async (api) => {
+    await api.register(cookie);
+    installNulGuard(api);
 
-  // Bets are settled where the jobs run; a process given no scheduler makes its own (and closes it).
-  const betScheduler =
-    deps.betScheduler ?? createSettlementScheduler(config.redisUrl, deps.cache, deps.logger);
-  if (!deps.betScheduler) app.addHook('onClose', () => betScheduler.close());
-  const bets = {
-    db,
-    ledger,
-    prices,
-    clock,
-    logger: deps.logger,
-    quoteAsset: config.quoteAsset,
-    limits: betLimitsOf(config),
-    scheduler: betScheduler,
-    moneyRateLimit,
-    requireAuth,
-  };
-  await app.register(betRoutes, { prefix: '/api/v1/bets', ...bets });
+    const requireAuth = createAuthGuard((token) => sessions.verify(token));
+    const throttle = new LoginThrottle(app, {
+      failuresPerAccountMax: config.loginFailuresPerAccountMax,
+      failuresPerAddressMax: config.loginFailuresPerAddressMax,
+      windowMs: config.loginFailureWindowMs,
+    });
+    const moneyRateLimit = perUserRateLimit(app, config.rateLimitPerUserPerMin);
+    const money = { initialBalance: config.initialBalance, quoteAsset: config.quoteAsset };
 
-  await app.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
+    // Feature modules, each an encapsulated plugin under its prefix.
+    const auth = { db, ledger, sessions, throttle, requireAuth, ...money };
+    await api.register(authRoutes, { prefix: '/api/v1/auth', ...auth });
+    await api.register(userRoutes, { prefix: '/api/v1/users', db, sessions, requireAuth });
+    await api.register(walletRoutes, {
+      prefix: '/api/v1/wallets',
+      db,
+      ledger,
+      prices,
+      moneyRateLimit,
+      quoteAsset: config.quoteAsset,
+      requireAuth,
+    });
+    const trading = {
+      fills: new FillCommits(db, ledger, config.quoteAsset),
+      moneyRateLimit,
+      db,
+      ledger,
+      prices,
+      quoteAsset: config.quoteAsset,
+      takerFeeRate: config.takerFeeRate,
+      margin: { initial: config.shortInitialMarginRate, maintenance: config.shortMaintenanceMarginRate },
+      requireAuth,
+    };
+    await api.register(orderRoutes, { prefix: '/api/v1/orders', ...trading });
+    await api.register(positionRoutes, { prefix: '/api/v1/positions', ...trading });
+    await api.register(portfolioRoutes, { prefix: '/api/v1/wallets', ...trading });
 
-  // Seed contracts: thin adapters over the same services, each with its own error shape.
-  await app.register(seed000Routes, { ...auth, trading, moneyRateLimit });
-  await app.register(seed004AuthRoutes, { prefix: '/auth', ...auth });
-  await app.register(seed004CryptoRoutes, { prefix: '/crypto', tracking, requireAuth });
-  await app.register(seed002Routes, bets);
+    const tracking = createTrackingService(deps, prices);
+    await api.register(trackingRoutes, { prefix: '/api/v1/tracked', tracking, requireAuth });
+    await api.register(trackingPages, { prefix: '/tracked', tracking, requireAuth });
+
+    // Bets are settled where the jobs run; a process given no scheduler makes its own (and closes it).
+    const betScheduler =
+      deps.betScheduler ?? createSettlementScheduler(config.redisUrl, deps.cache, deps.logger);
+    if (!deps.betScheduler) api.addHook('onClose', () => betScheduler.close());
+    const bets = {
+      db,
+      ledger,
+      prices,
+      clock,
+      logger: deps.logger,
+      quoteAsset: config.quoteAsset,
+      limits: betLimitsOf(config),
+      scheduler: betScheduler,
+      moneyRateLimit,
+      requireAuth,
+    };
+    await api.register(betRoutes, { prefix: '/api/v1/bets', ...bets });
+
+    await api.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
+
+    // Seed contracts: thin adapters over the same services, each with its own error shape.
+    await api.register(seed000Routes, { ...auth, trading, moneyRateLimit });
+    await api.register(seed004AuthRoutes, { prefix: '/auth', ...auth });
+    await api.register(seed004CryptoRoutes, { prefix: '/crypto', tracking, requireAuth });
+    await api.register(seed002Routes, bets);
+  });
 
   return app;
 }
