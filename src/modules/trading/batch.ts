@@ -14,15 +14,15 @@ import { toOrderView } from './views.js';
 
 /** Fills run in one database transaction at most. */
 const FILL_BATCH_SIZE_MAX = 128;
-/** Fills waiting for one batch lane at most before new ones are refused with 503. */
+/** Fills waiting at most before new ones are refused with 503. */
 const FILL_QUEUE_LENGTH_MAX = 10_000;
 /**
- * Batches of fills that run at once: wallets are spread over this many lanes. Measured on 2 cores
- * with PostgreSQL 15 (`npm run bench`, orders): 2 lanes ≈ 2,400–2,900 orders/s with p99 36–54 ms;
- * 4 lanes ≈ 2,100–2,350/s, p99 51–58 ms and once 303 ms; 8 lanes worse still. Every fill's entries
- * reference the same system accounts, so more transactions at once mostly wait on each other.
+ * The one group-commit key of fills: one batch at a time. Measured on 2 cores (`npm run bench`,
+ * orders on 1,000 wallets): one lane gave p99 35–49 ms at 2,100–2,650 orders/s on PostgreSQL 15 and
+ * 18, two lanes p99 40–88 ms at about the same rate, four worse again. Every fill's entries
+ * reference the same system accounts, so batches side by side mostly wait on each other.
  */
-const FILL_LANES = 2;
+const FILL_LANE = 'fills';
 /** Wallet ids remembered by one process at most. */
 const WALLET_CACHE_SIZE_MAX = 100_000;
 
@@ -32,12 +32,12 @@ interface QueuedFill {
 }
 
 /**
- * Group commit of buy and sell fills across wallets: while a batch of a lane is running, the
- * fills that arrive for that lane wait, and the next batch writes all of them in one database
+ * Group commit of buy and sell fills across wallets: while a batch is running, the fills that
+ * arrive wait, and the next batch writes all of them in one database
  * transaction — their journals by one ledger batch (each decided on its own, in arrival order, so
  * a refused fill moves nothing and the others go ahead), their order rows by one statement, their
- * idempotency records by one more. Wallets are spread over a few lanes so batches run side by side;
- * the ledger's ascending-id locking keeps concurrent batches from deadlocking.
+ * idempotency records by one more. One batch runs at a time (see `FILL_LANE`); the ledger's
+ * ascending-id locking keeps it from deadlocking with other writers.
  */
 export class FillCommits {
   private readonly groups: GroupCommit<QueuedFill, FinalResponse>;
@@ -49,7 +49,7 @@ export class FillCommits {
     private readonly ledger: Ledger,
     private readonly quoteAsset: string,
   ) {
-    this.groups = new GroupCommit((_lane, items) => this.runBatch(items), {
+    this.groups = new GroupCommit((_key, items) => this.runBatch(items), {
       batchSizeMax: FILL_BATCH_SIZE_MAX,
       queueLengthMax: FILL_QUEUE_LENGTH_MAX,
     });
@@ -70,7 +70,7 @@ export class FillCommits {
   }
 
   /**
-   * Writes a priced buy or sell with the next batch of its lane, once per idempotency key.
+   * Writes a priced buy or sell with the next batch, once per idempotency key.
    * @returns the answer: 201 with the order, a replayed answer, or a stored final error
    * @throws {InsufficientFundsError} (400) without an idempotency key (with one it is the stored
    *   answer); {IdempotencyInProgressError}, {IdempotencyKeyReusedError} (409); {TransactionContentionError} (503)
@@ -79,7 +79,7 @@ export class FillCommits {
     order: PricedOrder & { side: 'buy' | 'sell' },
     scope: IdempotencyScope | undefined,
   ): Promise<FinalResponse> {
-    return this.groups.submit(laneOf(order.walletId), { order, scope });
+    return this.groups.submit(FILL_LANE, { order, scope });
   }
 
   private async runBatch(items: QueuedFill[]): Promise<Settled<FinalResponse>[]> {
@@ -110,9 +110,4 @@ export class FillCommits {
       },
     );
   }
-}
-
-/** The batch lane of a wallet: a cheap, stable spread of wallet ids over `FILL_LANES`. */
-function laneOf(walletId: string): string {
-  return String(Number.parseInt(walletId.slice(-2), 16) % FILL_LANES);
 }
