@@ -246,6 +246,8 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
     '/prices/:symbol',
     {
       ...plainJson,
+      // The symbol is checked by `symbolOf` (letters and digits, 2–20): the schema only documents it.
+      validatorCompiler: () => (data: unknown) => ({ value: data }),
       schema: {
         tags: ['market'],
         summary: 'Current price, best bid and ask of a symbol (BTCUSDT or BTC)',
