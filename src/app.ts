@@ -19,7 +19,12 @@ import { FillCommits, orderRoutes, portfolioRoutes, positionRoutes } from './mod
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
-import { installErrorHandlers, renderV1Error, sendV1Error } from './platform/http/error-handler.js';
+import {
+  installErrorHandlers,
+  REQUEST_ID_HEADER,
+  renderV1Error,
+  sendV1Error,
+} from './platform/http/error-handler.js';
 import { installJsonParser, installNulGuard } from './platform/http/json.js';
 import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
@@ -63,11 +68,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   // First, so that every route registered below (health probes included) and the 404s are timed.
   installHttpMetrics(app);
-  // Hooks on every request are callback-style: an async hook costs a promise per request.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
 
   // Platform plugins: everything a module may rely on is registered first.
   await app.register(swagger, {
@@ -115,12 +115,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.events,
   );
   // Public market data stays outside the scope below: it reads no cookie and checks every input
-  // strictly (a NUL fails its symbol and interval checks), so the hottest read runs neither hook.
+  // strictly (a NUL fails its symbol and interval checks), and its successful answers carry no
+  // request id, so the hottest read runs none of that scope's hooks.
   await app.register(marketRoutes, { prefix: '/api/v1/market', prices });
 
   // Everything else: accounts, money and the seed contracts, with the auth cookie parsed and NUL
   // characters refused in bodies and queries.
   await app.register(async (api) => {
+    // Every answer of these routes names its request (errors anywhere do too: the error handlers).
+    // Hooks on every request are callback-style: an async hook costs a promise per request.
+    api.addHook('onRequest', (request, reply, done) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
+      done();
+    });
     await api.register(cookie);
     installNulGuard(api);
 

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/platform/config/env.js';
-import { useTestApp } from '../../helpers/app.js';
+import { bearer, registerUser, useTestApp } from '../../helpers/app.js';
 
 const run = promisify(execFile);
 const t = useTestApp();
@@ -44,6 +44,21 @@ describe('operations', () => {
       error: { code: 'ROUTE_NOT_FOUND', message: 'no route GET /no/such/route', details: {} },
     });
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('names the request in x-request-id on every error, and on every answer of the account routes', async () => {
+    const requestId = /^[0-9a-f-]{36}$/;
+    const badSymbol = await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/BTC-USDT' });
+    expect(badSymbol.statusCode).toBe(422);
+    expect(badSymbol.headers['x-request-id']).toMatch(requestId);
+    const anonymous = await t.app.inject({ method: 'GET', url: '/api/v1/users/me' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['x-request-id']).toMatch(requestId);
+    const user = await registerUser(t.app);
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(user.token) });
+    expect(me.statusCode).toBe(200);
+    expect(me.headers['x-request-id']).toMatch(requestId);
+    expect(me.headers['x-request-id']).not.toBe(anonymous.headers['x-request-id']);
   });
 
   it('refuses a body over the size limit with 413', async () => {
