@@ -68,6 +68,8 @@ function weightOf(url: URL): number {
  */
 export class FakeBinance extends LoopbackServer {
   mode: FakeMode = 'ok';
+  /** `Retry-After` of the 429 and 418 answers (s) */
+  retryAfterSeconds = 2;
   /** Only this path fails in the failure modes (e.g. `/api/v3/ticker/price`); undefined → every path. */
   failPath: string | undefined;
   /** requests per path, e.g. `/api/v3/ticker/24hr` */
@@ -159,11 +161,13 @@ export class FakeBinance extends LoopbackServer {
         send(200, '{"unexpected":true}');
         return;
       case 'rate-limited':
-        send(429, '{"code":-1003,"msg":"Too many requests."}', { 'retry-after': '2' });
+        send(429, '{"code":-1003,"msg":"Too many requests."}', {
+          'retry-after': String(this.retryAfterSeconds),
+        });
         return;
       case 'banned':
         send(418, '{"code":-1003,"msg":"Way too many requests; IP banned until later."}', {
-          'retry-after': '2',
+          'retry-after': String(this.retryAfterSeconds),
         });
         return;
       default:

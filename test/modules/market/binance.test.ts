@@ -273,6 +273,24 @@ describe('429 and 418: one back-off for the host', () => {
     },
   );
 
+  it('a 418 ban of 2 days is honoured to its end (longer than the 1 h cap of a broken header)', async () => {
+    const fake = await fakeBinance();
+    const clock = manualClock();
+    const [cache] = sharedCaches(1, clock);
+    const binance = source(fake, cache!, clock);
+    const twoDays = 2 * 24 * 60 * 60;
+    fake.mode = 'banned';
+    fake.retryAfterSeconds = twoDays;
+    await expect(binance.fetchQuote('BTCUSDT')).rejects.toMatchObject({ retryAfterSeconds: twoDays });
+    fake.mode = 'ok';
+    const sent = fake.requestCount;
+    clock.advance((twoDays - 1) * 1000);
+    await expect(binance.fetchQuote('BTCUSDT')).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    expect(fake.requestCount).toBe(sent);
+    clock.advance(1000);
+    expect((await binance.fetchQuote('BTCUSDT')).last).toBe('60755.18000000');
+  });
+
   it('is one record: price services answer 503 with it, count refusals by host, and deleting binance:backoff alone ends it', async () => {
     const fake = await fakeBinance();
     const symbols = ['BTCUSDT', ...listSymbols(fake, 24)];

@@ -81,6 +81,8 @@ const INVALID_SYMBOL_CODE = -1121;
  * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits
  */
 const RATE_LIMIT_STATUSES: readonly number[] = [429, 418];
+/** Binance's IP bans (418) last from 2 minutes to 3 days: a `Retry-After` up to that is honoured (s). */
+const BAN_SECONDS_MAX = 3 * 24 * 60 * 60;
 /** Where the back-off lives in the cache: one key for the host, read by every instance. */
 const BACKOFF_CACHE_KEY = 'binance:backoff';
 /** exchangeInfo is refreshed this often (ms): symbols and filters change rarely. */
@@ -361,6 +363,7 @@ export class BinancePriceSource implements PriceSource {
       clock: this.clock,
       backoff: this.backoff,
       rateLimitStatuses: RATE_LIMIT_STATUSES,
+      retryAfterSecondsMax: BAN_SECONDS_MAX,
       onHeaders: (headers) => {
         const weight = Number.parseInt(headers.get('x-mbx-used-weight-1m') ?? '', 10);
         if (Number.isInteger(weight)) this.usedWeight1m = weight;

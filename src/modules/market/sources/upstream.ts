@@ -23,7 +23,10 @@ const RETRY_JITTER_MS_SPREAD = 100;
  * Binance's request weight is counted per minute too.
  */
 export const RATE_LIMIT_WAIT_SECONDS_DEFAULT = 60;
-/** A `Retry-After` longer than this (1 h) is capped: a broken header must not silence a source for days. */
+/**
+ * A `Retry-After` longer than this (1 h) is capped unless the request allows more: a broken header
+ * must not silence a source for days.
+ */
 const RATE_LIMIT_WAIT_SECONDS_MAX = 3600;
 
 /** What came back: a status below 500 other than a rate limit, with a body that parsed as JSON. */
@@ -51,6 +54,8 @@ export interface UpstreamRequest {
    * 418, its IP ban for a client that went on after a 429)
    */
   rateLimitStatuses?: readonly number[];
+  /** the longest `Retry-After` honoured (s), 1 h unless given (Binance's IP bans last up to 3 days) */
+  retryAfterSecondsMax?: number;
   /** sees the headers of every answer, e.g. Binance's used request weight */
   onHeaders?: (headers: Headers) => void;
   /**
@@ -114,7 +119,11 @@ export async function getUpstreamJson(request: UpstreamRequest): Promise<Upstrea
     count(String(response.status));
     request.onHeaders?.(response.headers);
     if (rateLimitStatuses.includes(response.status)) {
-      const seconds = parseRetryAfterSeconds(response.headers.get('retry-after'), clock.nowMs());
+      const seconds = parseRetryAfterSeconds(
+        response.headers.get('retry-after'),
+        clock.nowMs(),
+        request.retryAfterSecondsMax,
+      );
       await backoff?.hold(seconds);
       throw new UpstreamUnavailableError(`${sourceName} rate limit (${response.status})`, seconds);
     }
@@ -134,10 +143,14 @@ export async function getUpstreamJson(request: UpstreamRequest): Promise<Upstrea
 }
 
 /**
- * `Retry-After` in whole seconds: delta-seconds or an HTTP date, at least 1, at most 1 h;
- * absent or unreadable → {@link RATE_LIMIT_WAIT_SECONDS_DEFAULT}.
+ * `Retry-After` in whole seconds: delta-seconds or an HTTP date, at least 1, at most `maxSeconds`
+ * (1 h unless given); absent or unreadable → {@link RATE_LIMIT_WAIT_SECONDS_DEFAULT}.
  */
-export function parseRetryAfterSeconds(header: string | null, nowMs: number): number {
+export function parseRetryAfterSeconds(
+  header: string | null,
+  nowMs: number,
+  maxSeconds = RATE_LIMIT_WAIT_SECONDS_MAX,
+): number {
   const text = header?.trim() ?? '';
   let seconds = RATE_LIMIT_WAIT_SECONDS_DEFAULT;
   if (/^\d{1,10}$/.test(text)) seconds = Number(text);
@@ -145,7 +158,7 @@ export function parseRetryAfterSeconds(header: string | null, nowMs: number): nu
     const atMs = Date.parse(text);
     if (Number.isFinite(atMs)) seconds = Math.ceil((atMs - nowMs) / 1000);
   }
-  return Math.min(RATE_LIMIT_WAIT_SECONDS_MAX, Math.max(1, seconds));
+  return Math.min(maxSeconds, Math.max(1, seconds));
 }
 
 /**
