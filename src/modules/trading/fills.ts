@@ -78,6 +78,8 @@ export interface PricedOrder {
   side: OrderSide;
   fill: Fill;
   clientOrderId: string | null;
+  /** close_short only: the LOT_SIZE minQty its quantity is below (allowed if it closes the whole position) */
+  belowMinQty?: Decimal | undefined;
 }
 
 /** The order row of a priced order, before its journal and position are known. */

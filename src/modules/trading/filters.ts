@@ -20,13 +20,19 @@ export function roundDownToStep(quantity: Decimal, info: SymbolInfo | undefined)
 /**
  * Binance's LOT_SIZE filter, as Binance applies it to a market order: `quantity` must be at least
  * minQty, at most maxQty, and a whole number of stepSize. An off-step quantity is rejected, not
- * rounded (a bot must see the rejection Binance would give it).
+ * rounded (a bot must see the rejection Binance would give it). With `waiveMinQty` the minimum is
+ * left to the caller (a close_short may buy back a whole position smaller than minQty).
  * @throws {FilterFailureError} (422) naming `LOT_SIZE`
  */
-export function checkLotSize(quantity: Decimal, info: SymbolInfo | undefined): void {
+export function checkLotSize(quantity: Decimal, info: SymbolInfo | undefined, waiveMinQty = false): void {
   const symbol = info?.symbol;
   const bounds = [
-    ['minQty', info?.minQty, (limit: Decimal) => quantity.lt(limit), 'below the minimum'],
+    [
+      'minQty',
+      waiveMinQty ? undefined : info?.minQty,
+      (limit: Decimal) => quantity.lt(limit),
+      'below the minimum',
+    ],
     ['maxQty', info?.maxQty, (limit: Decimal) => quantity.gt(limit), 'above the maximum'],
   ] as const;
   for (const [name, text, breaks, what] of bounds) {
@@ -67,4 +73,28 @@ export function checkNotional(notional: Decimal, info: SymbolInfo | undefined): 
       },
     );
   }
+}
+
+/** The LOT_SIZE minQty `quantity` is below, if any. */
+export function minQtyAbove(quantity: Decimal, info: SymbolInfo | undefined): Decimal | undefined {
+  const minQty = info?.minQty ? new Decimal(info.minQty) : undefined;
+  return minQty?.gt(quantity) ? minQty : undefined;
+}
+
+/**
+ * A close_short below minQty is allowed only when it buys back the whole position.
+ * @throws {FilterFailureError} (422) naming `LOT_SIZE` when `quantity` leaves some of it open
+ */
+export function checkCloseBelowMinQty(
+  quantity: Decimal,
+  openQuantity: Decimal,
+  symbol: string,
+  minQty: Decimal,
+): void {
+  if (quantity.eq(openQuantity)) return;
+  throw new FilterFailureError(
+    'LOT_SIZE',
+    `quantity is below the minimum of ${formatDecimal(minQty)} (allowed only to close the whole position of ${formatDecimal(openQuantity)})`,
+    { symbol, minQty: formatDecimal(minQty), open_quantity: formatDecimal(openQuantity) },
+  );
 }

@@ -25,7 +25,13 @@ import {
   orderRowOf,
   type PricedOrder,
 } from './fills.js';
-import { checkLotSize, checkNotional, roundDownToStep } from './filters.js';
+import {
+  checkCloseBelowMinQty,
+  checkLotSize,
+  checkNotional,
+  minQtyAbove,
+  roundDownToStep,
+} from './filters.js';
 import {
   findOrderByClientId,
   findOrderById,
@@ -120,9 +126,16 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
     deps.prices.getSymbolInfo(symbol),
   ]);
   let quantity: Decimal;
+  // A close_short may buy back a whole position below minQty: checked against the position later.
+  const lotSize = (q: Decimal) => {
+    const belowMinQty = input.side === 'close_short' ? minQtyAbove(q, info) : undefined;
+    checkLotSize(q, info, belowMinQty !== undefined);
+    return belowMinQty;
+  };
+  let belowMinQty: Decimal | undefined;
   if (input.quantity) {
     quantity = input.quantity;
-    checkLotSize(quantity, info);
+    belowMinQty = lotSize(quantity);
   } else {
     quantity = quantityOfQuoteAmount(input.side, input.quoteAmount!, quote, deps.takerFeeRate, (q) =>
       roundDownToStep(q, info),
@@ -132,7 +145,7 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
         quote_amount: input.quoteAmount!.toFixed(),
       });
     }
-    checkLotSize(quantity, info);
+    belowMinQty = lotSize(quantity);
   }
   const fill = fillMarketOrder(input.side, quantity, quote, deps.takerFeeRate);
   if (fill.notional.lte(0)) {
@@ -151,6 +164,7 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
     side: input.side,
     fill,
     clientOrderId: input.clientOrderId ?? null,
+    belowMinQty,
   };
 }
 
@@ -172,6 +186,8 @@ async function writeOrder(tx: Tx, deps: TradingDeps, order: PricedOrder): Promis
     return await insertOrder(tx, { ...row, positionId: opened.position.id, journalId: opened.journalId });
   }
   const position = await requireOpenShort(tx, order.walletId, order.symbol, fill.quantity);
+  if (order.belowMinQty)
+    checkCloseBelowMinQty(fill.quantity, new Decimal(position.quantity), order.symbol, order.belowMinQty);
   const closed = await closeShort(tx, deps.ledger, position, fill, false);
   return await insertOrder(tx, {
     ...row,

@@ -16,6 +16,9 @@ const DOGE_BOOK = { last: '0.25', bid: '0.2499', ask: '0.2501' };
 beforeAll(() => {
   t.binance!.setQuote('DOGEUSDT', DOGE_BOOK);
   t.binance!.setFilters('DOGEUSDT', { minQty: '1', maxQty: '9000000', stepSize: '1', minNotional: '1' });
+  // minQty ten steps: a partial close can leave less than minQty open.
+  t.binance!.setQuote('ETHUSDT', { last: '2000', bid: '1999.9', ask: '2000.1' });
+  t.binance!.setFilters('ETHUSDT', { minQty: '0.01', maxQty: '9000', stepSize: '0.001', minNotional: '5' });
 });
 beforeEach(() => {
   t.binance!.setQuote('BTCUSDT', BTC_BOOK);
@@ -169,6 +172,39 @@ describe('shorts with margin', () => {
       .minus('0.10004')
       .minus('0.15006');
     expect(await balancesOf(token, walletId)).toEqual({ USDT: [expected.toFixed(), '0'] });
+  });
+
+  it('lets close_short buy back a whole position smaller than minQty, and only a whole one', async () => {
+    const { token, walletId } = await registerUser(t.app);
+    expect(
+      (await postOrder(t.app, token, { symbol: 'ETH', side: 'short', quantity: '0.015' })).statusCode,
+    ).toBe(201);
+    const tooSmall = await postOrder(t.app, token, { symbol: 'ETH', side: 'close_short', quantity: '0.005' });
+    expect(tooSmall.statusCode).toBe(422);
+    expect(tooSmall.json().error).toMatchObject({
+      code: 'FILTER_FAILURE',
+      details: { filter: 'LOT_SIZE', minQty: '0.01', open_quantity: '0.015' },
+    });
+    expect(
+      (await postOrder(t.app, token, { symbol: 'ETH', side: 'close_short', quantity: '0.01' })).statusCode,
+    ).toBe(201);
+    const before = await balancesOf(token, walletId);
+    const partOfRest = await postOrder(t.app, token, {
+      symbol: 'ETH',
+      side: 'close_short',
+      quantity: '0.004',
+    });
+    expect(partOfRest.statusCode).toBe(422);
+    expect(partOfRest.json().error.details).toMatchObject({ filter: 'LOT_SIZE', open_quantity: '0.005' });
+    expect(await balancesOf(token, walletId)).toEqual(before);
+    const offStep = await postOrder(t.app, token, { symbol: 'ETH', side: 'close_short', quantity: '0.0045' });
+    expect(offStep.json().error.details).toMatchObject({ filter: 'LOT_SIZE', stepSize: '0.001' });
+    const rest = await postOrder(t.app, token, { symbol: 'ETH', side: 'close_short', quantity: '0.005' });
+    expect(rest.statusCode).toBe(201);
+    expect(rest.json()).toMatchObject({ quantity: '0.005', price: '2000.1' });
+    const positions = await t.app.inject({ method: 'GET', url: '/api/v1/positions', headers: bearer(token) });
+    expect(positions.json().items).toEqual([]);
+    expect((await balancesOf(token, walletId)).USDT![1]).toBe('0');
   });
 
   it('adds to an open short at a weighted entry price', async () => {
