@@ -20,29 +20,33 @@ export function roundDownToStep(quantity: Decimal, info: SymbolInfo | undefined)
 /**
  * Binance's LOT_SIZE filter, as Binance applies it to a market order: `quantity` must be at least
  * minQty, at most maxQty, and a whole number of stepSize. An off-step quantity is rejected, not
- * rounded (a bot must see the rejection Binance would give it). With `waiveMinQty` the minimum is
- * left to the caller (a close_short may buy back a whole position smaller than minQty).
+ * rounded (a bot must see the rejection Binance would give it). With `waiveMinQty` (a close_short,
+ * which may buy back a whole position smaller than minQty) a quantity below minQty passes here.
+ * @returns the minQty waived, for the caller to hold against the position; undefined otherwise
  * @throws {FilterFailureError} (422) naming `LOT_SIZE`
  */
-export function checkLotSize(quantity: Decimal, info: SymbolInfo | undefined, waiveMinQty = false): void {
+export function checkLotSize(
+  quantity: Decimal,
+  info: SymbolInfo | undefined,
+  waiveMinQty = false,
+): Decimal | undefined {
   const symbol = info?.symbol;
+  let waived: Decimal | undefined;
   const bounds = [
-    [
-      'minQty',
-      waiveMinQty ? undefined : info?.minQty,
-      (limit: Decimal) => quantity.lt(limit),
-      'below the minimum',
-    ],
+    ['minQty', info?.minQty, (limit: Decimal) => quantity.lt(limit), 'below the minimum'],
     ['maxQty', info?.maxQty, (limit: Decimal) => quantity.gt(limit), 'above the maximum'],
   ] as const;
   for (const [name, text, breaks, what] of bounds) {
     const limit = text ? new Decimal(text) : undefined;
-    if (limit?.gt(0) && breaks(limit)) {
-      throw new FilterFailureError('LOT_SIZE', `quantity is ${what} of ${formatDecimal(limit)}`, {
-        symbol,
-        [name]: formatDecimal(limit),
-      });
+    if (!limit?.gt(0) || !breaks(limit)) continue;
+    if (name === 'minQty' && waiveMinQty) {
+      waived = limit;
+      continue;
     }
+    throw new FilterFailureError('LOT_SIZE', `quantity is ${what} of ${formatDecimal(limit)}`, {
+      symbol,
+      [name]: formatDecimal(limit),
+    });
   }
   const step = lotStep(info);
   if (!quantity.mod(step).isZero()) {
@@ -55,6 +59,7 @@ export function checkLotSize(quantity: Decimal, info: SymbolInfo | undefined, wa
       },
     );
   }
+  return waived;
 }
 
 /**
@@ -73,12 +78,6 @@ export function checkNotional(notional: Decimal, info: SymbolInfo | undefined): 
       },
     );
   }
-}
-
-/** The LOT_SIZE minQty `quantity` is below, if any. */
-export function minQtyAbove(quantity: Decimal, info: SymbolInfo | undefined): Decimal | undefined {
-  const minQty = info?.minQty ? new Decimal(info.minQty) : undefined;
-  return minQty?.gt(quantity) ? minQty : undefined;
 }
 
 /**

@@ -25,13 +25,7 @@ import {
   orderRowOf,
   type PricedOrder,
 } from './fills.js';
-import {
-  checkCloseBelowMinQty,
-  checkLotSize,
-  checkNotional,
-  minQtyAbove,
-  roundDownToStep,
-} from './filters.js';
+import { checkCloseBelowMinQty, checkLotSize, checkNotional, roundDownToStep } from './filters.js';
 import {
   findOrderByClientId,
   findOrderById,
@@ -127,11 +121,7 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
   ]);
   let quantity: Decimal;
   // A close_short may buy back a whole position below minQty: checked against the position later.
-  const lotSize = (q: Decimal) => {
-    const belowMinQty = input.side === 'close_short' ? minQtyAbove(q, info) : undefined;
-    checkLotSize(q, info, belowMinQty !== undefined);
-    return belowMinQty;
-  };
+  const lotSize = (q: Decimal) => checkLotSize(q, info, input.side === 'close_short');
   let belowMinQty: Decimal | undefined;
   if (input.quantity) {
     quantity = input.quantity;

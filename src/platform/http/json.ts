@@ -59,8 +59,9 @@ function nulPath(value: unknown, path: string, depth = 0): string | undefined {
 /**
  * Refuses (422, naming the field) any request whose body or query holds a NUL character:
  * PostgreSQL text cannot store one, and no field of this API needs one. Checked before validation,
- * for every route and every content type (JSON escapes it as \u0000; a form sends %00). Path
- * parameters are left to their routes, which validate them strictly.
+ * for every route of the instance it is installed on (the account, money and seed routes; public
+ * market data checks its few inputs strictly itself) and every content type (JSON escapes it as
+ * \u0000; a form sends %00). Path parameters are left to their routes, which validate them strictly.
  */
 export function installNulGuard(app: FastifyInstance): void {
   app.addHook('preValidation', (request, _reply, done) => {

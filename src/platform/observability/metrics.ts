@@ -45,7 +45,7 @@ export const upstreamBackoffRefusals = new Counter({
  * (`/api/v1/wallets/:wallet_id`, never the URL with its ids, which would make one series per wallet),
  * `unmatched` when no route matched, and status.
  */
-export const httpRequestDuration = new Histogram({
+const httpRequestDuration = new Histogram({
   name: 'http_request_duration_seconds',
   help: 'Time from receiving a request to sending its response, by method, route pattern and status',
   labelNames: ['method', 'route', 'status'] as const,
@@ -84,9 +84,6 @@ export const ledgerBatchSize = new Histogram({
   registers: [metricsRegistry],
 });
 
-/** The timers `installHttpMetrics` gave routes, so that a route copied from another (HEAD from GET) gets one. */
-const routeTimers = new WeakSet<onResponseHookHandler>();
-
 /**
  * Times every request into `http_request_duration_seconds`: each route gets an `onResponse` timer
  * that knows its pattern when the route is added, so a request costs no route lookup; requests no
@@ -103,9 +100,7 @@ export function installHttpMetrics(app: FastifyInstance): void {
       );
       done();
     };
-    routeTimers.add(timer);
-    const hooks = route.onResponse === undefined ? [] : [route.onResponse].flat();
-    route.onResponse = [...hooks.filter((hook) => !routeTimers.has(hook)), timer];
+    route.onResponse = route.onResponse === undefined ? [timer] : [route.onResponse, timer].flat();
   });
 }
 

@@ -17,6 +17,7 @@ import {
 } from '../../../src/modules/market/errors.js';
 import { PriceService } from '../../../src/modules/market/service.js';
 import { BinancePriceSource } from '../../../src/modules/market/sources/binance.js';
+import { UpstreamBackoff } from '../../../src/modules/market/sources/upstream.js';
 import type { KeyValueCache } from '../../../src/platform/cache/cache.js';
 import { upstreamBackoffRefusals, upstreamRequests } from '../../../src/platform/observability/metrics.js';
 import { type Clock, systemClock } from '../../../src/shared/clock.js';
@@ -289,6 +290,31 @@ describe('429 and 418: one back-off for the host', () => {
     expect(fake.requestCount).toBe(sent);
     clock.advance(1000);
     expect((await binance.fetchQuote('BTCUSDT')).last).toBe('60755.18000000');
+  });
+
+  it('a 429 asking for 2 days waits 1 h at most (only a ban may last for days)', async () => {
+    const fake = await fakeBinance();
+    const clock = manualClock();
+    const [cache] = sharedCaches(1, clock);
+    fake.mode = 'rate-limited';
+    fake.retryAfterSeconds = 2 * 24 * 60 * 60;
+    await expect(source(fake, cache!, clock).fetchQuote('BTCUSDT')).rejects.toMatchObject({
+      retryAfterSeconds: 3600,
+    });
+  });
+
+  it('a short hold never cuts a longer one, and a lost cache record does not end this instance’s ban', async () => {
+    const clock = manualClock();
+    const [cache] = sharedCaches(1, clock);
+    const backoff = new UpstreamBackoff(cache!, 'test:backoff', clock);
+    await backoff.hold(172_800);
+    await backoff.hold(2);
+    expect(await backoff.remainingSeconds()).toBe(172_800);
+    await cache!.delete('test:backoff');
+    expect(await backoff.remainingSeconds()).toBe(172_800);
+    expect(await new UpstreamBackoff(cache!, 'test:backoff', clock).remainingSeconds()).toBeUndefined();
+    clock.advance(172_800_000);
+    expect(await backoff.remainingSeconds()).toBeUndefined();
   });
 
   it('is one record: price services answer 503 with it, count refusals by host, and deleting binance:backoff alone ends it', async () => {

@@ -100,6 +100,7 @@ const ROUTE_TICKER_24HR = '/api/v3/ticker/24hr';
 const ROUTE_TICKER_PRICE = '/api/v3/ticker/price';
 const ROUTE_BOOK_TICKER = '/api/v3/ticker/bookTicker';
 
+/** Where and how `BinancePriceSource` calls Binance. */
 export interface BinanceOptions {
   /** e.g. `https://api.binance.com` (no trailing slash) */
   baseUrl: string;
@@ -363,7 +364,8 @@ export class BinancePriceSource implements PriceSource {
       clock: this.clock,
       backoff: this.backoff,
       rateLimitStatuses: RATE_LIMIT_STATUSES,
-      retryAfterSecondsMax: BAN_SECONDS_MAX,
+      // A 429 keeps the usual cap: only a ban (418) may last for days.
+      retryAfterSecondsMax: (status) => (status === 418 ? BAN_SECONDS_MAX : undefined),
       onHeaders: (headers) => {
         const weight = Number.parseInt(headers.get('x-mbx-used-weight-1m') ?? '', 10);
         if (Number.isInteger(weight)) this.usedWeight1m = weight;

@@ -54,8 +54,11 @@ export interface UpstreamRequest {
    * 418, its IP ban for a client that went on after a 429)
    */
   rateLimitStatuses?: readonly number[];
-  /** the longest `Retry-After` honoured (s), 1 h unless given (Binance's IP bans last up to 3 days) */
-  retryAfterSecondsMax?: number;
+  /**
+   * the longest `Retry-After` honoured (s) for an answer's status; undefined → 1 h (Binance's 418
+   * IP bans last up to 3 days)
+   */
+  retryAfterSecondsMax?: (status: number) => number | undefined;
   /** sees the headers of every answer, e.g. Binance's used request weight */
   onHeaders?: (headers: Headers) => void;
   /**
@@ -122,7 +125,7 @@ export async function getUpstreamJson(request: UpstreamRequest): Promise<Upstrea
       const seconds = parseRetryAfterSeconds(
         response.headers.get('retry-after'),
         clock.nowMs(),
-        request.retryAfterSecondsMax,
+        request.retryAfterSecondsMax?.(response.status),
       );
       await backoff?.hold(seconds);
       throw new UpstreamUnavailableError(`${sourceName} rate limit (${response.status})`, seconds);
@@ -166,6 +169,12 @@ export function parseRetryAfterSeconds(
  * instance's 429 quiets every instance. A cache outage only loses the back-off, never a price.
  */
 export class UpstreamBackoff {
+  /**
+   * The deadline this instance recorded itself (ms since epoch), kept beside the shared record so
+   * that a cache that loses it (an outage, an evicted key) cannot end a ban early.
+   */
+  private untilMs = 0;
+
   constructor(
     private readonly cache: KeyValueCache,
     /** cache key, one per upstream host, e.g. `coingecko:backoff` */
@@ -176,16 +185,21 @@ export class UpstreamBackoff {
   /** Whole seconds still to wait, or undefined when calls are allowed. */
   async remainingSeconds(): Promise<number | undefined> {
     const text = await this.cache.get(this.key).catch(() => null);
-    const untilMs = Number(text);
-    if (!text || !Number.isFinite(untilMs)) return undefined;
+    const cachedUntilMs = Number(text);
+    const untilMs = Math.max(this.untilMs, text && Number.isFinite(cachedUntilMs) ? cachedUntilMs : 0);
     const remainingMs = untilMs - this.clock.nowMs();
     return remainingMs > 0 ? Math.ceil(remainingMs / 1000) : undefined;
   }
 
-  /** Stops calls for `seconds`. */
+  /**
+   * Stops calls for `seconds`, or longer if a back-off already running ends later (a short 429
+   * must not cut a long ban short).
+   */
   async hold(seconds: number): Promise<void> {
-    const waitMs = seconds * 1000;
-    await this.cache.set(this.key, String(this.clock.nowMs() + waitMs), waitMs).catch(() => undefined);
+    const remaining = (await this.remainingSeconds()) ?? 0;
+    const waitMs = Math.max(seconds, remaining) * 1000;
+    this.untilMs = Math.max(this.untilMs, this.clock.nowMs() + waitMs);
+    await this.cache.set(this.key, String(this.untilMs), waitMs).catch(() => undefined);
   }
 }
 
