@@ -185,9 +185,8 @@ export class PriceService {
    *   {@link getQuote}
    */
   freshQuote(symbol: string): Quote | undefined {
-    const recent = this.recent.get(symbol);
-    if (!recent || !this.isFresh(recent)) return undefined;
-    priceCacheLookups.inc({ result: 'hit' });
+    const recent = this.freshRecent(symbol);
+    if (recent) priceCacheLookups.inc({ result: 'hit' });
     return recent;
   }
 
@@ -495,8 +494,13 @@ export class PriceService {
 
   /** The last quote of a symbol: the in-process one while fresh, else the shared cache's. */
   private async lastQuote(symbol: string): Promise<Quote | undefined> {
+    return this.freshRecent(symbol) ?? (await this.readCache(symbol));
+  }
+
+  /** The quote of `symbol` kept in this process, while it is fresh. */
+  private freshRecent(symbol: string): Quote | undefined {
     const recent = this.recent.get(symbol);
-    return recent && this.isFresh(recent) ? recent : await this.readCache(symbol);
+    return recent && this.isFresh(recent) ? recent : undefined;
   }
 
   private async readCache(symbol: string): Promise<Quote | undefined> {
