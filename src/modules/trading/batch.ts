@@ -33,10 +33,10 @@ interface QueuedFill {
 
 /**
  * Group commit of buy and sell fills across wallets: while a batch is running, the fills that
- * arrive wait, and the next batch writes all of them in one database
- * transaction — their journals by one ledger batch (each decided on its own, in arrival order, so
- * a refused fill moves nothing and the others go ahead), their order rows by one statement, their
- * idempotency records by one more. One batch runs at a time (see `FILL_LANE`); the ledger's
+ * arrive wait, and the next batch writes all of them in one database transaction — their journals
+ * by one ledger batch (each decided on its own, in arrival order, so a refused fill moves nothing
+ * and the others go ahead), their order rows by one statement, their idempotency records by one
+ * more. One batch runs at a time (see `FILL_LANE`); the ledger's
  * ascending-id locking keeps it from deadlocking with other writers.
  */
 export class FillCommits {
