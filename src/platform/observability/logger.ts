@@ -42,7 +42,8 @@ type LevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 /**
  * A request's logger, bound to its request id, whose pino child is only made by its first line
  * at an enabled level. Binding a child runs the redaction rules over the bindings, which costs about
- * as much as answering a cached price read; most requests write no line at all.
+ * as much as answering a cached price read. At `warn` or above most requests write no line at all;
+ * at `info` Fastify writes two per request, so the child is made anyway.
  */
 class LazyRequestLogger implements FastifyBaseLogger {
   #child: FastifyBaseLogger | undefined;
