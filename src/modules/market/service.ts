@@ -4,7 +4,11 @@ import type { KeyValueCache } from '../../platform/cache/cache.js';
 import { SingleFlight } from '../../platform/cache/single-flight.js';
 import type { Config } from '../../platform/config/env.js';
 import type { EventBus } from '../../platform/events/bus.js';
-import { priceCacheLookups, singleFlightJoins } from '../../platform/observability/metrics.js';
+import {
+  countPriceCacheHits,
+  priceCacheLookups,
+  singleFlightJoins,
+} from '../../platform/observability/metrics.js';
 import type { Clock } from '../../shared/clock.js';
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import { DomainError } from '../../shared/errors.js';
@@ -186,7 +190,7 @@ export class PriceService {
    */
   freshQuote(symbol: string): Quote | undefined {
     const recent = this.freshRecent(symbol);
-    if (recent) priceCacheLookups.inc({ result: 'hit' });
+    if (recent) countPriceCacheHits();
     return recent;
   }
 
@@ -194,7 +198,7 @@ export class PriceService {
     const cached = await this.lastQuote(symbol);
     // A cache TTL set above the trading age limit must not let a trade use an older price.
     if (cached && this.isFresh(cached) && (purpose === 'read' || this.isYoungEnoughToTrade(cached))) {
-      priceCacheLookups.inc({ result: 'hit' });
+      countPriceCacheHits();
       this.remember(cached);
       return { ...cached, stale: false };
     }
@@ -236,7 +240,7 @@ export class PriceService {
       const quote = cached.get(s);
       return !quote || !this.isFresh(quote);
     });
-    priceCacheLookups.inc({ result: 'hit' }, wanted.length - misses.length);
+    countPriceCacheHits(wanted.length - misses.length);
     if (misses.length > 0) priceCacheLookups.inc({ result: 'miss' }, misses.length);
     const fetched = new Map<string, Quote>();
     let batchAnswered = false;

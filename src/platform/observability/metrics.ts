@@ -16,13 +16,34 @@ export const upstreamRequests = new Counter({
   registers: [metricsRegistry],
 });
 
-/** Price cache lookups: `hit`, `miss`, or `stale` (served past its TTL because the upstream failed). */
+/** Cache hits counted by {@link countPriceCacheHits} and not yet added to `priceCacheLookups`. */
+let priceCacheHitsPending = 0;
+
+/**
+ * Price cache lookups: `hit`, `miss`, or `stale` (served past its TTL because the upstream failed).
+ * Hits are counted with {@link countPriceCacheHits}.
+ */
 export const priceCacheLookups = new Counter({
   name: 'price_cache_lookups_total',
   help: 'Price cache lookups by result: hit, miss, stale',
   labelNames: ['result'] as const,
   registers: [metricsRegistry],
+  // prom-client calls this before every read of the counter (a scrape, a `get()`).
+  collect() {
+    if (priceCacheHitsPending === 0) return;
+    this.inc({ result: 'hit' }, priceCacheHitsPending);
+    priceCacheHitsPending = 0;
+  },
 });
+
+/**
+ * Counts `count` price cache hits into `price_cache_lookups_total{result="hit"}`. A plain addition,
+ * taken into the counter when it is next read: the hottest read (a fresh price) pays no label
+ * hashing for it.
+ */
+export function countPriceCacheHits(count = 1): void {
+  priceCacheHitsPending += count;
+}
 
 /** Callers that waited for another caller's upstream request instead of sending their own. */
 export const singleFlightJoins = new Counter({

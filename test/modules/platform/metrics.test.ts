@@ -3,9 +3,9 @@
  * format, and its series move with what the process does — every request is timed under its route
  * pattern (never the URL with its ids; `unmatched` for a 404 without a route), health probes
  * included; the ledger counts posted and refused journals and the size of each group-commit batch;
- * a price read that reaches the upstream is counted by host, route and status. The registry is
- * process-global, so every assertion compares a series before and after, read from `/metrics`
- * itself, never an absolute value.
+ * a price read that reaches the upstream is counted by host, route and status, and each price
+ * lookup as a cache hit or miss. The registry is process-global, so every assertion compares a
+ * series before and after, read from `/metrics` itself, never an absolute value.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -203,5 +203,18 @@ describe('upstream metrics', () => {
     expect(delta(before, after, 'upstream_requests_total', { host, status: '200' })).toBeGreaterThanOrEqual(
       1,
     );
+  });
+
+  it('count a read that finds its price cold as a miss, and each read of it while fresh as a hit', async () => {
+    t.binance!.setQuote('HITSUSDT', { last: '2.5', bid: '2.4', ask: '2.6' });
+    const before = await scrape();
+    const reads = 5;
+    for (let i = 0; i < reads; i++) {
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/market/prices/HITSUSDT' });
+      expect(res.statusCode).toBe(200);
+    }
+    const after = await scrape();
+    expect(delta(before, after, 'price_cache_lookups_total', { result: 'miss' })).toBe(1);
+    expect(delta(before, after, 'price_cache_lookups_total', { result: 'hit' })).toBe(reads - 1);
   });
 });
