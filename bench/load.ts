@@ -92,6 +92,8 @@ export interface LoadResult {
   durationS: number;
   /** the figures of the warm-up run before it (discarded from the measurement) */
   warmup?: LoadResult;
+  /** requests/s of each run, when the figures merge several interleaved runs ({@link mergeLoadResults}) */
+  roundsPerSec?: number[];
 }
 
 /** What the parent sends the load-generator process: one task. */
@@ -138,6 +140,42 @@ async function runInChild(task: LoadTask, signal?: AbortSignal): Promise<LoadRes
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * One result from the timed runs of one server (equal durations): requests/s is their mean and the
+ * counts their sums; latencies: the median of their p50s, the highest of their p99s (the percentiles
+ * of separate runs cannot be merged exactly: the worst run's p99 is an upper bound of the whole
+ * one's), the mean weighted by responses, the highest max.
+ * @throws {Error} when `runs` is empty
+ */
+export function mergeLoadResults(runs: LoadResult[]): LoadResult {
+  if (runs.length === 0) throw new Error('mergeLoadResults: no run to merge');
+  const sum = (pick: (run: LoadResult) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  const p50s = runs.map((run) => run.latencyP50Ms).sort((a, b) => a - b);
+  const responses = sum((run) => run.responses);
+  const statusCodes: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [code, count] of Object.entries(run.statusCodes))
+      statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
+  return {
+    requestsPerSec: sum((run) => run.requestsPerSec) / runs.length,
+    latencyP50Ms: p50s[Math.floor((p50s.length - 1) / 2)]!,
+    latencyP99Ms: Math.max(...runs.map((run) => run.latencyP99Ms)),
+    latencyMeanMs: responses === 0 ? 0 : sum((run) => run.latencyMeanMs * run.responses) / responses,
+    latencyMaxMs: Math.max(...runs.map((run) => run.latencyMaxMs)),
+    sent: sum((run) => run.sent),
+    responses,
+    ok2xx: sum((run) => run.ok2xx),
+    non2xx: sum((run) => run.non2xx),
+    connectionErrors: sum((run) => run.connectionErrors),
+    timeouts: sum((run) => run.timeouts),
+    errors: sum((run) => run.errors),
+    statusCodes,
+    durationS: sum((run) => run.durationS),
+    roundsPerSec: runs.map((run) => run.requestsPerSec),
+  };
 }
 
 /**

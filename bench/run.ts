@@ -62,7 +62,14 @@ import { priceCacheLookups, singleFlightJoins } from '../src/platform/observabil
 import { systemClock } from '../src/shared/clock.js';
 import { Decimal } from '../src/shared/decimal.js';
 import { BenchFakeBinance } from './fake-binance.js';
-import { type LoadResult, type RequestVariant, runBurst, runLoad } from './load.js';
+import {
+  type LoadResult,
+  type LoadSpec,
+  mergeLoadResults,
+  type RequestVariant,
+  runBurst,
+  runLoad,
+} from './load.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
@@ -75,6 +82,11 @@ const INITIAL_BALANCE = '10000';
 const QUOTE_ASSET = 'USDT';
 const CONNECTIONS = 64;
 const WARMUP_S = 2;
+/**
+ * Rounds in which C and the cached price reads take turns (see `interleavedLoads`), each
+ * `BENCH_DURATION_S ÷ 5` s long (2 s by default): each of them is measured for twice the duration.
+ */
+const INTERLEAVED_ROUNDS = 10;
 const BASELINE_POOL_SIZE = 20;
 const BASELINE_ROW_COUNT = 1_000;
 const ORDER_BODY = JSON.stringify({ symbol: 'BTCUSDT', side: 'buy', quantity: '0.0001' });
@@ -1002,105 +1014,178 @@ function redisCache(ctx: Context, redis: BenchRedis): RedisCache {
   return cache;
 }
 
-/** C: a bare Fastify app (no logger, no plugins) answering `GET /hello` with a constant JSON. */
-async function scenarioHello(ctx: Context): Promise<void> {
-  const app = Fastify({ logger: false });
-  app.get('/hello', async () => HELLO_BODY);
-  const closeApp = once(() => app.close());
-  ctx.cleanups.push({ name: 'close /hello app', run: closeApp });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  announce('hello', ctx.durationS);
-  const result = await runLoad(
-    { ...timedLoad(ctx.durationS), title: 'hello', url: `${listenUrl(app)}/hello`, method: 'GET' },
-    ctx.signal,
-  );
-  await closeApp();
-  addRow(ctx, {
-    id: 'hello',
-    scenario: 'C. baseline: bare Fastify "hello", GET of a constant JSON',
-    result,
-    goal: '—',
-    goalMet: null,
-  });
+/** A server measured by {@link interleavedLoads}. */
+interface LoadTarget {
+  title: string;
+  /** what autocannon GETs */
+  url: string;
+  /** runs one timed load of this target (default: `runLoad`); a wrapper may measure around it */
+  run?: (spec: LoadSpec) => Promise<LoadResult>;
 }
 
 /**
- * Cached price reads: the real app answering `GET /api/v1/market/prices/BTCUSDT`, its price
- * fetched once from the fake Binance before the load and then served from the cache (in process;
- * and from Redis as well when `REDIS_URL` is set). Compared to C; checked: the one upstream request
- * is the priming read, and the load makes no cache miss.
+ * Timed GET loads of servers compared with one another: each first gets its warm-up (`WARMUP_S`,
+ * figures kept apart), then they take turns for `INTERLEAVED_ROUNDS` rounds of `durationS ÷ 5` s
+ * each, in order and in reverse order by turns, so that every target sees the machine as the others
+ * do (on this shared 2-core machine, runs of one server a few seconds apart differ by up to a
+ * third). One merged result per target, in order ({@link mergeLoadResults}); `roundsPerSec` keeps
+ * each round's figure.
  */
-async function scenarioPrices(ctx: Context): Promise<void> {
-  const { fake, close: closeFake } = await startFakeBinance(ctx, [PRICE_SYMBOL]);
-  const config = marketConfig(fake);
-  const runs: { variant: string; cache: () => KeyValueCache }[] = [
-    { variant: 'in-process cache', cache: () => new MemoryCache() },
-  ];
-  const redis = ctx.redis;
-  if (redis) runs.push({ variant: 'Redis cache', cache: () => redisCache(ctx, redis) });
-  for (const run of runs) {
-    const upstreamBefore = fake.requestsFor(PRICE_SYMBOL);
-    const cache = run.cache();
-    const target = await startApp(ctx, {
-      config,
-      cache,
-      priceSource: new BinancePriceSource({
-        baseUrl: fake.baseUrl,
-        timeoutMs: config.upstreamTimeoutMs,
-        clock: systemClock,
+async function interleavedLoads(ctx: Context, targets: LoadTarget[]): Promise<LoadResult[]> {
+  const roundS = Math.max(1, Math.round(ctx.durationS / 5));
+  const load = (target: LoadTarget, title: string, durationS: number) => {
+    const spec: LoadSpec = {
+      connections: CONNECTIONS,
+      warmupS: 0,
+      durationS,
+      title,
+      url: target.url,
+      method: 'GET',
+    };
+    return target.run ? target.run(spec) : runLoad(spec, ctx.signal);
+  };
+  const titles = targets.map((t) => t.title).join(', ');
+  console.log(
+    `${titles}: ${WARMUP_S} s warm-up each, then ${INTERLEAVED_ROUNDS} rounds of ${roundS} s each in turn, ` +
+      `${CONNECTIONS} connections…`,
+  );
+  const warmups: LoadResult[] = [];
+  for (const target of targets) warmups.push(await load(target, `${target.title} (warm-up)`, WARMUP_S));
+  const rounds: LoadResult[][] = targets.map(() => []);
+  const indexes = targets.map((_, i) => i);
+  for (let round = 1; round <= INTERLEAVED_ROUNDS; round++) {
+    // A B, then B A: neither target always runs right after the other.
+    for (const i of round % 2 === 1 ? indexes : indexes.toReversed()) {
+      const target = targets[i]!;
+      rounds[i]!.push(await load(target, `${target.title} (round ${round})`, roundS));
+    }
+  }
+  return rounds.map((runs, i) => ({ ...mergeLoadResults(runs), warmup: warmups[i]! }));
+}
+
+/**
+ * C, and the cached price reads compared to it when `withPrices`, measured in turn
+ * ({@link interleavedLoads}).
+ *
+ * C: a bare Fastify app (no logger, no plugins) answering `GET /hello` with a constant JSON.
+ *
+ * Cached price reads: the real app answering `GET /api/v1/market/prices/BTCUSDT`, its price fetched
+ * once from the fake Binance before the load and then served from the cache (in process; and, on
+ * another app instance, from Redis as well when `REDIS_URL` is set). Checked: each instance's one
+ * upstream request is its priming read, and its loads make no cache miss.
+ */
+async function scenarioHelloAndPrices(ctx: Context, withPrices: boolean): Promise<void> {
+  const hello = Fastify({ logger: false });
+  hello.get('/hello', async () => HELLO_BODY);
+  const closeHello = once(() => hello.close());
+  ctx.cleanups.push({ name: 'close /hello app', run: closeHello });
+  await hello.listen({ host: '127.0.0.1', port: 0 });
+  const targets: LoadTarget[] = [{ title: 'hello', url: `${listenUrl(hello)}/hello` }];
+
+  const fake = withPrices ? await startFakeBinance(ctx, [PRICE_SYMBOL]) : undefined;
+  const variants: {
+    variant: string;
+    primed: { status: number; stale: unknown };
+    upstream: number;
+    counted: { hits: number; misses: number };
+    close: () => Promise<void>;
+  }[] = [];
+  if (fake) {
+    const config = marketConfig(fake.fake);
+    const caches: { variant: string; cache: () => KeyValueCache }[] = [
+      { variant: 'in-process cache', cache: () => new MemoryCache() },
+    ];
+    const redis = ctx.redis;
+    if (redis) caches.push({ variant: 'Redis cache', cache: () => redisCache(ctx, redis) });
+    for (const { variant, cache: makeCache } of caches) {
+      const upstreamBefore = fake.fake.requestsFor(PRICE_SYMBOL);
+      const cache = makeCache();
+      const target = await startApp(ctx, {
+        config,
         cache,
-      }),
-    });
-    // Prime the cache: the one upstream request of this run.
-    const primed = await target.app.inject({ method: 'GET', url: pricePath(PRICE_SYMBOL) });
-    const primedBody = primed.statusCode === 200 ? (primed.json() as { stale?: unknown }) : undefined;
-    const before = await priceCounters();
-    const title = `prices (${run.variant})`;
-    console.log(`${title}: ${WARMUP_S} s warm-up + ${ctx.durationS} s, ${CONNECTIONS} connections…`);
-    const result = await runLoad(
-      {
-        ...timedLoad(ctx.durationS),
-        title,
+        priceSource: new BinancePriceSource({
+          baseUrl: fake.fake.baseUrl,
+          timeoutMs: config.upstreamTimeoutMs,
+          clock: systemClock,
+          cache,
+        }),
+      });
+      // Prime the cache: the one upstream request of this instance.
+      const primed = await target.app.inject({ method: 'GET', url: pricePath(PRICE_SYMBOL) });
+      const entry = {
+        variant,
+        primed: {
+          status: primed.statusCode,
+          stale: primed.statusCode === 200 ? (primed.json() as { stale?: unknown }).stale : undefined,
+        },
+        upstream: fake.fake.requestsFor(PRICE_SYMBOL) - upstreamBefore,
+        counted: { hits: 0, misses: 0 },
+        close: async () => {
+          await target.close();
+          await cache.close();
+        },
+      };
+      variants.push(entry);
+      targets.push({
+        title: `prices (${variant})`,
         url: `${target.url}${pricePath(PRICE_SYMBOL)}`,
-        method: 'GET',
-      },
-      ctx.signal,
-    );
-    await target.close();
-    await cache.close();
-    const after = await priceCounters();
-    const upstream = fake.requestsFor(PRICE_SYMBOL) - upstreamBefore;
-    const hits = after.hits - before.hits;
-    const misses = after.misses - before.misses;
+        // Only this instance is loaded meanwhile: what the counters and the fake count is its own.
+        run: async (spec) => {
+          const before = await priceCounters();
+          const upstreamBefore = fake.fake.requestsFor(PRICE_SYMBOL);
+          const result = await runLoad(spec, ctx.signal);
+          const after = await priceCounters();
+          entry.upstream += fake.fake.requestsFor(PRICE_SYMBOL) - upstreamBefore;
+          entry.counted.hits += after.hits - before.hits;
+          entry.counted.misses += after.misses - before.misses;
+          return result;
+        },
+      });
+    }
+  }
+
+  const [helloResult, ...pricesResults] = await interleavedLoads(ctx, targets);
+  await closeHello();
+  for (const entry of variants) await entry.close();
+  await fake?.close();
+
+  addRow(ctx, {
+    id: 'hello',
+    scenario: 'C. baseline: bare Fastify "hello", GET of a constant JSON',
+    result: helloResult!,
+    goal: '—',
+    goalMet: null,
+  });
+  for (const [i, entry] of variants.entries()) {
+    const result = pricesResults[i]!;
+    const { hits, misses } = entry.counted;
     ctx.market.prices.push({
-      variant: run.variant,
-      upstreamRequests: upstream,
+      variant: entry.variant,
+      upstreamRequests: entry.upstream,
       cacheHits: hits,
       cacheMisses: misses,
     });
     ctx.checks.push({
       scenario: 'prices',
-      name: `${run.variant}: every read of the load a cache hit`,
-      ok: primedBody?.stale === false && upstream === 1 && misses === 0,
+      name: `${entry.variant}: every read of the load a cache hit`,
+      ok: entry.primed.stale === false && entry.upstream === 1 && misses === 0,
       detail:
-        `priming read HTTP ${primed.statusCode}${primedBody ? ` (stale: ${String(primedBody.stale)})` : ''}; ` +
-        `${upstream} upstream request (the priming read); during the load ${hits} cache hits, ${misses} misses`,
+        `priming read HTTP ${entry.primed.status}` +
+        `${entry.primed.status === 200 ? ` (stale: ${String(entry.primed.stale)})` : ''}; ` +
+        `${entry.upstream} upstream request (the priming read); during the loads ${hits} cache hits, ${misses} misses`,
     });
-    const baseline = ctx.rows.find((r) => r.id === 'hello');
-    const ratio = baseline ? result.requestsPerSec / baseline.result.requestsPerSec : null;
-    const goalMet = ratio !== null && ratio >= GOALS.prices.ratioToHelloMin && result.errors === 0;
-    const percent = ratio === null ? 'no baseline' : `${(ratio * 100).toFixed(0)} %`;
+    const ratio = result.requestsPerSec / helloResult!.requestsPerSec;
+    const goalMet = ratio >= GOALS.prices.ratioToHelloMin && result.errors === 0;
     addRow(ctx, {
       id: 'prices',
-      variant: run.variant,
-      scenario: `cached price reads, ${run.variant}`,
+      variant: entry.variant,
+      scenario: `cached price reads, ${entry.variant}`,
       result,
       baseline: 'hello',
-      goal: `≥ ${GOALS.prices.ratioToHelloMin * 100} % of C: ${goalMet ? 'MET' : 'MISSED'} (${percent})`,
+      goal: `≥ ${GOALS.prices.ratioToHelloMin * 100} % of C: ${goalMet ? 'MET' : 'MISSED'} (${(ratio * 100).toFixed(0)} %)`,
       goalMet,
     });
   }
-  await closeFake();
 }
 
 /**
@@ -1494,8 +1579,8 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
     else if (id === 'hot-sql') await scenarioHotSql(ctx);
     else if (id === 'hot') await scenarioHot(ctx);
     else if (id === 'burst') await scenarioBurst(ctx);
-    else if (id === 'hello') await scenarioHello(ctx);
-    else if (id === 'prices') await scenarioPrices(ctx);
+    else if (id === 'hello') await scenarioHelloAndPrices(ctx, selected('prices'));
+    // 'prices' is measured with its baseline C, in turn with it: above.
     else if (id === 'stampede') await scenarioStampede(ctx);
     else if (id === 'bets') await scenarioBets(ctx);
     else if (id === 'liquidation') await scenarioLiquidation(ctx);
@@ -1533,6 +1618,9 @@ async function main(signal: AbortSignal, cleanups: Cleanup[]): Promise<number> {
       extra = `; wall time ${row.result.durationS.toFixed(2)} s (warm-up burst ${row.result.warmup?.durationS.toFixed(2)} s)`;
     }
     if (row.id === 'stampede') extra = `; wall time ${row.result.durationS.toFixed(2)} s`;
+    if (row.result.roundsPerSec) {
+      extra = `; requests/s of each round: ${row.result.roundsPerSec.map((r) => r.toFixed(0)).join(', ')}`;
+    }
     if (row.id === 'bets')
       extra = `; settlement lag after due_at: p50 ${row.result.latencyP50Ms.toFixed(0)} ms, p99 ${row.result.latencyP99Ms.toFixed(0)} ms, max ${row.result.latencyMaxMs.toFixed(0)} ms`;
     const name = row.variant ? `${row.id} (${row.variant})` : row.id;
