@@ -120,12 +120,8 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
     deps.prices.getSymbolInfo(symbol),
   ]);
   let quantity: Decimal;
-  // A close_short may buy back a whole position below minQty: checked against the position later.
-  const lotSize = (q: Decimal) => checkLotSize(q, info, input.side === 'close_short');
-  let belowMinQty: Decimal | undefined;
   if (input.quantity) {
     quantity = input.quantity;
-    belowMinQty = lotSize(quantity);
   } else {
     quantity = quantityOfQuoteAmount(input.side, input.quoteAmount!, quote, deps.takerFeeRate, (q) =>
       roundDownToStep(q, info),
@@ -135,8 +131,9 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
         quote_amount: input.quoteAmount!.toFixed(),
       });
     }
-    belowMinQty = lotSize(quantity);
   }
+  // A close_short may buy back a whole position below minQty: checked against the position later.
+  const belowMinQty = checkLotSize(quantity, info, input.side === 'close_short');
   const fill = fillMarketOrder(input.side, quantity, quote, deps.takerFeeRate);
   if (fill.notional.lte(0)) {
     throw new OrderTooSmallError('order too small: its notional rounds to 0 at 8 decimals', {

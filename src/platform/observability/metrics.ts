@@ -115,10 +115,7 @@ export function installHttpMetrics(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const pattern = route.url;
     const timer: onResponseHookHandler = (request, reply, done) => {
-      httpRequestDuration.observe(
-        { method: request.method, route: pattern, status: String(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      );
+      observeRequest(pattern, request, reply);
       done();
     };
     route.onResponse = route.onResponse === undefined ? [timer] : [route.onResponse, timer].flat();
@@ -130,8 +127,13 @@ export function installHttpMetrics(app: FastifyInstance): void {
  * `unmatched`, timed up to now (s).
  */
 export function observeUnmatched(request: FastifyRequest, reply: FastifyReply): void {
+  observeRequest('unmatched', request, reply);
+}
+
+/** One request into `http_request_duration_seconds` under `route`, timed up to now (s). */
+function observeRequest(route: string, request: FastifyRequest, reply: FastifyReply): void {
   httpRequestDuration.observe(
-    { method: request.method, route: 'unmatched', status: String(reply.statusCode) },
+    { method: request.method, route, status: String(reply.statusCode) },
     reply.elapsedTime / 1000,
   );
 }
