@@ -103,4 +103,20 @@ export interface PriceSource {
   fetchCandles?(symbol: string, interval: CandleInterval, limit: number): Promise<Candle[]>;
   /** Every symbol the source lists. */
   fetchSymbols?(): Promise<SymbolInfo[]>;
+  /**
+   * The market's price of `symbol` at each of several past instants: the last price at or before
+   * each instant, as the source recorded it (a settlement made late is made at the price of its due
+   * time). An instant the source cannot price is left out of the map; sources without history leave
+   * the method out.
+   * @param instantsMs past instants (ms since epoch), in any order, duplicates allowed
+   * @returns instant → the price then (quote asset) and the instant that price was true (ms, ≤ the instant)
+   * @throws {UpstreamUnavailableError} when the source cannot answer now
+   */
+  fetchPricesAt?(symbol: string, instantsMs: readonly number[]): Promise<Map<number, PriceAt>>;
+}
+
+/** A past price: `price` (decimal string, quote asset) was the last price at `atMs` (ms since epoch). */
+export interface PriceAt {
+  price: string;
+  atMs: number;
 }
