@@ -14,6 +14,14 @@ export const AMOUNT_SCALE = 8;
 /** Largest absolute amount a NUMERIC(38,8) column holds: 30 integer digits. */
 export const AMOUNT_MAX = new Decimal('1e30').minus('1e-8');
 
+/**
+ * Largest balance a wallet account (one asset, available or locked) may hold: 10^15 units — far
+ * above any paper use, and far enough below NUMERIC(38,8)'s 10^30 that no sum or product of two
+ * amounts the ledger accepts (a notional, a bet's payout, a short's collateral) can overflow a
+ * column. Deposits, fills, payouts and short notionals beyond it are refused (422).
+ */
+export const BALANCE_MAX = new Decimal('1e15');
+
 /** Significant digits above which a JSON number is ambiguous (a double holds 15 safely). */
 export const JSON_NUMBER_DIGITS_MAX = 15;
 

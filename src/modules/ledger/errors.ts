@@ -6,7 +6,8 @@ export class InsufficientFundsError extends DomainError {
 }
 
 /**
- * A wallet account would exceed what NUMERIC(38,8) holds (10^30): nothing was moved (422, as an
+ * A wallet account would exceed `BALANCE_MAX` (10^15 of its asset), or an amount could never be held
+ * (an order's notional, a bet's best-case payout beyond it): nothing was moved (422, as an
  * overflowing amount is answered).
  */
 export class BalanceLimitError extends DomainError {

@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/client.js';
+import { afterCommit } from '../../platform/db/tx.js';
 import { ledgerBatchSize, ledgerJournals } from '../../platform/observability/metrics.js';
 import { assert } from '../../shared/assert.js';
-import { AMOUNT_MAX, AMOUNT_SCALE, Decimal, formatDecimal } from '../../shared/decimal.js';
+import { AMOUNT_SCALE, BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { type AccountRef, accountCode } from './accounts.js';
 import { BalanceLimitError, InsufficientFundsError, type JournalRefusal } from './errors.js';
 
@@ -64,7 +65,7 @@ export class Ledger {
    * ascending id order (one fixed order, so concurrent journals queue instead of deadlocking), and
    * the decision that they stay ≥ 0 is made only on the balances read under those locks.
    * @throws {InsufficientFundsError} when a wallet account would go below zero; nothing is written
-   * @throws {BalanceLimitError} when a wallet account would exceed NUMERIC(38,8); nothing is written
+   * @throws {BalanceLimitError} when a wallet account would exceed `BALANCE_MAX` (10^15); nothing is written
    */
   async post(tx: Tx, request: JournalRequest): Promise<PostedJournal> {
     const [outcome] = await this.postBatch(tx, [request]);
@@ -76,7 +77,7 @@ export class Ledger {
   /**
    * Writes several journal transactions in `tx`, deciding each in the given order as if they were
    * posted one after another: a journal that would take a wallet account below zero (or beyond
-   * NUMERIC(38,8)) is refused — its outcome is the `InsufficientFundsError` (`BalanceLimitError`) and
+   * `BALANCE_MAX`) is refused — its outcome is the `InsufficientFundsError` (`BalanceLimitError`) and
    * it writes nothing — while the others go ahead. Every account of the batch is locked once, in
    * ascending id order, and all journals, entries and balance updates are written by one statement,
    * so N operations on one hot account cost one lock and one commit instead of N (TigerBeetle's
@@ -156,7 +157,11 @@ export class Ledger {
         from j join ids on ids.id = j.id
        order by ids.n`);
     assert(result.rows.length === accepted.length, 'every accepted journal is written');
-    for (const { request } of accepted) ledgerJournals.inc({ kind: request.kind, outcome: 'posted' });
+    // Counted once the caller's transaction commits: a batch rolled back (and re-run item by item)
+    // posted nothing.
+    afterCommit(tx, () => {
+      for (const { request } of accepted) ledgerJournals.inc({ kind: request.kind, outcome: 'posted' });
+    });
     const posted = result.rows.map((row) => ({
       journalId: Number(row.id),
       createdAt: new Date(row.created_at),
@@ -297,11 +302,15 @@ function decide(request: JournalRequest, accounts: Map<string, AccountState>): E
         required: formatDecimal(debitTotals.get(code) ?? amount.negated()),
       });
     }
-    if (balanceAfter.gt(AMOUNT_MAX)) {
-      return new BalanceLimitError(`the ${asset} balance would exceed the largest amount the ledger holds`, {
-        asset,
-        balance: formatDecimal(before.get(account)?.balance ?? account.balance),
-      });
+    if (balanceAfter.gt(BALANCE_MAX)) {
+      return new BalanceLimitError(
+        `the ${asset} balance would exceed the largest balance an account may hold (${formatDecimal(BALANCE_MAX)})`,
+        {
+          asset,
+          balance: formatDecimal(before.get(account)?.balance ?? account.balance),
+          balance_max: formatDecimal(BALANCE_MAX),
+        },
+      );
     }
     account.version += 1;
     entries.push({

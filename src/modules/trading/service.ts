@@ -9,15 +9,16 @@ import {
   runIdempotent,
 } from '../../platform/http/idempotency.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
-import { Decimal, formatDecimal } from '../../shared/decimal.js';
+import { BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
-import type { Ledger } from '../ledger/index.js';
+import { BalanceLimitError, type Ledger } from '../ledger/index.js';
 import type { Quote } from '../market/quote.js';
 import type { PriceService } from '../market/service.js';
 import { requireWallet } from '../wallets/index.js';
 import type { FillCommits } from './batch.js';
 import { OrderTooSmallError, UntradableSymbolError } from './errors.js';
 import {
+  type Fill,
   fillMarketOrder,
   fillPostings,
   fillPrice,
@@ -104,9 +105,29 @@ function quantityOfQuoteAmount(
 }
 
 /**
+ * An order whose quantity or notional exceeds the largest balance could never be held by any
+ * wallet: refused before any row is locked (and before a position could overflow its columns).
+ * @throws {BalanceLimitError} (422)
+ */
+function checkBalanceLimit(fill: Fill): void {
+  for (const [field, value] of [
+    ['quantity', fill.quantity],
+    ['notional', fill.notional],
+  ] as const) {
+    if (value.gt(BALANCE_MAX)) {
+      throw new BalanceLimitError(
+        `the order's ${field} exceeds the largest balance an account may hold (${formatDecimal(BALANCE_MAX)})`,
+        { [field]: formatDecimal(value), balance_max: formatDecimal(BALANCE_MAX) },
+      );
+    }
+  }
+}
+
+/**
  * Checks an order against its symbol's filters and prices it at the current quote (fetched
  * before any database transaction opens: no network wait while rows are locked).
- * @throws {ValidationError}, {UntradableSymbolError}, {FilterFailureError}, {OrderTooSmallError} (422)
+ * @throws {ValidationError}, {UntradableSymbolError}, {FilterFailureError}, {OrderTooSmallError},
+ *   {BalanceLimitError} (422)
  * @throws {NotFoundError} (404) the wallet is not the caller's; {UnknownSymbolError} (404)
  * @throws {PriceUnavailableError} (503)
  */
@@ -135,6 +156,7 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
   // A close_short may buy back a whole position below minQty: checked against the position later.
   const belowMinQty = checkLotSize(quantity, info, input.side === 'close_short');
   const fill = fillMarketOrder(input.side, quantity, quote, deps.takerFeeRate);
+  checkBalanceLimit(fill);
   if (fill.notional.lte(0)) {
     throw new OrderTooSmallError('order too small: its notional rounds to 0 at 8 decimals', {
       quantity: formatDecimal(fill.quantity),
@@ -192,7 +214,7 @@ async function writeOrder(tx: Tx, deps: TradingDeps, order: PricedOrder): Promis
  * `clientOrderId` answers the first order (200) and moves nothing.
  * @returns the answer: 201 with the order, 200 for a repeated client order id, a replayed answer
  * @throws {NotFoundError}, {UnknownSymbolError} (404); {ValidationError}, {UntradableSymbolError},
- *   {FilterFailureError}, {OrderTooSmallError} (422); {InsufficientFundsError},
+ *   {FilterFailureError}, {OrderTooSmallError}, {BalanceLimitError} (422); {InsufficientFundsError},
  *   {InsufficientMarginError} (400); {NoOpenShortError} (409) — stored as the answer when the
  *   request has an idempotency key; {PriceUnavailableError} (503)
  */

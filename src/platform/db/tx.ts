@@ -39,9 +39,46 @@ export function violatedConstraint(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What runs once a transaction (or savepoint) has committed: kept per open `tx`. */
+const commitHooks = new WeakMap<Tx, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction `tx` belongs to has committed — never if it rolls back (a failed
+ * batch, a retried serialization failure, a savepoint undone) — so that what it counts or announces
+ * really happened. A `tx` not opened by `withTransaction` or `withSavepoint` runs it at once.
+ */
+export function afterCommit(tx: Tx, hook: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (hooks) hooks.push(hook);
+  else hook();
+}
+
+/** Runs `work` on `tx` with a fresh list of commit hooks, and hands the list back with its value. */
+async function withHooks<T>(
+  tx: Tx,
+  work: (tx: Tx) => Promise<T>,
+): Promise<{ value: T; hooks: (() => void)[] }> {
+  const hooks: (() => void)[] = [];
+  commitHooks.set(tx, hooks);
+  return { value: await work(tx), hooks };
+}
+
+/**
+ * Runs `work` in a savepoint of `tx`: if it throws, what it wrote (and its `afterCommit` hooks) is
+ * undone while `tx` goes on; if it returns, its hooks wait for `tx`'s own commit.
+ */
+export async function withSavepoint<T>(tx: Tx, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const parent = commitHooks.get(tx);
+  const { value, hooks } = await tx.transaction((nested) => withHooks(nested, work));
+  if (parent) parent.push(...hooks);
+  else for (const hook of hooks) hook();
+  return value;
+}
+
 /**
  * Runs `work` in one database transaction, retrying it from the start when PostgreSQL reports a
- * serialization failure (40001) or a deadlock (40P01) — bounded, with jittered backoff.
+ * serialization failure (40001) or a deadlock (40P01) — bounded, with jittered backoff. The
+ * `afterCommit` hooks of the attempt that committed run once it has.
  * @throws {TransactionContentionError} when every retry lost its race
  */
 export async function withTransaction<T>(
@@ -51,7 +88,11 @@ export async function withTransaction<T>(
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await db.transaction(work, { isolationLevel: options.isolationLevel ?? 'read committed' });
+      const { value, hooks } = await db.transaction((tx) => withHooks(tx, work), {
+        isolationLevel: options.isolationLevel ?? 'read committed',
+      });
+      for (const hook of hooks) hook();
+      return value;
     } catch (error) {
       const state = sqlState(error);
       if (!state || !RETRYABLE_SQLSTATES.has(state)) throw error;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DomainError } from '../../shared/errors.js';
 import type { Db, Queryable, Tx } from '../db/client.js';
 import type { Settled } from '../db/group-commit.js';
-import { withTransaction } from '../db/tx.js';
+import { withSavepoint, withTransaction } from '../db/tx.js';
 import { type ErrorRenderer, renderV1Error } from './error-handler.js';
 import { toHttpError } from './errors.js';
 
@@ -236,7 +236,7 @@ export async function runIdempotent(
     if (stored) return stored;
     let response: { status: number; body: string };
     try {
-      const result = await tx.transaction(work);
+      const result = await withSavepoint(tx, work);
       response = { status: result.status, body: JSON.stringify(result.body) };
     } catch (error) {
       if (!isFinalError(error)) throw error;

@@ -77,9 +77,9 @@ const httpRequestDuration = new Histogram({
 
 /**
  * Journal transactions decided by the ledger, by kind (`deposit`, `order_fill`, …) and outcome:
- * `posted` (written in the caller's database transaction) or `refused` (a wallet account would go
- * below zero or beyond NUMERIC(38,8); nothing written). Counted when the ledger decides, inside the
- * caller's transaction: one that later rolls back, or is retried after a deadlock, still counted.
+ * `posted` (committed: counted once the caller's database transaction has committed, so a batch
+ * rolled back or retried after a deadlock counts nothing) or `refused` (a wallet account would go
+ * below zero or beyond the largest balance; nothing written; counted when the ledger decides).
  */
 export const ledgerJournals = new Counter({
   name: 'ledger_journals_total',

@@ -2,14 +2,18 @@
  * The database-transaction rules of SPEC §5 rule 3 and the idempotency records' lifetime:
  * a real deadlock (40P01) between two transactions is retried and both commit; a transaction that
  * keeps losing (40001) gives up after a bounded number of tries with a 503 + Retry-After; an expired
- * idempotency record is not replayed, and the purge deletes only expired records.
+ * idempotency record is not replayed, and the purge deletes only expired records; deposits stop at
+ * the largest balance; a posted journal is counted once its transaction has committed.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { TransactionContentionError, withTransaction } from '../../../src/platform/db/tx.js';
+import { available, Ledger, system } from '../../../src/modules/ledger/index.js';
+import { TransactionContentionError, withSavepoint, withTransaction } from '../../../src/platform/db/tx.js';
 import { toHttpError } from '../../../src/platform/http/errors.js';
 import { purgeExpiredIdempotencyKeys } from '../../../src/platform/http/idempotency.js';
+import { metricsRegistry } from '../../../src/platform/observability/metrics.js';
+import { Decimal } from '../../../src/shared/decimal.js';
 import { bearer, registerUser, useTestApp } from '../../helpers/app.js';
 
 const t = useTestApp();
@@ -87,8 +91,8 @@ describe('idempotency records', () => {
   });
 });
 
-describe('amounts at the edge of NUMERIC(38,8)', () => {
-  it('refuses a deposit that would overflow the balance with a 422, and moves nothing', async () => {
+describe('amounts at the edge of the largest balance (10^15)', () => {
+  it('refuses a deposit beyond the largest balance with a 422, and moves nothing', async () => {
     const user = await registerUser(t.app);
     const deposit = (amount: string) =>
       t.app.inject({
@@ -97,19 +101,78 @@ describe('amounts at the edge of NUMERIC(38,8)', () => {
         headers: bearer(user.token),
         payload: { operation_type: 'DEPOSIT', amount },
       });
-    const largest = '999999999999999999999999999999.99999999';
-    const first = await deposit('999999999999999999999999979999.99999999');
-    expect(first.json()).toMatchObject({ amount: '999999999999999999999999979999.99999999' });
-    const over = await deposit('10000.00000001');
+    // What a new user reproduced: 30 integer digits went in, and overflowed later sums.
+    const huge = await deposit('999999999999999999999999999999.99999999');
+    expect(huge.statusCode).toBe(422);
+    expect(huge.json().error).toMatchObject({
+      code: 'BALANCE_LIMIT_EXCEEDED',
+      details: { asset: 'USDT', balance: '10000', balance_max: '1000000000000000' },
+    });
+    const first = await deposit('999999999989999.99999999');
+    expect(first.json()).toMatchObject({ amount: '999999999989999.99999999' });
+    const over = await deposit('0.00000002');
     expect(over.statusCode).toBe(422);
     expect(over.json().error.code).toBe('BALANCE_LIMIT_EXCEEDED');
-    const exact = await deposit('10000');
+    const exact = await deposit('0.00000001');
     expect(exact.statusCode).toBe(201);
     const wallet = await t.app.inject({
       method: 'GET',
       url: `/api/v1/wallets/${user.walletId}`,
       headers: bearer(user.token),
     });
-    expect(wallet.json().balance).toBe(largest);
+    expect(wallet.json().balance).toBe('1000000000000000');
+  });
+});
+
+describe('ledger_journals_total{outcome="posted"}', () => {
+  /** The posted count of a journal kind, as /metrics would show it now. */
+  async function postedCount(kind: string): Promise<number> {
+    const metric = await metricsRegistry.getSingleMetric('ledger_journals_total')?.get();
+    return metric?.values.find((v) => v.labels.kind === kind && v.labels.outcome === 'posted')?.value ?? 0;
+  }
+
+  it('counts a journal once its transaction commits: never one rolled back, once one retried', async () => {
+    const user = await registerUser(t.app);
+    const ledger = new Ledger();
+    const grant = {
+      kind: 'metric_probe',
+      postings: [
+        {
+          source: system('funding'),
+          destination: available(user.walletId),
+          asset: 'USDT',
+          amount: new Decimal(1),
+        },
+      ],
+    };
+    const before = await postedCount('metric_probe');
+    // Posted, then the transaction fails: a batch that rolls back posted nothing.
+    await expect(
+      withTransaction(t.db, async (tx) => {
+        await ledger.post(tx, grant);
+        throw new Error('the rest of the batch failed');
+      }),
+    ).rejects.toThrow('the rest of the batch failed');
+    expect(await postedCount('metric_probe')).toBe(before);
+    // Posted inside a savepoint that is undone, then once more in the transaction that commits.
+    await withTransaction(t.db, async (tx) => {
+      await withSavepoint(tx, async (inner) => {
+        await ledger.post(inner, grant);
+        throw new Error('undone');
+      }).catch(() => undefined);
+      expect(await postedCount('metric_probe')).toBe(before);
+      await withSavepoint(tx, (inner) => ledger.post(inner, grant));
+      expect(await postedCount('metric_probe')).toBe(before);
+    });
+    expect(await postedCount('metric_probe')).toBe(before + 1);
+    // A serialization failure after the post: retried, and counted once, for the attempt that committed.
+    let attempts = 0;
+    await withTransaction(t.db, async (tx) => {
+      await ledger.post(tx, grant);
+      attempts += 1;
+      if (attempts === 1) throw Object.assign(new Error('could not serialize access'), { code: '40001' });
+    });
+    expect(attempts).toBe(2);
+    expect(await postedCount('metric_probe')).toBe(before + 2);
   });
 });

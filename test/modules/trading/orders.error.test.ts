@@ -46,6 +46,28 @@ describe('orders that must be refused', () => {
     expect((await order({ symbol: 'BTCUSDT', side: 'sell', quantity: '0.001' })).statusCode).toBe(201);
   });
 
+  it('refuses orders beyond the largest balance with 422 BALANCE_LIMIT_EXCEEDED, on every side', async () => {
+    // A coin at the ledger's smallest price: 10^25 of it is a notional of 10^17 (a new user's second
+    // short of this size used to overflow the position's columns: a 500).
+    t.binance!.setQuote('DUSTUSDT', { last: '0.00000001', bid: '0.00000001', ask: '0.00000001' });
+    // Its LOT_SIZE allows any whole quantity, so that only the bound can refuse these.
+    const anyQuantity = { minQty: '1', maxQty: '900000000000000000000000000000', stepSize: '1' };
+    t.binance!.setFilters('DUSTUSDT', { ...anyQuantity, minNotional: '0.00000001' });
+    const before = await walletBody();
+    for (const side of ['buy', 'sell', 'short', 'short', 'close_short']) {
+      const res = await order({ symbol: 'DUSTUSDT', side, quantity: '10000000000000000000000000' });
+      expect(res.statusCode, `${side}: ${res.body}`).toBe(422);
+      expect(res.json().error).toMatchObject({
+        code: 'BALANCE_LIMIT_EXCEEDED',
+        details: { quantity: '10000000000000000000000000', balance_max: '1000000000000000' },
+      });
+    }
+    const byQuote = await order({ symbol: 'DUSTUSDT', side: 'sell', quote_amount: '100000000000000000000' });
+    expect(byQuote.statusCode, byQuote.body).toBe(422);
+    expect(byQuote.json().error.code).toBe('BALANCE_LIMIT_EXCEEDED');
+    expect(await walletBody()).toEqual(before);
+  });
+
   it('refuses a sell of base asset the wallet does not hold', async () => {
     const before = await walletBody();
     const res = await order({ symbol: 'BTCUSDT', side: 'sell', quantity: '0.001' });
