@@ -3,8 +3,9 @@
  * a child process (`node --import tsx src/main.ts all`: API and jobs in one process; BullMQ when
  * REDIS_URL is set, in-process timers otherwise) on a scratch database, priced by a fake Binance on
  * loopback. Bets are placed (v1 and seed 002), the process is killed with SIGKILL while they are
- * pending, the price moves, and a new process is started only after their due time. Each bet is then
- * settled exactly once — one settlement journal, still one seconds later — on the price after the
+ * pending, the price moves, and a new process is started only after their due time, when the price
+ * has moved again. Each bet is then settled exactly once — one settlement journal, still one seconds
+ * later — at the price of its due time (the fake Binance's 1 s klines), not the price after the
  * restart, marked late, and the ledger reconciles.
  */
 import fs from 'node:fs/promises';
@@ -126,15 +127,18 @@ describe('a restart after bets came due', () => {
     await first.exited;
     expect((await betRows(ids)).every((b) => b.status === 'pending')).toBe(true);
 
+    // +2 % by the due times; down again (−2 %) by the time a process runs.
     binance!.setQuote('BTCUSDT', quoteAt('51000'));
     await sleep(3_500);
+    binance!.setQuote('BTCUSDT', quoteAt('49000'));
     const second = await startServer();
     const deadline = Date.now() + 20_000;
     while ((await betRows(ids)).some((b) => b.status !== 'completed') && Date.now() < deadline)
       await sleep(100);
     const rows = await betRows(ids);
     expect(rows.every((b) => b.status === 'completed' && b.late)).toBe(true);
-    // up: 100 × 5 × 2 % = +10 each; the seed bet went down: −10.
+    // At the due times' price (51000), not the recovery's (49000): up: 100 × 5 × 2 % = +10 each;
+    // the seed bet went down: −10.
     const profits = rows.map((b) => b.profit).sort();
     expect(profits).toEqual(['-10.00000000', ...Array(BET_COUNT).fill('10.00000000')].sort());
     expect(await settlementCount(ids)).toBe(ids.length);

@@ -83,6 +83,8 @@ export class FakeBinance extends LoopbackServer {
   usedWeight1m = 0;
   private readonly tickers = new Map<string, SymbolTickers>();
   private readonly filters = new Map<string, SymbolFilters>();
+  /** Every last price each symbol has had, and since when (ms): its 1 s klines are made from them. */
+  private readonly lastPrices = new Map<string, { sinceMs: number; price: string }[]>();
 
   constructor() {
     super();
@@ -93,6 +95,9 @@ export class FakeBinance extends LoopbackServer {
       price: recorded('ticker-price'),
       bookTicker: recorded('ticker-bookTicker'),
     });
+    this.lastPrices.set('BTCUSDT', [
+      { sinceMs: Date.now(), price: String(this.tickers.get('BTCUSDT')!.price.price) },
+    ]);
   }
 
   /**
@@ -112,6 +117,32 @@ export class FakeBinance extends LoopbackServer {
       price: { ...base.price, symbol, price: quote.last },
       bookTicker: { ...base.bookTicker, symbol, bidPrice: quote.bid, askPrice: quote.ask },
     });
+    this.lastPrices.set(symbol, [
+      ...(this.lastPrices.get(symbol) ?? []),
+      { sinceMs: Date.now(), price: quote.last },
+    ]);
+  }
+
+  /**
+   * `GET /api/v3/klines?interval=1s&startTime=&endTime=&limit=` as Binance answers it: one kline per
+   * second from `startTime` (none before the symbol's first price, none after now), each at the last
+   * price set by its end (open = high = low = close, no volume).
+   */
+  private secondKlines(symbol: string, query: URLSearchParams): unknown[] {
+    const history = this.lastPrices.get(symbol) ?? [];
+    const limit = Number(query.get('limit') ?? '500');
+    const endMs = Math.min(Number(query.get('endTime') ?? Date.now()), Date.now());
+    const rows: unknown[] = [];
+    for (
+      let openMs = Math.ceil(Number(query.get('startTime') ?? endMs) / 1000) * 1000;
+      openMs <= endMs && rows.length < limit;
+      openMs += 1000
+    ) {
+      const price = history.findLast((p) => p.sinceMs <= openMs + 999)?.price;
+      if (price === undefined) continue;
+      rows.push([openMs, price, price, price, price, '0', openMs + 999, '0', 0, '0', '0', '0']);
+    }
+    return rows;
   }
 
   /** Requests received on `path`, e.g. `/api/v3/ticker/price`. */
@@ -192,6 +223,8 @@ export class FakeBinance extends LoopbackServer {
       if (url.pathname === '/api/v3/klines') {
         const symbol = url.searchParams.get('symbol') ?? '';
         if (!this.tickers.has(symbol)) return invalidSymbol();
+        if (url.searchParams.get('interval') === '1s')
+          return send(200, JSON.stringify(this.secondKlines(symbol, url.searchParams)));
         const rows = JSON.parse(readFixture('binance/klines-BTCUSDT-1m-response.json')) as unknown[];
         const limit = Number(url.searchParams.get('limit') ?? '500');
         return send(200, JSON.stringify(rows.slice(-limit)));

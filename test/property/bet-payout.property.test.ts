@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { betOutcome } from '../../src/modules/bets/index.js';
-import { settlementPostings } from '../../src/modules/bets/service.js';
+import { settlementPostings } from '../../src/modules/bets/settlement.js';
 import { Decimal } from '../../src/shared/decimal.js';
 
 const amount = (maxUnits: number) =>

@@ -9,16 +9,21 @@ export {
   type SettlementScheduler,
 } from './scheduler.js';
 export {
-  type BetView,
   betLimitsOf,
   getBet,
   type PlaceBetDeps,
   type PlaceBetInput,
   placeBet,
+} from './service.js';
+export {
+  LATE_GRACE_MS,
   type SettleDeps,
   SettlementBatcher,
+  type SettleOutcome,
+  type SweepResult,
   settleBet,
   settleBets,
+  settlementPostings,
   sweepDueBets,
-  toBetView,
-} from './service.js';
+} from './settlement.js';
+export { type BetView, toBetView } from './views.js';

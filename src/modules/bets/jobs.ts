@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { runEvery } from '../../platform/jobs/interval.js';
 import { findUpcomingPendingBets } from './repository.js';
 import type { SettlementScheduler } from './scheduler.js';
-import { type SettleDeps, SettlementBatcher, sweepDueBets } from './service.js';
+import { type SettleDeps, SettlementBatcher, sweepDueBets } from './settlement.js';
 
 /** Pending bets re-armed at start-up at most (the sweeper settles any beyond, once due). */
 const REARM_COUNT_MAX = 100_000;
@@ -37,8 +37,8 @@ export async function startBetJobs(
   const upcoming = await findUpcomingPendingBets(deps.db, new Date(deps.clock.nowMs()), REARM_COUNT_MAX);
   for (const bet of upcoming) await scheduler.schedule(bet.id, bet.dueAt.getTime());
   const sweep = async () => {
-    const { settled, failed } = await sweepDueBets(deps);
-    if (settled > 0 || failed > 0) logger.info({ settled, failed }, 'overdue bets swept');
+    const { settled, failed, refused } = await sweepDueBets(deps);
+    if (settled > 0) logger.info({ settled, failed, refused }, 'overdue bets swept');
   };
   await sweep().catch((err: unknown) => logger.error({ err }, 'bet sweep at start-up failed'));
   const stopSweeps = runEvery('bet-sweep', deps.sweepIntervalMs, sweep, logger);

@@ -5,7 +5,10 @@ import { bets } from './tables.js';
 export type BetRow = typeof bets.$inferSelect;
 export type NewBetRow = typeof bets.$inferInsert;
 /** The fields a settlement writes. */
-export type SettledFields = Pick<NewBetRow, 'endPrice' | 'result' | 'profit' | 'settledAt' | 'late'> & {
+export type SettledFields = Pick<
+  NewBetRow,
+  'endPrice' | 'endPriceAt' | 'result' | 'profit' | 'settledAt' | 'late'
+> & {
   settleJournalId: number;
 };
 
@@ -62,17 +65,19 @@ export async function completeBets(
     sql.param(values.map((v) => (v === null || v === undefined ? null : String(v))));
   const result = await tx.execute(sql`
     update bets b
-       set status = 'completed', end_price = v.end_price, result = v.result, profit = v.profit,
-           settled_at = v.settled_at, late = v.late, settle_journal_id = v.settle_journal_id
+       set status = 'completed', end_price = v.end_price, end_price_at = v.end_price_at,
+           result = v.result, profit = v.profit, settled_at = v.settled_at, late = v.late,
+           settle_journal_id = v.settle_journal_id, settlement_error = null
       from unnest(
         ${text(settled.map((s) => s.id))}::uuid[],
         ${text(settled.map((s) => s.endPrice))}::numeric[],
+        ${text(settled.map((s) => s.endPriceAt?.toISOString()))}::timestamptz[],
         ${text(settled.map((s) => s.result))}::text[],
         ${text(settled.map((s) => s.profit))}::numeric[],
         ${text(settled.map((s) => s.settledAt?.toISOString()))}::timestamptz[],
         ${text(settled.map((s) => s.late))}::boolean[],
         ${text(settled.map((s) => s.settleJournalId))}::bigint[]
-      ) as v(id, end_price, result, profit, settled_at, late, settle_journal_id)
+      ) as v(id, end_price, end_price_at, result, profit, settled_at, late, settle_journal_id)
      where b.id = v.id and b.status = 'pending'`);
   return result.rowCount ?? 0;
 }
@@ -99,15 +104,40 @@ export async function listUserBets(
     .limit(limit);
 }
 
-/** Ids of pending bets due at or before `dueAt`, earliest first, at most `limit`. */
+/**
+ * Ids of pending bets due at or before `dueAt`, at most `limit`: earliest first, those whose last
+ * settlement was refused after all the others (so they never hold the others back).
+ */
 export async function findDuePendingBets(db: Queryable, dueAt: Date, limit: number): Promise<string[]> {
   const rows = await db
     .select({ id: bets.id })
     .from(bets)
     .where(and(eq(bets.status, 'pending'), lte(bets.dueAt, dueAt)))
-    .orderBy(asc(bets.dueAt))
+    .orderBy(sql`${bets.settlementError} is not null`, asc(bets.dueAt))
     .limit(limit);
   return rows.map((row) => row.id);
+}
+
+/**
+ * Records why each bet's settlement was refused, on bets still pending.
+ * @returns the ids whose `settlement_error` changed (a bet refused again for the same reason is not
+ *   among them)
+ */
+export async function recordSettlementErrors(
+  db: Queryable,
+  refused: readonly { betId: string; reason: string }[],
+): Promise<Set<string>> {
+  if (refused.length === 0) return new Set();
+  const result = await db.execute<{ id: string }>(sql`
+    update bets b
+       set settlement_error = v.reason
+      from unnest(
+        ${sql.param(refused.map((r) => r.betId))}::uuid[],
+        ${sql.param(refused.map((r) => r.reason))}::text[]
+      ) as v(id, reason)
+     where b.id = v.id and b.status = 'pending' and b.settlement_error is distinct from v.reason
+    returning b.id`);
+  return new Set(result.rows.map((row) => row.id));
 }
 
 /** Pending bets due after `after` (to schedule in process at start-up), earliest first, at most `limit`. */

@@ -16,11 +16,12 @@ import {
 import { decimalOutput, errorResponse, pageQuery, positiveAmountInput } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { BetRow } from './repository.js';
-import { getBet, listBets, type PlaceBetDeps, type PlaceBetInput, placeBet, toBetView } from './service.js';
+import { getBet, listBets, type PlaceBetDeps, type PlaceBetInput, placeBet } from './service.js';
+import { toBetView } from './views.js';
 
 /** The bet rule, as the OpenAPI document states it. */
 export const BET_RULE =
-  'The start price is the server’s own last price when the bet is accepted (a client’s start_price is ignored); the end price is the server’s last price at settlement, at the due time (on recovery for a bet that came due during an outage, then marked late). profit = stake × leverage × (end − start) / start × (+1 up, −1 down), floored at −stake and rounded half-up to 8 decimals; payout = stake + profit goes back to the wallet. result: W when profit > 0, L when < 0, D when the price did not move. The stake is held in escrow (locked) while the bet is pending. Prices older than PRICE_MAX_AGE_MS are never used (503, or the settlement waits).';
+  'The start price is the server’s own last price when the bet is accepted (a client’s start_price is ignored); the end price is the market’s last price at the due time: the server’s current price when it settles the bet on time, and for a bet settled more than 1 s late (after an outage, then marked late) the price at its due time from the source’s history (Binance’s 1 s klines, the replay), the current price only where that cannot be had; end_price_at says which instant it is. A bet whose payout would take the wallet beyond the largest balance (10^15) stays pending with settlement_error and is tried again; stake × (leverage + 1) beyond that balance is refused at placement (422 BALANCE_LIMIT_EXCEEDED). profit = stake × leverage × (end − start) / start × (+1 up, −1 down), floored at −stake and rounded half-up to 8 decimals; payout = stake + profit goes back to the wallet. result: W when profit > 0, L when < 0, D when the price did not move. The stake is held in escrow (locked) while the bet is pending. Prices older than PRICE_MAX_AGE_MS are never used (503, or the settlement waits).';
 
 const betOutput = z
   .object({
@@ -34,7 +35,14 @@ const betOutput = z
     start_price: decimalOutput('the server’s last price when the bet was accepted', '46969.15'),
     due_at: z.string().meta({ description: 'when the bet is settled (ISO 8601 UTC)' }),
     status: z.enum(['pending', 'completed']),
-    end_price: decimalOutput('the server’s last price at settlement; null while pending', '47100').nullable(),
+    end_price: decimalOutput(
+      'the market’s last price at the due time; null while pending',
+      '47100',
+    ).nullable(),
+    end_price_at: z.string().nullable().meta({
+      description:
+        'when end_price was the market’s price (ISO 8601 UTC): the due time, or the settlement’s own instant where the due time’s price could not be had; null while pending',
+    }),
     result: z
       .enum(['W', 'L', 'D'])
       .nullable()
@@ -43,6 +51,9 @@ const betOutput = z
     payout: decimalOutput('stake + profit, credited at settlement; null while pending', '113.93').nullable(),
     settled_at: z.string().nullable(),
     late: z.boolean().meta({ description: 'settled more than 1 s after due_at (e.g. after an outage)' }),
+    settlement_error: z.string().nullable().meta({
+      description: 'why the last settlement attempt was refused (still pending, tried again); else null',
+    }),
     created_at: z.string(),
   })
   .meta({ id: 'Bet' });

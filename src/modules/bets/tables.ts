@@ -43,12 +43,22 @@ export const bets = pgTable(
       .notNull()
       .default('pending'),
     endPrice: numeric('end_price', { precision: 38, scale: 8 }),
+    /**
+     * the instant `end_price` was the market's last price: the due time for a bet settled late where
+     * the source has history (Binance's 1 s klines, the replay), else the settlement's own instant
+     */
+    endPriceAt: timestamp('end_price_at', { withTimezone: true, mode: 'date' }),
     result: text('result', { enum: ['W', 'L', 'D'] }),
     /** signed, quote asset: what the wallet gained (> 0) or lost (< 0, at most the stake) */
     profit: numeric('profit', { precision: 38, scale: 8 }),
     settledAt: timestamp('settled_at', { withTimezone: true, mode: 'date' }),
     /** settled more than the grace after its due time (an outage, a backlog) */
     late: boolean('late').notNull().default(false),
+    /**
+     * why the last settlement attempt was refused (its payout beyond the largest balance, a database
+     * error): the bet stays pending, its stake in escrow, and is tried again by the sweeper
+     */
+    settlementError: text('settlement_error'),
     placeJournalId: bigint('place_journal_id', { mode: 'number' })
       .notNull()
       .unique()
@@ -71,8 +81,8 @@ export const bets = pgTable(
     check('bets_loss_within_stake_check', sql`${t.profit} is null or ${t.profit} >= -${t.stake}`),
     check(
       'bets_settled_fields_check',
-      sql`(${t.status} = 'pending' and ${t.endPrice} is null and ${t.result} is null and ${t.profit} is null and ${t.settledAt} is null and ${t.settleJournalId} is null)
-       or (${t.status} = 'completed' and ${t.endPrice} > 0 and ${t.result} is not null and ${t.profit} is not null and ${t.settledAt} is not null and ${t.settleJournalId} is not null)`,
+      sql`(${t.status} = 'pending' and ${t.endPrice} is null and ${t.endPriceAt} is null and ${t.result} is null and ${t.profit} is null and ${t.settledAt} is null and ${t.settleJournalId} is null)
+       or (${t.status} = 'completed' and ${t.endPrice} > 0 and ${t.endPriceAt} is not null and ${t.result} is not null and ${t.profit} is not null and ${t.settledAt} is not null and ${t.settleJournalId} is not null and ${t.settlementError} is null)`,
     ),
   ],
 );

@@ -1,5 +1,5 @@
 export { PriceUnavailableError, UnknownSymbolError, UpstreamUnavailableError } from './errors.js';
-export type { PriceSource, Quote } from './quote.js';
+export type { PriceAt, PriceSource, Quote } from './quote.js';
 export { marketRoutes } from './routes.js';
 export {
   ALL_PRICES_CHANNEL,

@@ -13,7 +13,7 @@ import type { Clock } from '../../shared/clock.js';
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import { DomainError } from '../../shared/errors.js';
 import { PriceUnavailableError, UnknownSymbolError, UpstreamUnavailableError } from './errors.js';
-import type { Candle, CandleInterval, PriceSource, Quote, SymbolInfo, Ticker24h } from './quote.js';
+import type { Candle, CandleInterval, PriceAt, PriceSource, Quote, SymbolInfo, Ticker24h } from './quote.js';
 
 /** A quote as served: `stale` is true when it is older than the cache TTL because the upstream failed. */
 export interface ServedQuote extends Quote {
@@ -316,6 +316,21 @@ export class PriceService {
       symbol,
       () => fetch(symbol, interval, limit),
     );
+  }
+
+  /**
+   * The market's last price of `symbol` at or before each past instant, where the source keeps
+   * history (Binance's 1 s klines, the replay): what a late settlement is priced at. Not cached: each
+   * instant is asked once, by the settlement that needs it.
+   * @returns instant → price; an instant the source cannot price now is left out (the caller falls
+   *   back to the current price), so this never throws for an upstream failure
+   */
+  async getPricesAt(symbol: string, instantsMs: readonly number[]): Promise<Map<number, PriceAt>> {
+    if (!this.source.fetchPricesAt || instantsMs.length === 0) return new Map();
+    const found = await this.source.fetchPricesAt(symbol, instantsMs).catch(() => new Map<number, PriceAt>());
+    // A price the ledger cannot hold (below 10⁻⁸) is no price for a settlement.
+    for (const [instant, at] of found) if (!new Decimal(at.price).gt(0)) found.delete(instant);
+    return found;
   }
 
   /**

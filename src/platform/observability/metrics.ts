@@ -96,6 +96,18 @@ export const liquidations = new Counter({
   registers: [metricsRegistry],
 });
 
+/**
+ * Bet settlements refused and recorded on the bet (`settlement_error`), by reason: the error code
+ * (`BALANCE_LIMIT_EXCEEDED`, …) or `INTERNAL_ERROR`. Counted once per bet and reason, however often
+ * the sweeper tries it again; the bet stays pending and the others of its batch go ahead.
+ */
+export const betSettlementRefusals = new Counter({
+  name: 'bet_settlement_refusals_total',
+  help: 'Bet settlements refused (bet left pending with settlement_error), by reason',
+  labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});
+
 /** Journals per ledger batch (group commit): 1 for a lone journal, up to 256 for a busy wallet. */
 export const ledgerBatchSize = new Histogram({
   name: 'ledger_batch_size',

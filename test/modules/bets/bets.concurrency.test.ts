@@ -14,7 +14,6 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { startJobs } from '../../../src/jobs.js';
 import {
-  type BetView,
   BullMqSettlementScheduler,
   type SettleDeps,
   settleBet,
@@ -31,7 +30,7 @@ import {
   type TestApp,
   useAppFactory,
 } from '../../helpers/app.js';
-import { eventually, getBet, postBet, quoteAt, settled } from './helpers.js';
+import { eventually, getBet, placedBet, postBet, quoteAt, settled } from './helpers.js';
 
 const factory = useAppFactory();
 
@@ -61,15 +60,14 @@ async function settlementCounts(db: Db, betIds: string[]): Promise<number[]> {
 async function placeMany(built: TestApp, token: string, count: number, symbol: string, durationS: number) {
   return await Promise.all(
     Array.from({ length: count }, async () => {
-      const res = await postBet(built.app, token, {
+      const bet = await placedBet(built.app, token, {
         symbol,
         direction: 'up',
         stake: '10',
         leverage: 2,
         duration_seconds: durationS,
       });
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json<BetView>().id;
+      return bet.id;
     }),
   );
 }

@@ -37,6 +37,11 @@ describe('bad bets change nothing', () => {
     ['huge stake (beyond NUMERIC)', { ...v1Valid, stake: '1234567890123456789012345678901234567' }, 422],
     ['stake over the balance', { ...v1Valid, stake: '10000.01' }, 400],
     ['huge stake within NUMERIC', { ...v1Valid, stake: '1000000000000' }, 400],
+    [
+      'stake × (leverage + 1) beyond the largest balance (10^15)',
+      { ...v1Valid, stake: '10000000000000', leverage: 100 },
+      422,
+    ],
     ['leverage 0', { ...v1Valid, leverage: 0 }, 422],
     ['leverage 101', { ...v1Valid, leverage: 101 }, 422],
     ['leverage "x"', { ...v1Valid, leverage: 'x' }, 422],
@@ -73,6 +78,11 @@ describe('bad bets change nothing', () => {
     ['negative bet_amount', { ...seedValid, bet_amount: -5 }, 422],
     ['zero bet_amount', { ...seedValid, bet_amount: 0 }, 422],
     ['bet_amount over the balance', { ...seedValid, bet_amount: 20000 }, 400],
+    [
+      'bet_amount × (leverage + 1) beyond the largest balance',
+      { ...seedValid, bet_amount: 10_000_000_000_000, leverage: 100 },
+      422,
+    ],
     ['leverage 0', { ...seedValid, leverage: 0 }, 422],
     ['leverage 101', { ...seedValid, leverage: 101 }, 422],
     ['leverage "x"', { ...seedValid, leverage: 'x' }, 422],

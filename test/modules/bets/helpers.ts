@@ -21,6 +21,13 @@ export const postBet = postAs('/api/v1/bets');
 /** Seed 002's `POST /api/v1/trade_it/`. */
 export const postTrade = postAs('/api/v1/trade_it/');
 
+/** `POST /api/v1/bets` as `token`'s user, expecting 201; the bet placed. */
+export async function placedBet(app: FastifyInstance, token: string, payload: unknown): Promise<BetView> {
+  const res = await postBet(app, token, payload);
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<BetView>();
+}
+
 /** `GET /api/v1/bets/{id}` as `token`'s user, expecting 200. */
 export async function getBet(app: FastifyInstance, token: string, betId: string): Promise<BetView> {
   const res = await app.inject({ method: 'GET', url: `/api/v1/bets/${betId}`, headers: bearer(token) });

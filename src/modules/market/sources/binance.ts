@@ -3,7 +3,7 @@ import type { KeyValueCache } from '../../../platform/cache/cache.js';
 import type { Clock } from '../../../shared/clock.js';
 import { isDecimalString } from '../../../shared/decimal.js';
 import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
-import type { Candle, CandleInterval, PriceSource, Quote, SymbolInfo, Ticker24h } from '../quote.js';
+import type { Candle, CandleInterval, PriceAt, PriceSource, Quote, SymbolInfo, Ticker24h } from '../quote.js';
 import { getUpstreamJson, UpstreamBackoff } from './upstream.js';
 
 const decimalString = z.string().refine(isDecimalString, 'a decimal string');
@@ -96,6 +96,10 @@ const BATCH_SYMBOLS_MAX = 100;
  */
 const TICKER_24HR_CHEAP_SYMBOLS_MAX = 20;
 
+/** Klines one `GET /api/v3/klines` returns at most (weight 2 whatever the limit up to it). */
+const KLINES_LIMIT_MAX = 1000;
+/** How far back a past price is looked for: seconds without trades have no 1 s kline (ms). */
+const PRICE_AT_LOOKBACK_MS = 60_000;
 const ROUTE_TICKER_24HR = '/api/v3/ticker/24hr';
 const ROUTE_TICKER_PRICE = '/api/v3/ticker/price';
 const ROUTE_BOOK_TICKER = '/api/v3/ticker/bookTicker';
@@ -245,7 +249,44 @@ export class BinancePriceSource implements PriceSource {
    * @throws {UnknownSymbolError}, {UpstreamUnavailableError}
    */
   async fetchCandles(symbol: string, interval: CandleInterval, limit: number): Promise<Candle[]> {
-    const body = await this.get('/api/v3/klines', { symbol, interval, limit: String(limit) }, symbol);
+    return await this.fetchKlines({ symbol, interval, limit: String(limit) });
+  }
+
+  /**
+   * The last price at or before each past instant: the close of the latest 1-second kline that had
+   * closed by then, from `GET /api/v3/klines?interval=1s&startTime=&endTime=&limit=1000` (weight 2),
+   * one call per 1,000 s of instants. A second without trades has no kline, so each instant looks
+   * back up to `PRICE_AT_LOOKBACK_MS`; an instant with none in that time is left out.
+   * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#klinecandlestick-data
+   * @throws {UnknownSymbolError}, {UpstreamUnavailableError}
+   */
+  async fetchPricesAt(symbol: string, instantsMs: readonly number[]): Promise<Map<number, PriceAt>> {
+    const wanted = [...new Set(instantsMs)].sort((a, b) => a - b);
+    const found = new Map<number, PriceAt>();
+    for (let i = 0; i < wanted.length; ) {
+      const startTimeMs = wanted[i]! - PRICE_AT_LOOKBACK_MS;
+      const group: number[] = [];
+      while (i < wanted.length && wanted[i]! <= startTimeMs + KLINES_LIMIT_MAX * 1000)
+        group.push(wanted[i++]!);
+      const candles = await this.fetchKlines({
+        symbol,
+        interval: '1s',
+        startTime: String(startTimeMs),
+        endTime: String(group.at(-1)! - 1),
+        limit: String(KLINES_LIMIT_MAX),
+      });
+      for (const instantMs of group) {
+        const before = candles.findLast((candle) => candle.closeTimeMs < instantMs);
+        if (before && before.closeTimeMs >= instantMs - PRICE_AT_LOOKBACK_MS)
+          found.set(instantMs, { price: before.close, atMs: before.closeTimeMs + 1 });
+      }
+    }
+    return found;
+  }
+
+  /** `GET /api/v3/klines` with `query` (symbol, interval, and limit or a time range), oldest first. */
+  private async fetchKlines(query: Record<string, string> & { symbol: string }): Promise<Candle[]> {
+    const body = await this.get('/api/v3/klines', query, query.symbol);
     const parsed = z.array(klineSchema).safeParse(body);
     if (!parsed.success) throw new UpstreamUnavailableError('binance answered malformed klines');
     return parsed.data.map(([openTimeMs, open, high, low, close, volume, closeTimeMs]) => ({

@@ -1,0 +1,423 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../platform/db/client.js';
+import { TransactionContentionError, withTransaction } from '../../platform/db/tx.js';
+import type { EventBus } from '../../platform/events/bus.js';
+import { betSettlementRefusals } from '../../platform/observability/metrics.js';
+import { assert } from '../../shared/assert.js';
+import type { Clock } from '../../shared/clock.js';
+import { Decimal, roundAmount } from '../../shared/decimal.js';
+import { DomainError } from '../../shared/errors.js';
+import { available, isRefusal, type Ledger, locked, type Posting, system } from '../ledger/index.js';
+import type { PriceService } from '../market/index.js';
+import { type BetOutcome, betOutcome } from './payout.js';
+import {
+  type BetRow,
+  completeBets,
+  findBetsByIds,
+  findDuePendingBets,
+  lockPendingBets,
+  recordSettlementErrors,
+  type SettledFields,
+} from './repository.js';
+import { type BetView, toBetView } from './views.js';
+
+/** A bet settled more than this after its due time is marked `late` and priced at its due time (ms). */
+export const LATE_GRACE_MS = 1_000;
+
+/** What settling a bet needs: the worker's job context has all of it. */
+export interface SettleDeps {
+  db: Db;
+  ledger: Ledger;
+  prices: PriceService;
+  clock: Clock;
+  events: EventBus;
+  logger: Logger;
+}
+
+/** What settling one bet came to. */
+export type SettleOutcome =
+  /** settled now by this call */
+  | { kind: 'settled'; bet: BetView }
+  /** nothing to do: no such bet, or already completed (by this call's twin, a job or the sweeper) */
+  | { kind: 'done' }
+  /** not due yet: try again at `dueAtMs` */
+  | { kind: 'not-due'; dueAtMs: number }
+  /** no price could be had, or the database was too busy: the bet is untouched, still pending; retry later */
+  | { kind: 'failed'; error: unknown }
+  /**
+   * this bet's settlement cannot be written (its payout beyond the largest balance, a database error):
+   * it stays pending with `settlement_error` = `reason`, and the sweeper tries it again; the others
+   * of its batch were settled
+   */
+  | { kind: 'refused'; reason: string };
+
+/**
+ * The ledger postings of a settlement, in the quote asset. The stake leaves escrow: a win returns it
+ * to available with the profit paid by the house; a loss goes from escrow to the house and the rest
+ * of the stake back to available (a loss never touches the available balance); a draw returns it.
+ */
+export function settlementPostings(
+  walletId: string,
+  asset: string,
+  stake: Decimal,
+  outcome: BetOutcome,
+): Posting[] {
+  const escrow = locked(walletId);
+  const wallet = available(walletId);
+  const house = system('house');
+  const postings: Posting[] = [];
+  const loss = outcome.profit.lt(0) ? outcome.profit.neg() : new Decimal(0);
+  if (outcome.profit.gt(0))
+    postings.push({ source: house, destination: wallet, asset, amount: outcome.profit });
+  if (loss.gt(0)) postings.push({ source: escrow, destination: house, asset, amount: loss });
+  const returned = stake.minus(loss);
+  if (returned.gt(0)) postings.push({ source: escrow, destination: wallet, asset, amount: returned });
+  return postings;
+}
+
+/** The price a bet ends at: quote asset, and the instant it was the market's last price (ms). */
+interface EndPrice {
+  price: Decimal;
+  atMs: number;
+}
+
+/** One bet ready to settle: its row, and what it pays at its end price. */
+interface Settling {
+  bet: BetRow;
+  end: EndPrice;
+  outcome: BetOutcome;
+}
+
+/** A bet whose settlement could not be written, and why. */
+interface Refused {
+  bet: BetRow;
+  error: unknown;
+}
+
+/** What writing a group of settlements came to. */
+interface Written {
+  settled: BetRow[];
+  /** recorded on the bet (`settlement_error`): tried again by the sweeper */
+  refused: Refused[];
+  /** nothing recorded (the database too busy): the caller retries */
+  failed: Refused[];
+}
+
+/**
+ * The end price of each due bet, by bet id. A bet settled within `LATE_GRACE_MS` of its due time
+ * ends at the current price (a quote no older than `PRICE_MAX_AGE_MS`); a later one at the market's
+ * price at its due time, where the source has history (a recovery must not price an outage's bets
+ * at the price after it) — else, and only then, at the current price too. One current quote and one
+ * history request per symbol, asked before any database transaction opens.
+ */
+async function endPricesOf(
+  prices: PriceService,
+  due: BetRow[],
+  nowMs: number,
+): Promise<Map<string, EndPrice | { error: unknown }>> {
+  const bySymbol = new Map<string, BetRow[]>();
+  for (const bet of due) bySymbol.set(bet.symbol, [...(bySymbol.get(bet.symbol) ?? []), bet]);
+  const ends = new Map<string, EndPrice | { error: unknown }>();
+  await Promise.all(
+    [...bySymbol].map(async ([symbol, bets]) => {
+      const late = new Set(bets.filter((bet) => nowMs - bet.dueAt.getTime() > LATE_GRACE_MS));
+      const history = await prices.getPricesAt(
+        symbol,
+        [...late].map((bet) => bet.dueAt.getTime()),
+      );
+      const atDue = (bet: BetRow) => (late.has(bet) ? history.get(bet.dueAt.getTime()) : undefined);
+      const current = bets.some((bet) => !atDue(bet))
+        ? await prices.getQuote(symbol, 'trade').then(
+            (quote): EndPrice => ({ price: new Decimal(quote.last), atMs: quote.asOfMs }),
+            (error: unknown) => ({ error }),
+          )
+        : undefined;
+      for (const bet of bets) {
+        const then = atDue(bet);
+        const end = then ? { price: roundAmount(new Decimal(then.price)), atMs: then.atMs } : current;
+        assert(end, 'a bet without a price at its due time has the current one');
+        ends.set(bet.id, end);
+      }
+    }),
+  );
+  return ends;
+}
+
+/**
+ * Settles bets, each exactly once however many callers (its job, a timer, the sweeper, another
+ * worker) run it at the same time: the rows of the bets still pending are locked (in id order) and
+ * moved to completed by `UPDATE … WHERE status = 'pending'` in the one database transaction that
+ * releases their escrow and books their payouts (one journal per bet, written as a batch). The end
+ * price is chosen by `endPricesOf` (the due time's price for a late bet, then marked `late`). A bet
+ * whose settlement cannot be written is refused alone: it stays pending with `settlement_error`, an
+ * operator metric and a log line name it, and the others of the batch are settled. Each settlement
+ * is published on its owner's `account:<user id>` channel as `bet.settled`.
+ * @returns one outcome per id, in order; a bet whose symbol has no fresh price is `failed` and left
+ *   untouched, pending (never settled on a stale price)
+ */
+export async function settleBets(deps: SettleDeps, betIds: readonly string[]): Promise<SettleOutcome[]> {
+  const outcomes = new Map<string, SettleOutcome>();
+  const nowMs = deps.clock.nowMs();
+  const due: BetRow[] = [];
+  for (const bet of await findBetsByIds(deps.db, betIds)) {
+    if (bet.status !== 'pending') continue;
+    if (nowMs < bet.dueAt.getTime()) outcomes.set(bet.id, { kind: 'not-due', dueAtMs: bet.dueAt.getTime() });
+    else due.push(bet);
+  }
+  const ends = await endPricesOf(deps.prices, due, nowMs);
+  const settling: Settling[] = [];
+  for (const bet of due) {
+    const end = ends.get(bet.id)!;
+    if (!('price' in end)) {
+      outcomes.set(bet.id, { kind: 'failed', error: end.error });
+      continue;
+    }
+    const stake = new Decimal(bet.stake);
+    const outcome = betOutcome(bet.direction, stake, bet.leverage, new Decimal(bet.startPrice), end.price);
+    settling.push({ bet, end, outcome });
+  }
+  const written = await writeIsolated(deps, settling, new Date(deps.clock.nowMs()));
+  await recordRefusals(deps, written.refused);
+  for (const { bet, error } of written.refused)
+    outcomes.set(bet.id, { kind: 'refused', reason: settlementErrorText(error) });
+  for (const { bet, error } of written.failed) outcomes.set(bet.id, { kind: 'failed', error });
+  for (const bet of written.settled) {
+    const view = toBetView(bet);
+    outcomes.set(bet.id, { kind: 'settled', bet: view });
+    await deps.events
+      .publish(`account:${bet.userId}`, { channel: 'account', event: 'bet.settled', data: view })
+      .catch((err: unknown) => deps.logger.warn({ err, betId: bet.id }, 'bet.settled event not published'));
+  }
+  return betIds.map((id) => outcomes.get(id) ?? { kind: 'done' });
+}
+
+/**
+ * Writes the settlements in one transaction; if that transaction fails for another reason than
+ * contention, each is written alone, so one bet's fault (a constraint it breaks) fails only itself.
+ */
+async function writeIsolated(deps: SettleDeps, settling: Settling[], settledAt: Date): Promise<Written> {
+  try {
+    return await writeSettlements(deps, settling, settledAt);
+  } catch (error) {
+    if (error instanceof TransactionContentionError) {
+      return { settled: [], refused: [], failed: settling.map(({ bet }) => ({ bet, error })) };
+    }
+    if (settling.length === 1)
+      return { settled: [], refused: [{ bet: settling[0]!.bet, error }], failed: [] };
+    const written: Written = { settled: [], refused: [], failed: [] };
+    for (const one of settling) {
+      const alone = await writeIsolated(deps, [one], settledAt);
+      written.settled.push(...alone.settled);
+      written.refused.push(...alone.refused);
+      written.failed.push(...alone.failed);
+    }
+    return written;
+  }
+}
+
+/**
+ * Writes the settlements of the bets still pending, in one database transaction. A settlement the
+ * ledger refuses (a payout beyond the largest balance) is left out, the others are written.
+ */
+async function writeSettlements(deps: SettleDeps, settling: Settling[], settledAt: Date): Promise<Written> {
+  if (settling.length === 0) return { settled: [], refused: [], failed: [] };
+  return await withTransaction(deps.db, async (tx) => {
+    const pending = await lockPendingBets(
+      tx,
+      settling.map((s) => s.bet.id),
+    );
+    const toWrite = settling.filter((s) => pending.has(s.bet.id));
+    if (toWrite.length === 0) return { settled: [], refused: [], failed: [] };
+    const journals = await deps.ledger.postBatch(
+      tx,
+      toWrite.map(({ bet, outcome }) => ({
+        kind: 'bet_settlement',
+        postings: settlementPostings(bet.walletId, bet.quoteAsset, new Decimal(bet.stake), outcome),
+        metadata: { bet_id: bet.id, result: outcome.result },
+      })),
+    );
+    const settled: (BetRow & SettledFields)[] = [];
+    const refused: Refused[] = [];
+    toWrite.forEach(({ bet, end, outcome }, i) => {
+      const journal = journals[i]!;
+      if (isRefusal(journal)) {
+        refused.push({ bet, error: journal });
+        return;
+      }
+      const fields = {
+        endPrice: end.price.toFixed(),
+        endPriceAt: new Date(end.atMs),
+        result: outcome.result,
+        profit: outcome.profit.toFixed(),
+        settledAt,
+        late: settledAt.getTime() - bet.dueAt.getTime() > LATE_GRACE_MS,
+        settleJournalId: journal.journalId,
+      };
+      settled.push({ ...bet, ...fields, settlementError: null, status: 'completed' as const });
+    });
+    const moved = await completeBets(tx, settled);
+    assert(moved === settled.length, 'every bet locked while pending is completed once');
+    return { settled, refused, failed: [] };
+  });
+}
+
+/** The text kept on a refused bet: a domain error's own message; nothing internal of another error. */
+function settlementErrorText(error: unknown): string {
+  return error instanceof DomainError
+    ? error.message
+    : 'the settlement could not be written (see the server log)';
+}
+
+/**
+ * Records each refused settlement on its bet (`settlement_error`), in its own transaction; the metric
+ * and the log line name a bet once per reason, not at every retry.
+ */
+async function recordRefusals(deps: SettleDeps, refused: Refused[]): Promise<void> {
+  if (refused.length === 0) return;
+  const texts = refused.map(({ bet, error }) => ({ betId: bet.id, reason: settlementErrorText(error) }));
+  const recorded = await recordSettlementErrors(deps.db, texts).catch((err: unknown) => {
+    deps.logger.error({ err }, 'refused bet settlements could not be recorded');
+    return new Set<string>();
+  });
+  for (const { bet, error } of refused) {
+    if (!recorded.has(bet.id)) continue;
+    const reason = error instanceof DomainError ? error.code : 'INTERNAL_ERROR';
+    betSettlementRefusals.inc({ reason });
+    deps.logger.error(
+      { err: error, betId: bet.id, userId: bet.userId, reason },
+      `bet settlement refused, the bet stays pending: ${settlementErrorText(error)}`,
+    );
+  }
+}
+
+/**
+ * `settleBets` for one bet.
+ * @throws {PriceUnavailableError} (or the price service's other errors) when no fresh price can be
+ *   had: the bet stays pending, untouched, for the caller to retry
+ */
+export async function settleBet(deps: SettleDeps, betId: string): Promise<SettleOutcome> {
+  const [outcome] = await settleBets(deps, [betId]);
+  assert(outcome, 'one bet has one outcome');
+  if (outcome.kind === 'failed') throw outcome.error;
+  return outcome;
+}
+
+/** Most overdue bets one sweep looks at. */
+const SWEEP_BATCH_MAX = 1_000;
+/** Bets settled per database transaction by the sweeper. */
+const SWEEP_CHUNK = 100;
+/** Chunks one sweep settles at a time (the database pool is shared with the rest of the process). */
+const SWEEP_CONCURRENCY = 2;
+/** Distinct reasons a sweep's log line names at most. */
+const SWEEP_REASONS_LOGGED_MAX = 5;
+
+/** What one sweep came to. */
+export interface SweepResult {
+  settled: number;
+  /** left untouched: no fresh price, or the database too busy */
+  failed: number;
+  /** left pending with `settlement_error` */
+  refused: number;
+}
+
+/**
+ * Settles every pending bet whose due time has passed (bets whose job or timer was lost: a restart,
+ * an outage, a Redis failure), up to `SWEEP_BATCH_MAX` per call — bets refused before come last, so
+ * they never hold back the others — `SWEEP_CHUNK` per transaction. A bet whose price cannot be had
+ * stays pending for the next sweep; the log line says why.
+ */
+export async function sweepDueBets(deps: SettleDeps): Promise<SweepResult> {
+  const due = await findDuePendingBets(deps.db, new Date(deps.clock.nowMs()), SWEEP_BATCH_MAX);
+  const chunks: string[][] = [];
+  for (let i = 0; i < due.length; i += SWEEP_CHUNK) chunks.push(due.slice(i, i + SWEEP_CHUNK));
+  const result: SweepResult = { settled: 0, failed: 0, refused: 0 };
+  const reasons = new Set<string>();
+  let next = 0;
+  const lane = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      try {
+        for (const outcome of await settleBets(deps, chunk)) {
+          if (outcome.kind === 'settled') result.settled++;
+          if (outcome.kind === 'refused') result.refused++;
+          if (outcome.kind === 'failed') {
+            result.failed++;
+            reasons.add(outcome.error instanceof Error ? outcome.error.message : String(outcome.error));
+          }
+        }
+      } catch (err) {
+        result.failed += chunk.length;
+        reasons.add(err instanceof Error ? err.message : String(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, chunks.length) }, lane));
+  if (result.failed > 0) {
+    deps.logger.warn(
+      { failed: result.failed, reasons: [...reasons].slice(0, SWEEP_REASONS_LOGGED_MAX) },
+      'overdue bets left pending, tried again at the next sweep',
+    );
+  }
+  return result;
+}
+
+/** How long a settlement request waits for others to share its transaction (ms). */
+const BATCH_WAIT_MS = 10;
+/** Bets settled per transaction at most by the batcher. */
+const BATCH_SIZE_MAX = 200;
+
+/**
+ * Gathers the settlements asked for at about the same time (timers or jobs of bets due in the same
+ * instant) into one `settleBets` call — one database transaction — waiting at most `BATCH_WAIT_MS`
+ * for company, so that 1,000 bets due in one second cost tens of transactions, not 1,000.
+ */
+export class SettlementBatcher {
+  private waiting: { betId: string; resolve: (o: SettleOutcome) => void; reject: (e: unknown) => void }[] =
+    [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly deps: SettleDeps) {}
+
+  /** Settles what waits now and waits for every batch in flight (before the database closes). */
+  async close(): Promise<void> {
+    while (this.waiting.length > 0) this.flush();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.all(this.running);
+  }
+
+  /**
+   * Settles the bet with the next batch.
+   * @returns its outcome (`failed` when no fresh price could be had, `refused` when its settlement
+   *   cannot be written); rejects only when the batch could not even be looked up (nothing written)
+   */
+  submit(betId: string): Promise<SettleOutcome> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ betId, resolve, reject });
+      if (this.waiting.length >= BATCH_SIZE_MAX) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), BATCH_WAIT_MS);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.waiting.splice(0, BATCH_SIZE_MAX);
+    if (this.waiting.length > 0) this.timer = setTimeout(() => this.flush(), 0);
+    if (batch.length === 0) return;
+    const run = settleBets(
+      this.deps,
+      batch.map((b) => b.betId),
+    ).then(
+      (outcomes) => {
+        for (const [i, b] of batch.entries()) b.resolve(outcomes[i]!);
+      },
+      (error: unknown) => {
+        for (const b of batch) b.reject(error);
+      },
+    );
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+}
