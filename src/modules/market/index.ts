@@ -16,4 +16,9 @@ export {
 } from './sources/coingecko.js';
 export { type CoinMarketCapOptions, CoinMarketCapPriceSource } from './sources/coinmarketcap.js';
 export { createCoinGeckoSource, createFallbackPriceSource, createPriceSource } from './sources/index.js';
-export { ReplayFileError, ReplayPriceSource, resolveReplayFiles } from './sources/replay.js';
+export {
+  ReplayFileError,
+  type ReplayOptions,
+  ReplayPriceSource,
+  resolveReplayFiles,
+} from './sources/replay.js';

@@ -41,6 +41,12 @@ const INTERVAL_MS: Record<CandleInterval, number> = {
 };
 const DAY_MS = 86_400_000;
 
+/** What a replay may be given besides its files. */
+export interface ReplayOptions {
+  /** Binance's filters of the replayed symbols (a recorded exchangeInfo); symbols not in it have none */
+  symbolInfo?: readonly SymbolInfo[];
+}
+
 /**
  * Recorded Binance 1-minute klines played as a live market (SPEC §2 "Replay price source").
  *
@@ -62,15 +68,18 @@ export class ReplayPriceSource implements PriceSource {
   readonly name = 'replay';
   private readonly tapes: Map<string, SymbolTape>;
   private readonly timeline: ReplayTimeline;
+  private readonly symbolInfo: Map<string, SymbolInfo>;
 
   /** @throws {ReplayFileError} when a file is missing, misnamed or not a klines array */
   constructor(
     files: string[],
     private readonly clock: Clock,
     speed = 1,
+    options: ReplayOptions = {},
   ) {
     this.tapes = loadTapes(files);
     this.timeline = new ReplayTimeline(this.tapes.values(), clock.nowMs(), speed);
+    this.symbolInfo = new Map((options.symbolInfo ?? []).map((info) => [info.symbol, info]));
   }
 
   /** Symbols found in the files, e.g. `['BTCUSDT', 'ETHUSDT']`. */
@@ -203,9 +212,14 @@ export class ReplayPriceSource implements PriceSource {
     }));
   }
 
-  /** The symbols the files carry, split into base and quote asset by the known quote assets. */
+  /**
+   * The symbols the files carry, split into base and quote asset by the known quote assets, with
+   * the filters of the exchangeInfo the source was given, where it lists them.
+   */
   async fetchSymbols(): Promise<SymbolInfo[]> {
     return this.symbols.map((symbol) => {
+      const known = this.symbolInfo.get(symbol);
+      if (known) return known;
       const quoteAsset = KNOWN_QUOTE_ASSETS.find((q) => symbol.endsWith(q) && symbol.length > q.length) ?? '';
       return { symbol, baseAsset: symbol.slice(0, symbol.length - quoteAsset.length), quoteAsset };
     });
