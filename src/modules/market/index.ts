@@ -1,3 +1,4 @@
+export { CoinNames, type CoinNamesDeps, createCoinNames, ShippedCoinList } from './coin-names.js';
 export { PriceUnavailableError, UnknownSymbolError, UpstreamUnavailableError } from './errors.js';
 export type { PriceSource, Quote } from './quote.js';
 export { marketRoutes } from './routes.js';
