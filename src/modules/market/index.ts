@@ -1,3 +1,4 @@
+export { CoinNames, type CoinNamesDeps, createCoinNames, ShippedCoinList } from './coin-names.js';
 export { PriceUnavailableError, UnknownSymbolError, UpstreamUnavailableError } from './errors.js';
 export type { PriceAt, PriceSource, Quote } from './quote.js';
 export { marketRoutes } from './routes.js';
@@ -16,4 +17,9 @@ export {
 } from './sources/coingecko.js';
 export { type CoinMarketCapOptions, CoinMarketCapPriceSource } from './sources/coinmarketcap.js';
 export { createCoinGeckoSource, createFallbackPriceSource, createPriceSource } from './sources/index.js';
-export { ReplayFileError, ReplayPriceSource, resolveReplayFiles } from './sources/replay.js';
+export {
+  ReplayFileError,
+  type ReplayOptions,
+  ReplayPriceSource,
+  resolveReplayFiles,
+} from './sources/replay.js';

@@ -347,7 +347,8 @@ export class PriceService {
   /**
    * The filters of one symbol (LOT_SIZE, NOTIONAL…) from the source's symbol list, kept in process
    * for an hour so an order costs no cache round trip and no parse of the whole list.
-   * @returns undefined when the source has no symbol list (replay, CoinGecko) or does not list it
+   * @returns undefined when the source has no symbol list (CoinGecko) or does not list it; the
+   *   replay lists its symbols with the filters of its recorded exchangeInfo, where it has one
    * @throws {PriceUnavailableError} (503) when the list cannot be had now
    */
   async getSymbolInfo(symbol: string): Promise<SymbolInfo | undefined> {

@@ -6,13 +6,8 @@ import type { Db } from '../../platform/db/client.js';
 import { runOncePerInterval } from '../../platform/jobs/cluster.js';
 import { metricsRegistry } from '../../platform/observability/metrics.js';
 import type { Clock } from '../../shared/clock.js';
-import {
-  CoinGeckoPriceSource,
-  createCoinGeckoSource,
-  type PriceService,
-  type PriceSource,
-} from '../market/index.js';
-import { type CoinDirectory, TrackingService } from './service.js';
+import { createCoinNames, type PriceService, type PriceSource } from '../market/index.js';
+import { TrackingService } from './service.js';
 
 /** What the tracker takes from its process (a subset of the process's shared services). */
 export interface TrackingProcessDeps {
@@ -33,20 +28,16 @@ export const trackingPolls = new Counter({
 });
 
 /**
- * The tracking service of a process. Coin names always come from CoinGecko (seed 004): the
- * process's own CoinGecko source when it has one — `PRICE_SOURCE=coingecko`, or the fallback behind
- * Binance — else one built from `COINGECKO_BASE_URL`; its symbol → id map lives in the shared cache
- * either way. Prices come from `prices`, the configured source.
+ * The tracking service of a process. Coin names come from the market module's coin names (seed
+ * 004's names: CoinGecko, with the list of coins the product ships behind it when CoinGecko cannot
+ * be reached, and before it on the replay source, which runs offline). Prices come from `prices`,
+ * the configured source.
  */
 export function createTrackingService(deps: TrackingProcessDeps, prices: PriceService): TrackingService {
-  const own = [deps.priceSource, deps.fallbackPriceSource].find(
-    (source): source is CoinGeckoPriceSource => source instanceof CoinGeckoPriceSource,
-  );
-  const coins: CoinDirectory = own ?? createCoinGeckoSource(deps.config, deps.clock, deps.cache);
   return new TrackingService({
     db: deps.db,
     prices,
-    coins,
+    coins: createCoinNames(deps),
     quoteAsset: deps.config.quoteAsset,
     historyLimit: deps.config.priceHistoryLimit,
   });

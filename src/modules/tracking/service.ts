@@ -36,7 +36,10 @@ import { computeStats, type PriceStats } from './stats.js';
  */
 export const TRACKED_COUNT_MAX = 100;
 
-/** Where coin names come from: CoinGecko's symbol → id map (cached in Redis), whatever the price source. */
+/**
+ * Where coin names come from: CoinGecko's symbol → id map (cached in Redis), whatever the price
+ * source, with the coins the product ships behind it (the market module's `createCoinNames`).
+ */
 export interface CoinDirectory {
   /**
    * @throws {UnknownSymbolError} when no coin has this ticker
@@ -93,8 +96,8 @@ function toTracked(row: TrackedRow): TrackedCrypto {
 
 /**
  * Price tracking (SPEC C9, seed 004): one global list of tracked cryptos, each with its newest
- * `historyLimit` prices. Names come from CoinGecko; prices from the configured source, always taken
- * now (never a cached price): one upstream call for a whole poll.
+ * `historyLimit` prices. Names come from CoinGecko (or the shipped list offline); prices from the
+ * configured source, always taken now (never a cached price): one upstream call for a whole poll.
  */
 export class TrackingService {
   constructor(private readonly deps: TrackingDeps) {}
@@ -131,7 +134,7 @@ export class TrackingService {
    * @throws {ValidationError} (422) for junk; {UnknownSymbolError} (404) for a ticker no coin has or
    *   the source cannot price; {AlreadyTrackedError} (409); {TrackedLimitReachedError} (409);
    *   {PriceUnavailableError} (503) when no price can be had now; {CoinNamesUnavailableError} (503)
-   *   when CoinGecko cannot name the coin now
+   *   when CoinGecko cannot name the coin now and the shipped list does not have it
    */
   async add(input: string): Promise<TrackedCrypto> {
     const symbol = this.normalizeSymbol(input);

@@ -56,9 +56,13 @@ const envSchema = z.object({
   PRICE_SOURCE: z
     .string()
     .trim()
-    .refine((text) => ['binance', 'coingecko', 'coinmarketcap'].includes(text) || /^replay:.+/.test(text), {
-      message: 'must be "binance", "coingecko", "coinmarketcap" or "replay:<kline file or folder>[,<file>…]"',
-    })
+    .refine(
+      (text) => ['binance', 'coingecko', 'coinmarketcap', 'replay'].includes(text) || /^replay:.+/.test(text),
+      {
+        message:
+          'must be "binance", "coingecko", "coinmarketcap", "replay" (the shipped sample) or "replay:<kline file or folder>[,<file>…]"',
+      },
+    )
     .default('binance'),
   REPLAY_SPEED: z.coerce
     .number({ message: 'must be a number' })
@@ -115,7 +119,10 @@ export interface Config {
   coinmarketcapApiKey: string | undefined;
   /** CoinMarketCap Pro API base URL (no trailing slash). */
   coinmarketcapBaseUrl: string;
-  /** `binance`, `coingecko`, `coinmarketcap` (needs COINMARKETCAP_API_KEY) or `replay:<file>[,<file>…]`. */
+  /**
+   * `binance`, `coingecko`, `coinmarketcap` (needs COINMARKETCAP_API_KEY), `replay` (the recorded
+   * sample in `samples/market/`) or `replay:<file or folder>[,<file>…]` (paths from the working folder).
+   */
   priceSource: string;
   /** Replay clock speed: 1 = real time. */
   replaySpeed: number;

@@ -101,7 +101,7 @@ describe('replay source', () => {
     expect((await source.fetchQuote('BTCUSDT')).last).toBe('46762.99');
   });
 
-  it('keeps symbols of one window aligned and shows the nearest candle outside a symbol’s window', async () => {
+  it('keeps symbols of one window aligned, the replay starting at the earliest candle of all files', async () => {
     const nowMs = 0;
     const source = new ReplayPriceSource(
       [

@@ -311,10 +311,8 @@ export class BinancePriceSource implements PriceSource {
     if (kept && this.clock.nowMs() - kept.fetchedAtMs < EXCHANGE_INFO_TTL_MS) return kept.symbols;
     this.exchangeInfoFlight ??= (async () => {
       try {
-        const body = await this.get('/api/v3/exchangeInfo', {});
-        const parsed = exchangeInfoSchema.safeParse(body);
-        if (!parsed.success) throw new UpstreamUnavailableError('binance answered a malformed exchangeInfo');
-        const symbols = parsed.data.symbols.filter((s) => s.status === 'TRADING').map(toSymbolInfo);
+        const symbols = tradingSymbolsOf(await this.get('/api/v3/exchangeInfo', {}));
+        if (!symbols) throw new UpstreamUnavailableError('binance answered a malformed exchangeInfo');
         this.exchangeInfo = { symbols, fetchedAtMs: this.clock.nowMs() };
         return symbols;
       } catch (error) {
@@ -421,6 +419,19 @@ export class BinancePriceSource implements PriceSource {
     }
     throw new UpstreamUnavailableError(`binance answered ${status}`);
   }
+}
+
+/**
+ * The symbols in TRADING status of a `GET /api/v3/exchangeInfo` body, with their filters (as Binance
+ * answers it, or as recorded).
+ * @returns undefined when the body is not an exchangeInfo
+ * @see https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints#exchange-information
+ */
+export function tradingSymbolsOf(body: unknown): SymbolInfo[] | undefined {
+  const parsed = exchangeInfoSchema.safeParse(body);
+  return parsed.success
+    ? parsed.data.symbols.filter((s) => s.status === 'TRADING').map(toSymbolInfo)
+    : undefined;
 }
 
 function toSymbolInfo(raw: z.infer<typeof exchangeInfoSchema>['symbols'][number]): SymbolInfo {

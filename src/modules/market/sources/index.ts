@@ -2,6 +2,7 @@ import type { KeyValueCache } from '../../../platform/cache/cache.js';
 import { type Config, ConfigError } from '../../../platform/config/env.js';
 import type { Clock } from '../../../shared/clock.js';
 import type { PriceSource } from '../quote.js';
+import { SAMPLE_KLINES_DIR, sampleSymbolInfo } from '../sample.js';
 import { BinancePriceSource } from './binance.js';
 import { CoinGeckoPriceSource } from './coingecko.js';
 import { CoinMarketCapPriceSource } from './coinmarketcap.js';
@@ -9,8 +10,9 @@ import { ReplayFileError, ReplayPriceSource, resolveReplayFiles } from './replay
 
 /**
  * The price source `PRICE_SOURCE` names: `binance`, `coingecko`, `coinmarketcap` (needs
- * `COINMARKETCAP_API_KEY`) or `replay:<files>`. `cache` holds what the sources share across
- * instances (CoinGecko's symbol → id map, each host's 429/418 back-off).
+ * `COINMARKETCAP_API_KEY`), `replay` (the shipped sample, with its recorded filters) or
+ * `replay:<files>`. `cache` holds what the sources share across instances (CoinGecko's symbol → id
+ * map, each host's 429/418 back-off).
  * @throws {ReplayFileError} for unreadable replay files, or a source this build does not have
  * @throws {ConfigError} for `coinmarketcap` without `COINMARKETCAP_API_KEY`
  */
@@ -36,6 +38,11 @@ export function createPriceSource(config: Config, clock: Clock, cache: KeyValueC
       quoteAsset: config.quoteAsset,
     });
   }
+  if (config.priceSource === 'replay') {
+    return new ReplayPriceSource(resolveReplayFiles(SAMPLE_KLINES_DIR), clock, config.replaySpeed, {
+      symbolInfo: sampleSymbolInfo(),
+    });
+  }
   if (config.priceSource.startsWith('replay:')) {
     return new ReplayPriceSource(
       resolveReplayFiles(config.priceSource.slice('replay:'.length)),
@@ -44,7 +51,7 @@ export function createPriceSource(config: Config, clock: Clock, cache: KeyValueC
     );
   }
   throw new ReplayFileError(
-    `PRICE_SOURCE: ${config.priceSource} is not available; use binance, coingecko, coinmarketcap or replay:<file>`,
+    `PRICE_SOURCE: ${config.priceSource} is not available; use binance, coingecko, coinmarketcap, replay or replay:<file>`,
   );
 }
 

@@ -1,29 +1,21 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { z } from 'zod';
 import type { Clock } from '../../../shared/clock.js';
-import { Decimal, isDecimalString } from '../../../shared/decimal.js';
+import { Decimal } from '../../../shared/decimal.js';
 import { DomainError } from '../../../shared/errors.js';
-import { UnknownSymbolError } from '../errors.js';
-import type { Candle, CandleInterval, PriceSource, Quote, SymbolInfo, Ticker24h } from '../quote.js';
+import { PriceUnavailableError, UnknownSymbolError } from '../errors.js';
+import type { Candle, CandleInterval, PriceAt, PriceSource, Quote, SymbolInfo, Ticker24h } from '../quote.js';
+import {
+  CANDLE_MS,
+  candleSoFar,
+  lastCandleIndex,
+  loadTapes,
+  mergeCandles,
+  priceAt,
+  type RecordedCandle,
+  ReplayTimeline,
+  type SymbolTape,
+} from './replay-tape.js';
 
-/** Binance kline interval the recordings use (1m). */
-const CANDLE_MS = 60_000;
-
-/** One row of `GET /api/v3/klines`: [openTime, open, high, low, close, volume, closeTime, …]. */
-const klineRowSchema = z
-  .tuple([
-    z.number().int(),
-    z.string().refine(isDecimalString),
-    z.string().refine(isDecimalString),
-    z.string().refine(isDecimalString),
-    z.string().refine(isDecimalString),
-    z.string().refine(isDecimalString),
-  ])
-  .rest(z.unknown());
-
-/** A recorded 1-minute candle (its close time is the open time + 1 min − 1 ms). */
-type RecordedCandle = Omit<Candle, 'closeTimeMs'>;
+export { ReplayFileError, resolveReplayFiles } from './replay-tape.js';
 
 /** Quote assets a replayed symbol may end with, longest first (`ETHUSDT` → ETH + USDT). */
 const KNOWN_QUOTE_ASSETS = ['FDUSD', 'USDT', 'USDC', 'BUSD', 'TUSD', 'BTC', 'ETH', 'BNB', 'EUR', 'TRY'];
@@ -49,112 +41,45 @@ const INTERVAL_MS: Record<CandleInterval, number> = {
 };
 const DAY_MS = 86_400_000;
 
-interface SymbolTape {
-  candles: RecordedCandle[];
-  /** decimals of the recorded prices (trailing zeros ignored): interpolated prices are rounded to it */
-  priceScale: number;
-}
-
-/** The replay files could not be read or are not Binance 1m klines. */
-export class ReplayFileError extends Error {
-  override name = 'ReplayFileError';
-}
-
-/** Every kline file named by `replay:<file or folder>[,<file or folder>…]`. */
-export function resolveReplayFiles(spec: string): string[] {
-  const files: string[] = [];
-  for (const part of spec
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const full = path.resolve(part);
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(full);
-    } catch {
-      throw new ReplayFileError(`PRICE_SOURCE: no such kline file or folder: ${part}`);
-    }
-    if (stat.isDirectory()) {
-      const inFolder = fs
-        .readdirSync(full)
-        .filter((name) => name.endsWith('.json'))
-        .sort();
-      if (inFolder.length === 0) throw new ReplayFileError(`PRICE_SOURCE: no *.json kline file in ${part}`);
-      files.push(...inFolder.map((name) => path.join(full, name)));
-    } else {
-      files.push(full);
-    }
-  }
-  if (files.length === 0) throw new ReplayFileError('PRICE_SOURCE: replay needs at least one kline file');
-  return files;
-}
-
-function decimalsOf(price: string): number {
-  const fraction = price.split('.')[1]?.replace(/0+$/, '') ?? '';
-  return fraction.length;
-}
-
-function loadTapes(files: string[]): Map<string, SymbolTape> {
-  const tapes = new Map<string, SymbolTape>();
-  for (const file of files) {
-    const symbol = /^([A-Z0-9]{2,20})-1m-/.exec(path.basename(file))?.[1];
-    if (!symbol) {
-      throw new ReplayFileError(
-        `PRICE_SOURCE: ${path.basename(file)} is not named <SYMBOL>-1m-….json (e.g. BTCUSDT-1m-2021-05-16.json)`,
-      );
-    }
-    let rows: unknown;
-    try {
-      rows = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new ReplayFileError(`PRICE_SOURCE: cannot read ${file}: ${(error as Error).message}`);
-    }
-    const parsed = z.array(klineRowSchema).min(1).safeParse(rows);
-    if (!parsed.success) throw new ReplayFileError(`PRICE_SOURCE: ${file} is not a Binance klines array`);
-    const tape = tapes.get(symbol) ?? { candles: [], priceScale: 0 };
-    for (const [openTimeMs, open, high, low, close, volume] of parsed.data) {
-      tape.candles.push({ openTimeMs, open, high, low, close, volume });
-      tape.priceScale = Math.max(
-        tape.priceScale,
-        decimalsOf(open),
-        decimalsOf(high),
-        decimalsOf(low),
-        decimalsOf(close),
-      );
-    }
-    tapes.set(symbol, tape);
-  }
-  for (const tape of tapes.values()) tape.candles.sort((a, b) => a.openTimeMs - b.openTimeMs);
-  return tapes;
+/** What a replay may be given besides its files. */
+export interface ReplayOptions {
+  /** Binance's filters of the replayed symbols (a recorded exchangeInfo); symbols not in it have none */
+  symbolInfo?: readonly SymbolInfo[];
 }
 
 /**
  * Recorded Binance 1-minute klines played as a live market (SPEC §2 "Replay price source").
- * The process's start instant maps to the earliest candle of all files; replay time advances with
- * the clock × `speed` and wraps around at the end of the recording. Within a candle the price moves
- * open → low → high → close for a rising candle, open → high → low → close for a falling one, each
- * leg a third of the minute. A symbol with no candle at the replay instant shows its nearest one.
- * bid = ask = last: the recordings carry no book.
+ *
+ * **Clock.** The source's creation is replay time 0, the earliest candle of all files; replay time
+ * advances with the clock × `speed`, skips the stretches no file covers and wraps around at the end
+ * (see {@link ReplayTimeline}). Within a candle the price moves open → low → high → close for a
+ * rising candle, open → high → low → close for a falling one, each leg a third of the minute.
+ *
+ * **No future.** Every answer is made of what the replay has reached: a symbol shows its latest
+ * candle at or before the replay instant (and has no price before its first); the current candle
+ * is cut at the replay instant; later candles do not exist yet.
+ *
+ * **Times.** Every time answered is on the wall clock's axis: the replay instant reads as now, and
+ * a recorded time `t` as now − (replay instant − t), so candles keep their recorded lengths (a 1m
+ * candle spans 60 s whatever `speed`) and a quote's `asOfMs`, a ticker's `closeTimeMs` and the
+ * current candle's open time all agree. bid = ask = last: the recordings carry no book.
  */
 export class ReplayPriceSource implements PriceSource {
   readonly name = 'replay';
   private readonly tapes: Map<string, SymbolTape>;
-  private readonly startedAtMs: number;
-  private readonly recordingStartMs: number;
-  private readonly recordingSpanMs: number;
+  private readonly timeline: ReplayTimeline;
+  private readonly symbolInfo: Map<string, SymbolInfo>;
 
   /** @throws {ReplayFileError} when a file is missing, misnamed or not a klines array */
   constructor(
     files: string[],
     private readonly clock: Clock,
-    private readonly speed = 1,
+    speed = 1,
+    options: ReplayOptions = {},
   ) {
     this.tapes = loadTapes(files);
-    const firsts = [...this.tapes.values()].map((t) => t.candles[0]!.openTimeMs);
-    const ends = [...this.tapes.values()].map((t) => t.candles[t.candles.length - 1]!.openTimeMs + CANDLE_MS);
-    this.recordingStartMs = Math.min(...firsts);
-    this.recordingSpanMs = Math.max(...ends) - this.recordingStartMs;
-    this.startedAtMs = clock.nowMs();
+    this.timeline = new ReplayTimeline(this.tapes.values(), clock.nowMs(), speed);
+    this.symbolInfo = new Map((options.symbolInfo ?? []).map((info) => [info.symbol, info]));
   }
 
   /** Symbols found in the files, e.g. `['BTCUSDT', 'ETHUSDT']`. */
@@ -164,19 +89,27 @@ export class ReplayPriceSource implements PriceSource {
 
   /** The recorded instant (ms since epoch) that the clock's now maps to. */
   replayInstantMs(): number {
-    const elapsedMs = (this.clock.nowMs() - this.startedAtMs) * this.speed;
-    const offsetMs = ((elapsedMs % this.recordingSpanMs) + this.recordingSpanMs) % this.recordingSpanMs;
-    return this.recordingStartMs + offsetMs;
+    return this.timeline.instantAt(this.clock.nowMs());
   }
 
-  /** @throws {UnknownSymbolError} for a symbol no file carries */
+  /**
+   * The replayed price now; `asOfMs` is now.
+   * @throws {UnknownSymbolError} for a symbol no file carries
+   * @throws {PriceUnavailableError} (503) before the symbol's first candle
+   */
   async fetchQuote(symbol: string): Promise<Quote> {
     const tape = this.tape(symbol);
-    const price = priceAt(tape, this.replayInstantMs()).toFixed(tape.priceScale);
-    return { symbol, last: price, bid: price, ask: price, source: this.name, asOfMs: this.clock.nowMs() };
+    const nowMs = this.clock.nowMs();
+    const price = priceAt(tape, this.timeline.instantAt(nowMs));
+    if (!price) throw notYet(symbol);
+    const last = price.toFixed(tape.priceScale);
+    return { symbol, last, bid: last, ask: last, source: this.name, asOfMs: nowMs };
   }
 
-  /** Quotes of the symbols the files carry; the others are left out. */
+  /**
+   * Quotes of the symbols the files carry; the others are left out.
+   * @throws {PriceUnavailableError} (503) when one of them has no price yet
+   */
   async fetchQuotes(symbols: string[]): Promise<Map<string, Quote>> {
     const quotes = new Map<string, Quote>();
     for (const symbol of symbols)
@@ -185,87 +118,108 @@ export class ReplayPriceSource implements PriceSource {
   }
 
   /**
-   * 24 h statistics computed from the recording: the minute candles of the 24 h before the replay
-   * instant (fewer when the recording is shorter), with the current replayed price as the last.
-   * Times are given on the wall clock: the replay instant maps to now.
-   * @throws {UnknownSymbolError}
+   * What {@link fetchQuote} answered (or would have) when the clock read each instant: the replay's
+   * price then, with `atMs` = that instant. Instants before the source was created, after now, or
+   * before the symbol's first candle at that time, are left out.
+   * @param instantsMs wall-clock instants (ms since epoch), any order, duplicates allowed
+   * @throws {UnknownSymbolError} for a symbol no file carries
+   */
+  async fetchPricesAt(symbol: string, instantsMs: readonly number[]): Promise<Map<number, PriceAt>> {
+    const tape = this.tape(symbol);
+    const nowMs = this.clock.nowMs();
+    const prices = new Map<number, PriceAt>();
+    for (const atMs of instantsMs) {
+      if (atMs < this.timeline.startedAtMs || atMs > nowMs) continue;
+      const price = priceAt(tape, this.timeline.instantAt(atMs));
+      if (price) prices.set(atMs, { price: price.toFixed(tape.priceScale), atMs });
+    }
+    return prices;
+  }
+
+  /**
+   * 24 h statistics of the replayed past: the minute candles of the 24 h up to the replay instant
+   * (fewer when less has been replayed), the current one cut at the replay instant, the current
+   * price as the last. `closeTimeMs` is now; a symbol silent for 24 h shows its last price, no volume.
+   * @throws {UnknownSymbolError}; {PriceUnavailableError} (503) before the symbol's first candle
    */
   async fetchTicker24h(symbol: string): Promise<Ticker24h> {
     const tape = this.tape(symbol);
-    const atMs = this.replayInstantMs();
-    const window = tape.candles.filter((c) => c.openTimeMs <= atMs && c.openTimeMs > atMs - DAY_MS);
-    const candles = window.length > 0 ? window : [nearestCandle(tape, atMs)];
-    const last = priceAt(tape, atMs);
-    const open = new Decimal(candles[0]!.open);
-    let high = last;
-    let low = last;
-    let volume = new Decimal(0);
-    let quoteVolume = new Decimal(0);
-    for (const c of candles) {
-      high = Decimal.max(high, c.high);
-      low = Decimal.min(low, c.low);
-      volume = volume.plus(c.volume);
-      quoteVolume = quoteVolume.plus(new Decimal(c.volume).times(c.close));
+    const nowMs = this.clock.nowMs();
+    const atMs = this.timeline.instantAt(nowMs);
+    const lastIndex = lastCandleIndex(tape, atMs);
+    if (lastIndex < 0) throw notYet(symbol);
+    const window: RecordedCandle[] = [];
+    for (let i = lastIndex; i >= 0 && tape.candles[i]!.openTimeMs > atMs - DAY_MS; i--) {
+      window.push(candleSoFar(tape, i, atMs));
     }
-    const change = last.minus(open);
-    const shiftMs = this.clock.nowMs() - atMs;
+    window.reverse();
+    const lastClose = candleSoFar(tape, lastIndex, atMs).close;
+    const merged =
+      window.length > 0
+        ? mergeCandles(window)
+        : { open: lastClose, high: lastClose, low: lastClose, close: lastClose, volume: '0' };
+    let quoteVolume = new Decimal(0);
+    for (const c of window) quoteVolume = quoteVolume.plus(new Decimal(c.volume).times(c.close));
+    const open = new Decimal(merged.open);
+    const change = new Decimal(merged.close).minus(open);
+    const scale = tape.priceScale;
     return {
       symbol,
-      open: open.toFixed(tape.priceScale),
-      high: high.toFixed(tape.priceScale),
-      low: low.toFixed(tape.priceScale),
-      last: last.toFixed(tape.priceScale),
-      volume: volume.toFixed(),
+      open: open.toFixed(scale),
+      high: new Decimal(merged.high).toFixed(scale),
+      low: new Decimal(merged.low).toFixed(scale),
+      last: new Decimal(merged.close).toFixed(scale),
+      volume: merged.volume,
       quoteVolume: quoteVolume.toDecimalPlaces(8).toFixed(),
-      priceChange: change.toFixed(tape.priceScale),
+      priceChange: change.toFixed(scale),
       priceChangePercent: open.isZero() ? '0' : change.div(open).times(100).toDecimalPlaces(3).toFixed(),
-      openTimeMs: candles[0]!.openTimeMs + shiftMs,
-      closeTimeMs: this.clock.nowMs(),
+      openTimeMs: nowMs - (atMs - (window[0]?.openTimeMs ?? atMs - DAY_MS)),
+      closeTimeMs: nowMs,
       tradeCount: 0,
     };
   }
 
   /**
-   * The latest `limit` candles of `interval`, oldest first, aggregated from the recorded minute
-   * candles up to the replay instant (the one in progress included); times on the wall clock.
-   * `1s` cannot be made from minute candles.
+   * The latest `limit` candles of `interval` that exist at the replay instant, oldest first, merged
+   * from the recorded minute candles; the current one is cut at the replay instant and keeps the end
+   * of its interval as its close time (as Binance's current kline does). `1s` cannot be made from
+   * minute candles. Before the symbol's first candle there are none.
    * @throws {UnknownSymbolError}; {UnsupportedIntervalError} (422) for `1s`
    */
   async fetchCandles(symbol: string, interval: CandleInterval, limit: number): Promise<Candle[]> {
     const tape = this.tape(symbol);
     const stepMs = INTERVAL_MS[interval];
     if (stepMs < CANDLE_MS) throw new UnsupportedIntervalError(interval);
-    const atMs = this.replayInstantMs();
-    const shiftMs = this.clock.nowMs() - atMs;
-    const buckets: Candle[] = [];
-    const firstMs = Math.floor(atMs / stepMs) * stepMs - (limit - 1) * stepMs;
-    for (const c of tape.candles) {
-      if (c.openTimeMs < firstMs || c.openTimeMs > atMs) continue;
-      const bucketMs = Math.floor(c.openTimeMs / stepMs) * stepMs;
-      const current = buckets[buckets.length - 1];
-      if (current && current.openTimeMs === bucketMs + shiftMs) {
-        current.high = Decimal.max(current.high, c.high).toFixed();
-        current.low = Decimal.min(current.low, c.low).toFixed();
-        current.close = c.close;
-        current.volume = new Decimal(current.volume).plus(c.volume).toFixed();
-      } else {
-        buckets.push({
-          openTimeMs: bucketMs + shiftMs,
-          open: c.open,
-          high: c.high,
-          low: c.low,
-          close: c.close,
-          volume: c.volume,
-          closeTimeMs: bucketMs + stepMs - 1 + shiftMs,
-        });
+    const nowMs = this.clock.nowMs();
+    const atMs = this.timeline.instantAt(nowMs);
+    // Walking back from the replay instant: newest bucket and candle first, reversed at the end.
+    const buckets: { startMs: number; candles: RecordedCandle[] }[] = [];
+    for (let i = lastCandleIndex(tape, atMs); i >= 0; i--) {
+      const startMs = Math.floor(tape.candles[i]!.openTimeMs / stepMs) * stepMs;
+      let bucket = buckets[buckets.length - 1];
+      if (bucket?.startMs !== startMs) {
+        if (buckets.length === limit) break;
+        bucket = { startMs, candles: [] };
+        buckets.push(bucket);
       }
+      bucket.candles.push(candleSoFar(tape, i, atMs));
     }
-    return buckets.slice(-limit);
+    const shiftMs = nowMs - atMs;
+    return buckets.reverse().map((bucket) => ({
+      openTimeMs: bucket.startMs + shiftMs,
+      ...mergeCandles(bucket.candles.reverse()),
+      closeTimeMs: bucket.startMs + stepMs - 1 + shiftMs,
+    }));
   }
 
-  /** The symbols the files carry, split into base and quote asset by the known quote assets. */
+  /**
+   * The symbols the files carry, split into base and quote asset by the known quote assets, with
+   * the filters of the exchangeInfo the source was given, where it lists them.
+   */
   async fetchSymbols(): Promise<SymbolInfo[]> {
     return this.symbols.map((symbol) => {
+      const known = this.symbolInfo.get(symbol);
+      if (known) return known;
       const quoteAsset = KNOWN_QUOTE_ASSETS.find((q) => symbol.endsWith(q) && symbol.length > q.length) ?? '';
       return { symbol, baseAsset: symbol.slice(0, symbol.length - quoteAsset.length), quoteAsset };
     });
@@ -278,6 +232,10 @@ export class ReplayPriceSource implements PriceSource {
   }
 }
 
+function notYet(symbol: string): PriceUnavailableError {
+  return new PriceUnavailableError(symbol, 'the replay has not reached its first recorded candle yet');
+}
+
 /** Candles of an interval shorter than the recording's minute were asked of the replay (422). */
 export class UnsupportedIntervalError extends DomainError {
   readonly code = 'UNSUPPORTED_INTERVAL';
@@ -286,47 +244,4 @@ export class UnsupportedIntervalError extends DomainError {
       interval,
     });
   }
-}
-
-function nearestCandle(tape: SymbolTape, atMs: number): RecordedCandle {
-  let best = tape.candles[0]!;
-  for (const c of tape.candles)
-    if (Math.abs(c.openTimeMs - atMs) < Math.abs(best.openTimeMs - atMs)) best = c;
-  return best;
-}
-
-/** The replayed price of a tape at recorded instant `atMs`, rounded to the tape's price scale. */
-export function priceAt(tape: SymbolTape, atMs: number): Decimal {
-  const { candles } = tape;
-  let low = 0;
-  let high = candles.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (candles[mid]!.openTimeMs <= atMs) low = mid;
-    else high = mid - 1;
-  }
-  const candle = candles[low]!;
-  let price: Decimal;
-  if (atMs < candle.openTimeMs) {
-    price = new Decimal(candle.open);
-  } else if (atMs >= candle.openTimeMs + CANDLE_MS) {
-    // In a gap between recordings, or past the end: the nearer of this close and the next open.
-    const next = candles[low + 1];
-    const nearerIsNext = next && next.openTimeMs - atMs < atMs - (candle.openTimeMs + CANDLE_MS);
-    price = new Decimal(nearerIsNext ? next.open : candle.close);
-  } else {
-    const rising = new Decimal(candle.close).gte(candle.open);
-    const path = [
-      candle.open,
-      rising ? candle.low : candle.high,
-      rising ? candle.high : candle.low,
-      candle.close,
-    ];
-    const position = ((atMs - candle.openTimeMs) / CANDLE_MS) * 3;
-    const leg = Math.min(2, Math.floor(position));
-    const from = new Decimal(path[leg]!);
-    const to = new Decimal(path[leg + 1]!);
-    price = from.plus(to.minus(from).times(position - leg));
-  }
-  return price.toDecimalPlaces(tape.priceScale, Decimal.ROUND_HALF_UP);
 }

@@ -1,0 +1,13 @@
+import type { Clock } from '../../src/shared/clock.js';
+
+/** A clock the test moves by hand. */
+export interface ManualClock extends Clock {
+  /** moves the clock `ms` forward; returns the new reading (ms since epoch) */
+  advance(ms: number): number;
+}
+
+/** A clock that reads `startMs` until the test moves it. */
+export function manualClock(startMs = Date.now()): ManualClock {
+  let nowMs = startMs;
+  return { nowMs: () => nowMs, advance: (ms: number) => (nowMs += ms) };
+}
