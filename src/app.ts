@@ -14,10 +14,12 @@ import { authRoutes, LoginThrottle, SessionService, TokenService } from './modul
 import { betLimitsOf, betRoutes, createSettlementScheduler } from './modules/bets/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, marketRoutes } from './modules/market/index.js';
+import { streamRoutes } from './modules/stream/index.js';
 import { createTrackingService, trackingPages, trackingRoutes } from './modules/tracking/index.js';
 import { FillCommits, orderRoutes, portfolioRoutes, positionRoutes } from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
+import { accountEventSink } from './platform/events/bus.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
 import {
   installErrorHandlers,
@@ -139,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     const moneyRateLimit = perUserRateLimit(app, config.rateLimitPerUserPerMin);
     const money = { initialBalance: config.initialBalance, quoteAsset: config.quoteAsset };
+    const accountEvents = accountEventSink(deps.events, deps.logger);
 
     // Feature modules, each an encapsulated plugin under its prefix.
     const auth = { db, ledger, sessions, throttle, requireAuth, ...money };
@@ -152,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       moneyRateLimit,
       quoteAsset: config.quoteAsset,
       requireAuth,
+      accountEvents,
     });
     const trading = {
       fills: new FillCommits(db, ledger, config.quoteAsset),
@@ -163,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       takerFeeRate: config.takerFeeRate,
       margin: { initial: config.shortInitialMarginRate, maintenance: config.shortMaintenanceMarginRate },
       requireAuth,
+      accountEvents,
     };
     await api.register(orderRoutes, { prefix: '/api/v1/orders', ...trading });
     await api.register(positionRoutes, { prefix: '/api/v1/positions', ...trading });
@@ -191,6 +196,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(betRoutes, { prefix: '/api/v1/bets', ...bets });
 
     await api.register(adminRoutes, { prefix: '/api/v1/admin', db, requireAuth });
+    await api.register(streamRoutes, {
+      prefix: '/api/v1/stream',
+      events: deps.events,
+      cache: deps.cache,
+      prices,
+      logger: deps.logger,
+      verify: (token) => sessions.verify(token),
+      priceCacheTtlMs: config.priceCacheTtlMs,
+      pingIntervalMs: config.streamPingIntervalMs,
+      sseHeartbeatMs: config.streamSseHeartbeatMs,
+      connectionsPerUserMax: config.streamConnectionsPerUserMax,
+    });
 
     // Seed contracts: thin adapters over the same services, each with its own error shape.
     await api.register(seed000Routes, { ...auth, trading, moneyRateLimit });

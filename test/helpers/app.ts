@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type ProcessDeps, startJobs } from '../../src/jobs.js';
@@ -43,6 +44,13 @@ export interface TestAppOptions {
   clock?: Clock;
   /** also start the worker's background jobs (settlement, polling, liquidation) on the same cache and bus */
   jobs?: boolean;
+  /**
+   * a cache and an event bus shared with other apps of the test (several instances, as separate
+   * processes on one Redis would be); the test closes them, not the app
+   */
+  shared?: { cache: KeyValueCache; events: EventBus };
+  /** the process's logger (default: silent, or TEST_LOG_LEVEL) */
+  logger?: Logger;
 }
 
 /**
@@ -60,13 +68,17 @@ export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promis
   });
   const clock = options.clock ?? systemClock;
   const redisUrl = process.env.REDIS_URL;
-  const cache = redisUrl
-    ? new RedisCache(redisUrl, `pbtest:${randomBytes(6).toString('hex')}:`)
-    : new MemoryCache(() => clock.nowMs());
-  const events = redisUrl
-    ? new RedisEventBus(redisUrl, `pbtest:${randomBytes(6).toString('hex')}:`)
-    : new MemoryEventBus();
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const cache =
+    options.shared?.cache ??
+    (redisUrl
+      ? new RedisCache(redisUrl, `pbtest:${randomBytes(6).toString('hex')}:`)
+      : new MemoryCache(() => clock.nowMs()));
+  const events =
+    options.shared?.events ??
+    (redisUrl
+      ? new RedisEventBus(redisUrl, `pbtest:${randomBytes(6).toString('hex')}:`)
+      : new MemoryEventBus());
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const deps: ProcessDeps = {
     config,
     db,
@@ -100,8 +112,10 @@ export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promis
       await stopJobs?.();
       await app.close();
       await deps.betScheduler?.close();
-      await events.close();
-      await cache.close();
+      if (!options.shared) {
+        await events.close();
+        await cache.close();
+      }
       await binance?.close();
     },
   };

@@ -74,6 +74,8 @@ export class FakeBinance extends LoopbackServer {
   failPath: string | undefined;
   /** requests per path, e.g. `/api/v3/ticker/24hr` */
   readonly requestsByPath = new Map<string, number>();
+  /** price requests (the three ticker endpoints) naming each symbol, alone or in a `symbols` list */
+  readonly priceRequestsBySymbol = new Map<string, number>();
   /** ms to wait before answering in mode 'ok' */
   delayMs = 0;
   /**
@@ -162,6 +164,12 @@ export class FakeBinance extends LoopbackServer {
   protected override handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     this.requestsByPath.set(url.pathname, (this.requestsByPath.get(url.pathname) ?? 0) + 1);
+    if (isTickerPath(url.pathname)) {
+      const list = url.searchParams.get('symbols');
+      const named = list === null ? [url.searchParams.get('symbol') ?? ''] : (JSON.parse(list) as string[]);
+      for (const symbol of named)
+        this.priceRequestsBySymbol.set(symbol, (this.priceRequestsBySymbol.get(symbol) ?? 0) + 1);
+    }
     this.usedWeight1m += weightOf(url);
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../platform/db/client.js';
 import { TransactionContentionError, withTransaction } from '../../platform/db/tx.js';
-import type { EventBus } from '../../platform/events/bus.js';
+import { type EventBus, publishAccountEvent } from '../../platform/events/bus.js';
 import { betSettlementRefusals } from '../../platform/observability/metrics.js';
 import { assert } from '../../shared/assert.js';
 import type { Clock } from '../../shared/clock.js';
@@ -184,9 +184,7 @@ export async function settleBets(deps: SettleDeps, betIds: readonly string[]): P
   for (const bet of written.settled) {
     const view = toBetView(bet);
     outcomes.set(bet.id, { kind: 'settled', bet: view });
-    await deps.events
-      .publish(`account:${bet.userId}`, { channel: 'account', event: 'bet.settled', data: view })
-      .catch((err: unknown) => deps.logger.warn({ err, betId: bet.id }, 'bet.settled event not published'));
+    publishAccountEvent(deps.events, deps.logger, bet.userId, 'bet.settled', view);
   }
   return betIds.map((id) => outcomes.get(id) ?? { kind: 'done' });
 }

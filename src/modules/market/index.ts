@@ -8,6 +8,7 @@ export {
   PriceService,
   type PriceTick,
   type ServedQuote,
+  toPriceTick,
 } from './service.js';
 export { BinancePriceSource } from './sources/binance.js';
 export {

@@ -50,6 +50,18 @@ export interface PriceTick {
   as_of: string;
 }
 
+/** A quote as the tick published on `prices:<SYMBOL>` and sent to stream clients. */
+export function toPriceTick(quote: Quote): PriceTick {
+  return {
+    channel: `prices:${quote.symbol}`,
+    symbol: quote.symbol,
+    price: quote.last,
+    bid: quote.bid,
+    ask: quote.ask,
+    as_of: new Date(quote.asOfMs).toISOString(),
+  };
+}
+
 /** The channel every price tick is also published on, for consumers of all symbols (liquidation). */
 export const ALL_PRICES_CHANNEL = 'prices';
 
@@ -500,14 +512,7 @@ export class PriceService {
   private publish(quote: Quote): void {
     const events = this.options.events;
     if (!events) return;
-    const tick: PriceTick = {
-      channel: `prices:${quote.symbol}`,
-      symbol: quote.symbol,
-      price: quote.last,
-      bid: quote.bid,
-      ask: quote.ask,
-      as_of: new Date(quote.asOfMs).toISOString(),
-    };
+    const tick = toPriceTick(quote);
     void events.publish(tick.channel, tick).catch(() => undefined);
     void events.publish(ALL_PRICES_CHANNEL, tick).catch(() => undefined);
   }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { KeyValueCache } from '../../platform/cache/cache.js';
 import type { Db } from '../../platform/db/client.js';
 import { withTransaction } from '../../platform/db/tx.js';
-import type { EventBus } from '../../platform/events/bus.js';
+import { type EventBus, publishAccountEvent } from '../../platform/events/bus.js';
 import { runOncePerInterval } from '../../platform/jobs/cluster.js';
 import { liquidations } from '../../platform/observability/metrics.js';
 import { Decimal } from '../../shared/decimal.js';
@@ -88,13 +88,13 @@ export async function liquidatePosition(
     { positionId, symbol: quote.symbol, ask: quote.ask, insurancePaid: closed.insurancePaid.toFixed() },
     'short liquidated',
   );
-  await deps.events
-    .publish(`account:${closed.order.userId}`, {
-      channel: 'account',
-      event: 'position.liquidated',
-      data: toOrderView(closed.order),
-    })
-    .catch(() => undefined);
+  publishAccountEvent(
+    deps.events,
+    deps.logger,
+    closed.order.userId,
+    'position.liquidated',
+    toOrderView(closed.order),
+  );
   return true;
 }
 

@@ -1,5 +1,6 @@
 import type { Db, Tx } from '../../platform/db/client.js';
 import { violatedConstraint } from '../../platform/db/tx.js';
+import type { AccountEventSink } from '../../platform/events/bus.js';
 import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
 import {
@@ -48,6 +49,8 @@ export interface TradingDeps {
   margin: MarginRates;
   /** group commit of buys and sells; without it each order is its own transaction */
   fills?: FillCommits;
+  /** where each filled order is announced (`order.filled` on its owner's account stream) */
+  accountEvents?: AccountEventSink;
 }
 
 /** A market order request: exactly one of `quantity` and `quoteAmount`. */
@@ -211,7 +214,8 @@ async function writeOrder(tx: Tx, deps: TradingDeps, order: PricedOrder): Promis
  * the bid of a price no older than `PRICE_MAX_AGE_MS`, with the taker fee in the quote asset.
  * Binance's LOT_SIZE and NOTIONAL filters apply. The fill's journal, the position change and the
  * order row are written in one database transaction, once per idempotency key (`scope`). A repeated
- * `clientOrderId` answers the first order (200) and moves nothing.
+ * `clientOrderId` answers the first order (200) and moves nothing. A filled order is announced as
+ * `order.filled` on its owner's account stream.
  * @returns the answer: 201 with the order, 200 for a repeated client order id, a replayed answer
  * @throws {NotFoundError}, {UnknownSymbolError} (404); {ValidationError}, {UntradableSymbolError},
  *   {FilterFailureError}, {OrderTooSmallError}, {BalanceLimitError} (422); {InsufficientFundsError},
@@ -234,6 +238,21 @@ export async function placeOrder(
   };
   const first = (await findStoredAnswer(deps.db, scope)) ?? (await repeated());
   if (first) return first;
+  const response = await fillOrder(deps, userId, input, scope, repeated);
+  // Announced once, when it was filled now (not for a replay or a repeated client order id).
+  if (response.status === 201 && !response.replayed)
+    deps.accountEvents?.(userId, 'order.filled', JSON.parse(response.body));
+  return response;
+}
+
+/** Prices an order and writes it: in the next group commit (buys and sells), or alone. */
+async function fillOrder(
+  deps: TradingDeps,
+  userId: string,
+  input: PlaceOrderInput,
+  scope: IdempotencyScope | undefined,
+  repeated: () => Promise<FinalResponse | undefined>,
+): Promise<FinalResponse> {
   const order = await priceOrder(deps, userId, input);
   // Buys and sells go in group commits; an order with a client order id alone (its uniqueness is
   // decided by its own insert).

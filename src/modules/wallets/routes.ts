@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
 import { withTransaction } from '../../platform/db/tx.js';
+import type { AccountEventSink } from '../../platform/events/bus.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import {
   idempotencyKeyHeader,
@@ -88,6 +89,8 @@ export interface WalletRoutesDeps {
   requireAuth: onRequestAsyncHookHandler;
   /** the per-user limit of money-moving requests */
   moneyRateLimit: preHandlerAsyncHookHandler;
+  /** where each operation is announced (`wallet.operation` on its owner's account stream) */
+  accountEvents?: AccountEventSink;
 }
 
 /**
@@ -97,7 +100,7 @@ export interface WalletRoutesDeps {
 export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', deps.requireAuth);
-  const operations = new WalletOperations(deps.db, deps.ledger);
+  const operations = new WalletOperations(deps.db, deps.ledger, deps.accountEvents);
 
   r.get(
     '',

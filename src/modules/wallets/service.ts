@@ -1,5 +1,6 @@
 import type { Db, Queryable, Tx } from '../../platform/db/client.js';
 import { GroupCommit, type Settled } from '../../platform/db/group-commit.js';
+import type { AccountEventSink } from '../../platform/events/bus.js';
 import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
 import {
@@ -234,6 +235,7 @@ export class WalletOperations {
   constructor(
     private readonly db: Db,
     private readonly ledger: Ledger,
+    private readonly accountEvents?: AccountEventSink,
   ) {
     this.groups = new GroupCommit((walletId, items) => this.runBatch(walletId, items), {
       batchSizeMax: OPERATION_BATCH_SIZE_MAX,
@@ -242,13 +244,26 @@ export class WalletOperations {
   }
 
   /**
-   * Applies one operation for `userId`, once per idempotency key (`scope`).
+   * Applies one operation for `userId`, once per idempotency key (`scope`), and announces it as
+   * `wallet.operation` on the owner's account stream.
    * @returns the answer to send: 201 with the operation, a replayed answer, or a stored final error
    * @throws {NotFoundError} (404), {WalletLimitError} (409), {InsufficientFundsError} (400) when the
    *   request has no idempotency key (with one, these are stored and returned as the answer);
    *   {IdempotencyInProgressError}, {IdempotencyKeyReusedError} (409); {TransactionContentionError} (503)
    */
   async submit(
+    userId: string,
+    input: OperationInput,
+    scope: IdempotencyScope | undefined,
+  ): Promise<FinalResponse> {
+    const response = await this.apply(userId, input, scope);
+    // Announced once, when it happened now (not for a replayed answer).
+    if (response.status === 201 && !response.replayed)
+      this.accountEvents?.(userId, 'wallet.operation', JSON.parse(response.body));
+    return response;
+  }
+
+  private async apply(
     userId: string,
     input: OperationInput,
     scope: IdempotencyScope | undefined,

@@ -95,6 +95,9 @@ const envSchema = z.object({
   LOGIN_FAILURES_PER_ADDRESS_MAX: integer(1, 1_000_000).default(100),
   LOGIN_FAILURE_WINDOW_MS: integer(1000, 86_400_000).default(900_000),
   DB_POOL_SIZE_MAX: integer(1, 500).default(20),
+  STREAM_PING_INTERVAL_MS: integer(100, 3_600_000).default(30_000),
+  STREAM_SSE_HEARTBEAT_MS: integer(100, 3_600_000).default(15_000),
+  STREAM_CONNECTIONS_PER_USER_MAX: integer(1, 10_000).default(10),
 });
 
 /** Validated configuration, camelCase, units last (`priceCacheTtlMs`). Amounts stay decimal strings. */
@@ -160,6 +163,12 @@ export interface Config {
   loginFailuresPerAddressMax: number;
   loginFailureWindowMs: number;
   dbPoolSizeMax: number;
+  /** how often the server pings each WebSocket and checks its token (ms); a dead peer is dropped */
+  streamPingIntervalMs: number;
+  /** how often an SSE stream gets a comment line (ms), so proxies keep it open */
+  streamSseHeartbeatMs: number;
+  /** open streams (WebSocket and SSE) per user and instance at most */
+  streamConnectionsPerUserMax: number;
 }
 
 /** A configuration error: one line per bad variable, meant to be printed as it is. */
@@ -239,5 +248,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     loginFailuresPerAddressMax: e.LOGIN_FAILURES_PER_ADDRESS_MAX,
     loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_MS,
     dbPoolSizeMax: e.DB_POOL_SIZE_MAX,
+    streamPingIntervalMs: e.STREAM_PING_INTERVAL_MS,
+    streamSseHeartbeatMs: e.STREAM_SSE_HEARTBEAT_MS,
+    streamConnectionsPerUserMax: e.STREAM_CONNECTIONS_PER_USER_MAX,
   };
 }

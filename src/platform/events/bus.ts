@@ -104,3 +104,35 @@ export class RedisEventBus implements EventBus {
 export function createEventBus(redisUrl: string | undefined, channelPrefix = 'pb:'): EventBus {
   return redisUrl ? new RedisEventBus(redisUrl, channelPrefix) : new MemoryEventBus();
 }
+
+/** The events a user's `account` stream carries (SPEC §3 "Streams"). */
+export type AccountEventName = 'order.filled' | 'position.liquidated' | 'bet.settled' | 'wallet.operation';
+
+/**
+ * Publishes one of a user's own events on `account:<user id>`, as
+ * `{"channel":"account","event":…,"data":…}` with `data` the resource exactly as its REST route
+ * answers it. Called once the change has committed; a bus outage is logged and never fails what
+ * happened (delivery is at most once, as every event of the bus).
+ */
+export function publishAccountEvent(
+  events: EventBus,
+  logger: { warn(obj: object, msg: string): void },
+  userId: string,
+  event: AccountEventName,
+  data: unknown,
+): void {
+  events
+    .publish(`account:${userId}`, { channel: 'account', event, data })
+    .catch((err: unknown) => logger.warn({ err, userId, event }, 'account event not published'));
+}
+
+/** `publishAccountEvent` bound to a bus and a logger, for services that publish but keep no bus. */
+export type AccountEventSink = (userId: string, event: AccountEventName, data: unknown) => void;
+
+/** An `AccountEventSink` over `events`. */
+export function accountEventSink(
+  events: EventBus,
+  logger: { warn(obj: object, msg: string): void },
+): AccountEventSink {
+  return (userId, event, data) => publishAccountEvent(events, logger, userId, event, data);
+}

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { type Bindings, type ChildLoggerOptions, type Logger, pino } from 'pino';
+import { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger, pino } from 'pino';
 
 /** Field names whose values are secrets. */
 const SECRET_KEYS = [
@@ -22,18 +22,46 @@ export const REDACTED_PATHS = [
   ...SECRET_KEYS.map((key) => `*.${key}`),
 ];
 
+/** A query parameter that carries an access token (`/api/v1/stream?token=…`, for browsers' WebSockets). */
+const TOKEN_IN_URL = /([?&]token=)[^&#]*/gi;
+
+/** A URL as logged: a token in its query replaced by `[redacted]`. */
+export function redactUrl(url: string): string {
+  return url.replace(TOKEN_IN_URL, '$1[redacted]');
+}
+
+/** What a request's log lines say of it (Fastify's own fields), its URL without a token. */
+function requestSerializer(req: {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: req.url === undefined ? undefined : redactUrl(req.url),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 /**
  * Structured JSON logs (pino) at `level`.
- * @param fd where lines go: 1 (stdout) for servers, 2 (stderr) for commands whose stdout is a report
+ * @param destination where lines go: 1 (stdout) for servers, 2 (stderr) for commands whose stdout is
+ *   a report, or a stream (tests read the lines)
  */
-export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
+export function createLogger(level: string, destination: 1 | 2 | DestinationStream = 1): Logger {
   return pino(
     {
       level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { service: 'paperbroker' },
+      // Fastify's request serializer, but a token in the query (streams) is never written.
+      serializers: { req: requestSerializer },
     },
-    pino.destination({ fd, sync: true }),
+    typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : destination,
   );
 }
 

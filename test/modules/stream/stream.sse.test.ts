@@ -1,0 +1,89 @@
+/**
+ * The SSE variant (issue 15 §2), read with `fetch` as a browser's EventSource reads it:
+ * `event: subscribed`, then `event: <channel>` + `data: <JSON>` with the same JSON the WebSocket
+ * sends (a price at once and on change, the owner's account events), a comment heartbeat, the auth
+ * cookie accepted without `?token=`; and streams of both kinds end cleanly when the server shuts down
+ * (WebSocket 1001, SSE `event: close`), with the shutdown not held up by them.
+ */
+import { describe, expect, it } from 'vitest';
+import { bearer, postOrder, registerUser, useAppFactory } from '../../helpers/app.js';
+import { originOf, TestSocket } from '../../helpers/stream-client.js';
+import { quoteAt } from '../bets/helpers.js';
+import { openSse } from './sse-client.js';
+
+const factory = useAppFactory();
+
+describe('Server-Sent Events', () => {
+  it('streams prices and account events as the WebSocket does, with heartbeats', async () => {
+    const built = await factory.build({ env: { PRICE_CACHE_TTL_MS: '0', STREAM_SSE_HEARTBEAT_MS: '200' } });
+    built.binance!.setQuote('SSEUSDT', quoteAt('7'));
+    built.binance!.setQuote('BTCUSDT', quoteAt('50000'));
+    const user = await registerUser(built.app);
+    const origin = await originOf(built.app);
+    const sse = await openSse(origin, 'prices:SSE,account', user.token);
+    expect(sse.status).toBe(200);
+    expect((await sse.next((e) => e.event === 'subscribed')).data).toEqual({
+      channels: ['prices:SSEUSDT', 'account'],
+    });
+    expect((await sse.next((e) => e.event === 'prices:SSEUSDT')).data).toMatchObject({
+      channel: 'prices:SSEUSDT',
+      price: '7',
+      bid: '6.5',
+      ask: '7.5',
+    });
+    built.binance!.setQuote('SSEUSDT', quoteAt('8'));
+    await sse.next((e) => e.event === 'prices:SSEUSDT' && (e.data as { price: string }).price === '8', 3_000);
+    const order = await postOrder(built.app, user.token, {
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      quantity: '0.001',
+    });
+    const filled = await sse.next((e) => e.event === 'account');
+    expect(filled.data).toEqual({ channel: 'account', event: 'order.filled', data: order.json() });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sse.comments.length).toBeGreaterThanOrEqual(1);
+    expect(sse.comments[0]).toBe(': heartbeat');
+    sse.close();
+  });
+
+  it('takes the auth cookie alone', async () => {
+    const built = await factory.build();
+    const user = await registerUser(built.app);
+    const login = await built.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: user.username, password: user.password },
+    });
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const sse = await openSse(await originOf(built.app), 'account', undefined, { cookie });
+    expect(sse.status).toBe(200);
+    await sse.next((e) => e.event === 'subscribed');
+    sse.close();
+  });
+});
+
+describe('shutdown', () => {
+  it('ends every stream (1001, event: close) and closes promptly', async () => {
+    const built = await factory.build();
+    const user = await registerUser(built.app);
+    const origin = await originOf(built.app);
+    const socket = await TestSocket.open(origin, { bearer: user.token });
+    await socket.subscribe(['account']);
+    const sse = await openSse(origin, 'account', user.token);
+    await sse.next((e) => e.event === 'subscribed');
+    // An event in flight when the shutdown starts is still delivered, before the close frame.
+    await built.events.publish(`account:${user.userId}`, {
+      channel: 'account',
+      event: 'wallet.operation',
+      data: { n: 1 },
+    });
+    await socket.next((m) => m.channel === 'account');
+    const startedAt = Date.now();
+    await built.app.close();
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    expect(await socket.whenClosed()).toMatchObject({ code: 1001 });
+    expect((await sse.next((e) => e.event === 'close')).data).toMatchObject({ code: 1001 });
+    // Nothing answers any more.
+    await expect(fetch(`${origin}/health/live`, { headers: bearer(user.token) })).rejects.toThrow();
+  });
+});
