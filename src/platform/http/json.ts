@@ -21,14 +21,22 @@ export function findAmbiguousNumber(text: string): string | undefined {
 }
 
 /**
- * Replaces Fastify's JSON body parser with one that first refuses ambiguous numbers (422), then
- * parses with Fastify's own parser (which also refuses `__proto__` and `constructor` poisoning).
+ * Replaces Fastify's JSON body parser with one that takes an empty body for no body (`undefined`),
+ * refuses ambiguous numbers (422), then parses with Fastify's own parser (which also refuses
+ * `__proto__` and `constructor` poisoning).
  */
 export function installJsonParser(app: FastifyInstance): void {
   const defaultParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    // Many clients send `Content-Type: application/json` with `Content-Length: 0` on a DELETE or a
+    // bodyless PUT (curl scripts, fetch, axios, Binance's Node connector): that is no body, so a
+    // route that takes none works, and one that needs one answers its own 422 (or 400) for it.
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
     const ambiguous = findAmbiguousNumber(text);
     if (ambiguous) {
       done(
