@@ -20,6 +20,7 @@ import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
 import {
+  answerClientError,
   installErrorHandlers,
   REQUEST_ID_HEADER,
   renderV1Error,
@@ -64,6 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       sendV1Error(reply as FastifyReply, error);
       observeUnmatched(request, reply as FastifyReply);
     },
+    // What Node's HTTP parser refuses (headers over its limit, bytes that are not HTTP) in that shape too.
+    clientErrorHandler: answerClientError,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

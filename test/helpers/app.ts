@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -153,6 +154,16 @@ export async function expectLedgerSound(db: Db): Promise<void> {
   expect(report.brokenChains).toEqual([]);
   for (const { asset, total } of report.assetTotals)
     expect({ asset, zero: new Decimal(total).isZero() }).toEqual({ asset, zero: true });
+}
+
+/**
+ * Listens on a free port of 127.0.0.1 and returns `http://127.0.0.1:<port>`: for what `inject`
+ * skips (Node's HTTP parser, real sockets). The app's `close()` stops it.
+ */
+export async function listenOnLoopback(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
 }
 
 /** `Authorization` header for a token. */
