@@ -8,6 +8,7 @@ import { DomainError } from '../../shared/errors.js';
 const STATUS_BY_CODE: Record<string, number> = {
   BAD_REQUEST: 400,
   MALFORMED_JSON: 400,
+  FORBIDDEN_JSON_KEY: 400,
   INSUFFICIENT_FUNDS: 400,
   INSUFFICIENT_MARGIN: 400,
   UNAUTHORIZED: 401,

@@ -32,17 +32,18 @@ const t = useTestApp({
 /** Which contract a route belongs to: its error shape and statuses. */
 type Family = 'v1' | 'seed000' | 'seed004';
 /** What is wrong with a request, as far as the status goes. */
-type Fault = 'invalid' | 'malformed' | 'media' | 'too-large';
+type Fault = 'invalid' | 'malformed' | 'forbidden-key' | 'media' | 'too-large';
 
 /** Status per family and fault: seed 004 has only 400 for a bad body; 413 stays 413 everywhere. */
 const STATUS: Record<Family, Record<Fault, number>> = {
-  v1: { invalid: 422, malformed: 400, media: 415, 'too-large': 413 },
-  seed000: { invalid: 422, malformed: 400, media: 415, 'too-large': 413 },
-  seed004: { invalid: 400, malformed: 400, media: 400, 'too-large': 413 },
+  v1: { invalid: 422, malformed: 400, 'forbidden-key': 400, media: 415, 'too-large': 413 },
+  seed000: { invalid: 422, malformed: 400, 'forbidden-key': 400, media: 415, 'too-large': 413 },
+  seed004: { invalid: 400, malformed: 400, 'forbidden-key': 400, media: 400, 'too-large': 413 },
 };
 const V1_CODE: Record<Fault, string> = {
   invalid: 'VALIDATION_ERROR',
   malformed: 'MALFORMED_JSON',
+  'forbidden-key': 'FORBIDDEN_JSON_KEY',
   media: 'UNSUPPORTED_MEDIA_TYPE',
   'too-large': 'PAYLOAD_TOO_LARGE',
 };
@@ -316,7 +317,7 @@ function badBodies(route: BodyRoute): BadBody[] {
     ],
     [
       'a __proto__ key',
-      'malformed',
+      'forbidden-key',
       (v) => ({
         payload: `{"__proto__": {"role": "admin"}, ${JSON.stringify(v).slice(1)}`,
         contentType: 'application/json',

@@ -3,7 +3,9 @@
  * (curl scripts, fetch and axios with `Content-Length: 0`, Binance's Node connector) is no body: every
  * route of the OpenAPI document that takes none, or an optional one, answers it exactly as it answers
  * the same request with no body at all, and seed 004's refresh and delete work with it; a route that
- * needs a body still answers its own 400/422 in its own family's shape.
+ * needs a body still answers its own 400/422 in its own family's shape. A key that could poison
+ * prototypes (`__proto__`, or `constructor` holding `prototype`) is refused with 400 naming the key
+ * and where it is, in each family's shape, not as "not valid JSON"; the same words as values pass.
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -133,5 +135,75 @@ describe('an empty body with Content-Type: application/json', () => {
     expect(seed004.statusCode, seed004.body).toBe(400);
     expect(seed004.json()).toEqual({ error: expect.stringContaining('body') });
     expect(seed004.body).not.toContain('Body cannot be empty');
+  });
+});
+
+describe('a key that could poison prototypes', () => {
+  /** [what, body, the forbidden key, where it is] */
+  const POISONED: [string, string, string, string][] = [
+    ['__proto__ at the top', '{"symbol":"BTC","__proto__":{"admin":true}}', '__proto__', 'body.__proto__'],
+    ['__proto__ nested', '{"symbol":"BTC","a":{"b":{"__proto__":{}}}}', '__proto__', 'body.a.b.__proto__'],
+    [
+      '__proto__ in an array',
+      '{"symbol":"BTC","a":[1,{"__proto__":null}]}',
+      '__proto__',
+      'body.a.1.__proto__',
+    ],
+    [
+      '__proto__ written with escapes',
+      '{"symbol":"BTC","\\u005f_proto__":{}}',
+      '__proto__',
+      'body.__proto__',
+    ],
+    [
+      'constructor.prototype',
+      '{"symbol":"BTC","constructor":{"prototype":{"admin":true}}}',
+      'constructor.prototype',
+      'body.constructor',
+    ],
+  ];
+  const post = (url: string, payload: string) =>
+    t.built.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...bearer(t.token), 'content-type': 'application/json' },
+      payload,
+    });
+
+  it.each(POISONED)(
+    'refuses %s: 400 naming the key (v1, seed 004, seed 000)',
+    async (_what, body, key, path) => {
+      const v1 = await post('/api/v1/tracked', body);
+      expect(v1.statusCode, v1.body).toBe(400);
+      expect(v1.json()).toEqual({
+        error: {
+          code: 'FORBIDDEN_JSON_KEY',
+          message: `the JSON body has a forbidden key "${key}" (at ${path})`,
+          details: { key, path },
+        },
+      });
+      const seed004 = await post('/crypto', body);
+      expect(seed004.statusCode).toBe(400);
+      expect(seed004.json()).toEqual({ error: v1.json().error.message });
+      const seed000 = await post('/login', body);
+      expect(seed000.statusCode).toBe(400);
+      expect(seed000.json()).toEqual({ detail: v1.json().error.message });
+      expect((await t.call('GET', '/crypto')).json().cryptos).toEqual([]);
+    },
+  );
+
+  it('lets the same words through as values, and a constructor key without a prototype', async () => {
+    const res = await post(
+      '/api/v1/auth/login',
+      '{"username":"__proto__","password":"constructor","constructor":1}',
+    );
+    expect(res.statusCode, res.body).toBe(401);
+    expect(res.json().error.code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('still answers malformed JSON as MALFORMED_JSON', async () => {
+    const res = await post('/api/v1/tracked', '{"__proto__":{}');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('MALFORMED_JSON');
   });
 });

@@ -213,13 +213,13 @@ describe('POST /api/v1/wallets/{wallet_id}/operation — the body', () => {
       'a __proto__ key',
       '{"operation_type":"DEPOSIT","amount":"1","__proto__":{"admin":true}}',
       400,
-      'MALFORMED_JSON',
+      'FORBIDDEN_JSON_KEY',
     ],
     [
       'a constructor.prototype key',
       '{"operation_type":"DEPOSIT","amount":"1","constructor":{"prototype":{"admin":true}}}',
       400,
-      'MALFORMED_JSON',
+      'FORBIDDEN_JSON_KEY',
     ],
     ['a bare NUL byte', '\u0000', 400, 'MALFORMED_JSON'],
   ];
