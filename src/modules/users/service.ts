@@ -171,6 +171,18 @@ export interface SessionRevoker {
 }
 
 /**
+ * The live user `userId`, once `password` is checked to be theirs (what the routes that change or
+ * end an account ask for besides the token).
+ * @throws {NotFoundError} (404) no live user has this id; {InvalidCurrentPasswordError} (403) a wrong password
+ */
+async function liveUserWithPassword(db: Db, userId: string, password: string): Promise<UserRow> {
+  const user = await findUserById(db, userId);
+  if (!user) throw new NotFoundError(`user ${userId} not found`);
+  if (!(await verifyPassword(password, user.passwordHash))) throw new InvalidCurrentPasswordError();
+  return user;
+}
+
+/**
  * Changes the caller's password and ends every other session of theirs (the current one stays).
  * @throws {InvalidCurrentPasswordError} (403) the current password is wrong; nothing changes
  */
@@ -181,9 +193,7 @@ export async function changePassword(
   currentPassword: string,
   newPassword: string,
 ): Promise<void> {
-  const user = await findUserById(db, principal.userId);
-  if (!user) throw new NotFoundError(`user ${principal.userId} not found`);
-  if (!(await verifyPassword(currentPassword, user.passwordHash))) throw new InvalidCurrentPasswordError();
+  const user = await liveUserWithPassword(db, principal.userId, currentPassword);
   const passwordHash = await hashPassword(newPassword);
   const revoked = await withTransaction(db, async (tx) => {
     await updateUser(tx, user.id, { passwordHash });
@@ -193,11 +203,20 @@ export async function changePassword(
 }
 
 /**
- * Deletes the caller's account: a soft delete that keeps the row, the wallets and the ledger
- * history (the ledger must still balance), ends every session, and keeps the username taken so
- * nobody can pose as the former owner.
+ * Deletes the caller's account once `currentPassword` proves it is the owner, not merely someone
+ * holding their access token: a soft delete that keeps the row, the wallets and the ledger history
+ * (the ledger must still balance), ends every session, and keeps the username taken so nobody can
+ * pose as the former owner.
+ * @throws {InvalidCurrentPasswordError} (403) the current password is wrong; nothing changes
+ * @throws {NotFoundError} (404) the account is already gone
  */
-export async function deleteAccount(db: Db, sessions: SessionRevoker, userId: string): Promise<void> {
+export async function deleteAccount(
+  db: Db,
+  sessions: SessionRevoker,
+  userId: string,
+  currentPassword: string,
+): Promise<void> {
+  await liveUserWithPassword(db, userId, currentPassword);
   const revoked = await withTransaction(db, async (tx) => {
     const deleted = await updateUser(tx, userId, { deletedAt: new Date() });
     if (!deleted) throw new NotFoundError(`user ${userId} not found`);

@@ -1,7 +1,7 @@
 /**
  * Bad input on every auth and user route (issue 4, "Bad input"; SPEC §5 rule 6): v1 register, login
- * (JSON and the OAuth2 form), refresh, logout, PATCH /users/me, PUT /users/me/password and
- * GET /users/{id}; seed 000's /new_user and /login; seed 004's /auth/register and /auth/login.
+ * (JSON and the OAuth2 form), refresh, logout, PATCH and DELETE /users/me, PUT /users/me/password
+ * and GET /users/{id}; seed 000's /new_user and /login; seed 004's /auth/register and /auth/login.
  * Each field is sent missing, null, as a number, a boolean, an array, an object, empty, 10 kB long and
  * with a NUL byte; each body as an array, a scalar, null, malformed JSON, with a `__proto__` key, a NUL
  * in an unknown field or key, under a wrong content type (text, XML, multipart, none) and over the
@@ -134,7 +134,7 @@ async function expectRefusedAndUnchanged(
 /** A route that takes a JSON body, and the body it accepts. */
 interface BodyRoute {
   family: Family;
-  method: 'POST' | 'PUT' | 'PATCH';
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   /** sends alice's bearer token */
   auth: boolean;
@@ -209,6 +209,15 @@ const ROUTES: Record<string, BodyRoute> = {
     fields: { current_password: { required: true }, new_password: { required: true } },
     controlStatus: 204,
     valid: () => ({ current_password: alice.password, new_password: NEW_PASSWORD }),
+  },
+  'DELETE /api/v1/users/me': {
+    family: 'v1',
+    method: 'DELETE',
+    url: '/api/v1/users/me',
+    auth: true,
+    fields: { current_password: { required: true } },
+    controlStatus: 204,
+    valid: () => ({ current_password: alice.password }),
   },
   'POST /new_user (seed 000)': {
     family: 'seed000',
