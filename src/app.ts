@@ -139,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const throttle = new LoginThrottle(app, {
       failuresPerAccountMax: config.loginFailuresPerAccountMax,
       failuresPerAddressMax: config.loginFailuresPerAddressMax,
+      failuresPerAccountTotalMax: config.loginFailuresPerAccountTotalMax,
       windowMs: config.loginFailureWindowMs,
     });
     const moneyRateLimit = perUserRateLimit(app, config.rateLimitPerUserPerMin);

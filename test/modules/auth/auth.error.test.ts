@@ -26,7 +26,11 @@ import { bearer, registerUser, useTestApp } from '../../helpers/app.js';
 import { expectV1Error } from '../../helpers/wallets.js';
 
 const t = useTestApp({
-  env: { LOGIN_FAILURES_PER_ADDRESS_MAX: '100000', LOGIN_FAILURES_PER_ACCOUNT_MAX: '100000' },
+  env: {
+    LOGIN_FAILURES_PER_ADDRESS_MAX: '100000',
+    LOGIN_FAILURES_PER_ACCOUNT_MAX: '100000',
+    LOGIN_FAILURES_PER_ACCOUNT_TOTAL_MAX: '100000',
+  },
 });
 
 /** Which contract a route belongs to: its error shape and statuses. */
