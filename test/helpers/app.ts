@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -9,6 +8,7 @@ import { createSettlementScheduler } from '../../src/modules/bets/index.js';
 import { reconcile } from '../../src/modules/ledger/index.js';
 import type { PriceSource } from '../../src/modules/market/index.js';
 import { BinancePriceSource } from '../../src/modules/market/index.js';
+import { setUserRole } from '../../src/modules/users/index.js';
 import type { KeyValueCache } from '../../src/platform/cache/cache.js';
 import { MemoryCache } from '../../src/platform/cache/memory.js';
 import { RedisCache } from '../../src/platform/cache/redis.js';
@@ -131,12 +131,13 @@ export async function registerUser(
 }
 
 /**
- * Registers a user, makes it an admin (there is no route for that: an operator does it in SQL) and
- * logs in again so the token carries the role; returns its access token.
+ * Registers a user, makes it an admin (there is no route for that: an operator runs
+ * `npm run admin -- grant`, whose use case this calls in process) and logs in again so the token
+ * carries the role; returns its access token.
  */
 export async function registerAdmin(app: FastifyInstance, db: Db): Promise<string> {
   const admin = await registerUser(app);
-  await db.execute(sql`update users set role = 'admin' where id = ${admin.userId}`);
+  await setUserRole(db, admin.username, 'admin');
   const login = await app.inject({
     method: 'POST',
     url: '/api/v1/auth/login',

@@ -159,6 +159,24 @@ export async function updateProfile(
   }
 }
 
+/**
+ * Gives the live user named `username` (compared case-insensitively) the role `role`: what an
+ * operator runs as `npm run admin -- grant|revoke <username>`. Their open sessions see the new role
+ * on their next request once the cached session state expires (30 s at most): no new login needed.
+ * @returns the user as it is now, and the role it had before
+ * @throws {NotFoundError} no live user has this username
+ */
+export async function setUserRole(
+  db: Db,
+  username: string,
+  role: 'user' | 'admin',
+): Promise<{ user: UserView; previousRole: 'user' | 'admin' }> {
+  const found = await findUserByUsername(db, username);
+  const updated = found && (await updateUser(db, found.id, { role }));
+  if (!found || !updated) throw new NotFoundError(`no user named "${username}"`);
+  return { user: toUserView(updated), previousRole: found.role };
+}
+
 /** What ends a user's other sessions: the auth module's session service. */
 export interface SessionRevoker {
   revokeUserSessions(
