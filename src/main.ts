@@ -25,6 +25,8 @@ import { systemClock } from './shared/clock.js';
 
 type Role = 'serve' | 'worker' | 'migrate' | 'all' | 'reconcile' | 'admin';
 const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all', 'reconcile', 'admin'];
+/** Longest a graceful shutdown may take (ms): in-flight requests, jobs, pools, the embedded cluster. */
+const SHUTDOWN_MS_MAX = 20_000;
 
 /** The database named by `DATABASE_URL` cannot be used (unreachable, wrong password, no such database). */
 class DatabaseStartError extends Error {
@@ -92,13 +94,21 @@ async function run(role: Role, admin?: AdminCommand): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // Repeated signals are ignored (below), so a stop that hangs must not hold the process forever.
+    setTimeout(() => {
+      logger.error({ shutdownMsMax: SHUTDOWN_MS_MAX }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, SHUTDOWN_MS_MAX).unref();
     for (const stop of stops.reverse())
       await stop().catch((err) => logger.error({ err }, 'error while stopping'));
     logger.info('stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: one Ctrl-C reaches this process more than once (the terminal signals npm, sh,
+  // tsx and this process alike, and tsx relays it again); with no listener of ours left, tsx's own
+  // handler would end the process in the middle of its shutdown.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 
   const database = await openDatabase(config, logger);
   stops.push(database.stop);
