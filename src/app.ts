@@ -4,7 +4,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
 import { seed002Routes } from './compat/seed002-bets/routes.js';
 import { seed004AuthRoutes, seed004CryptoRoutes } from './compat/seed004-prices/routes.js';
@@ -22,12 +22,14 @@ import { walletRoutes } from './modules/wallets/routes.js';
 import { accountEventSink } from './platform/events/bus.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
 import {
+  answerClientError,
   installErrorHandlers,
   REQUEST_ID_HEADER,
   renderV1Error,
   sendV1Error,
 } from './platform/http/error-handler.js';
 import { installJsonParser, installNulGuard } from './platform/http/json.js';
+import { openApiTransforms } from './platform/http/openapi.js';
 import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
 import { requestLoggerFactory } from './platform/observability/logger.js';
@@ -65,6 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       sendV1Error(reply as FastifyReply, error);
       observeUnmatched(request, reply as FastifyReply);
     },
+    // What Node's HTTP parser refuses (headers over its limit, bytes that are not HTTP) in that shape too.
+    clientErrorHandler: answerClientError,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -85,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
     },
-    transform: jsonSchemaTransform,
+    ...openApiTransforms(),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(formbody, { bodyLimit: BODY_BYTES_MAX });
@@ -137,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const throttle = new LoginThrottle(app, {
       failuresPerAccountMax: config.loginFailuresPerAccountMax,
       failuresPerAddressMax: config.loginFailuresPerAddressMax,
+      failuresPerAccountTotalMax: config.loginFailuresPerAccountTotalMax,
       windowMs: config.loginFailureWindowMs,
     });
     const moneyRateLimit = perUserRateLimit(app, config.rateLimitPerUserPerMin);

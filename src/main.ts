@@ -2,6 +2,13 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { startJobs } from './jobs.js';
+import {
+  ADMIN_USAGE,
+  type AdminCommand,
+  AdminCommandError,
+  parseAdminCommand,
+  runAdminCommand,
+} from './modules/admin/command.js';
 import { resolveJwtSecret } from './modules/auth/index.js';
 import { createSettlementScheduler } from './modules/bets/index.js';
 import { isReconciled, reconcile } from './modules/ledger/index.js';
@@ -16,8 +23,10 @@ import { createEventBus } from './platform/events/bus.js';
 import { createLogger } from './platform/observability/logger.js';
 import { systemClock } from './shared/clock.js';
 
-type Role = 'serve' | 'worker' | 'migrate' | 'all' | 'reconcile';
-const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all', 'reconcile'];
+type Role = 'serve' | 'worker' | 'migrate' | 'all' | 'reconcile' | 'admin';
+const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all', 'reconcile', 'admin'];
+/** Longest a graceful shutdown may take (ms): in-flight requests, jobs, pools, the embedded cluster. */
+const SHUTDOWN_MS_MAX = 20_000;
 
 /** The database named by `DATABASE_URL` cannot be used (unreachable, wrong password, no such database). */
 class DatabaseStartError extends Error {
@@ -30,7 +39,8 @@ function isOperatorError(error: unknown): error is Error {
     error instanceof ConfigError ||
     error instanceof EmbeddedPostgresError ||
     error instanceof ReplayFileError ||
-    error instanceof DatabaseStartError
+    error instanceof DatabaseStartError ||
+    error instanceof AdminCommandError
   );
 }
 
@@ -53,23 +63,52 @@ async function openDatabase(config: Config, logger: Logger): Promise<{ db: Db; s
   };
 }
 
-async function run(role: Role): Promise<void> {
+/**
+ * The roles that answer on stdout and exit: `reconcile` (the report as JSON; exit code 2 when a
+ * rule is broken) and `admin` (one line saying what changed).
+ * @returns the exit code
+ * @throws {AdminCommandError} an admin command for a user that does not exist
+ */
+async function runCommand(db: Db, logger: Logger, admin: AdminCommand | undefined): Promise<number> {
+  if (admin) {
+    process.stdout.write(`${await runAdminCommand(db, admin)}\n`);
+    return 0;
+  }
+  const report = await reconcile(db);
+  const ok = isReconciled(report);
+  process.stdout.write(`${JSON.stringify({ ok, report }, null, 2)}\n`);
+  logger.info({ ok }, ok ? 'ledger reconciled: every rule holds' : 'ledger does NOT reconcile');
+  return ok ? 0 : 2;
+}
+
+/** Runs `role` (with `admin`, the admin command it carries out) until it is done or stopped. */
+async function run(role: Role, admin?: AdminCommand): Promise<void> {
   if (fs.existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig(process.env);
-  const logger = createLogger(config.logLevel, role === 'reconcile' ? 2 : 1);
+  // The commands keep stdout for their answer; `admin` logs only warnings unless LOG_LEVEL says otherwise.
+  const logLevel = role === 'admin' && !process.env.LOG_LEVEL ? 'warn' : config.logLevel;
+  const logger = createLogger(logLevel, role === 'reconcile' || role === 'admin' ? 2 : 1);
   const stops: (() => Promise<void>)[] = [];
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // Repeated signals are ignored (below), so a stop that hangs must not hold the process forever.
+    setTimeout(() => {
+      logger.error({ shutdownMsMax: SHUTDOWN_MS_MAX }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, SHUTDOWN_MS_MAX).unref();
     for (const stop of stops.reverse())
       await stop().catch((err) => logger.error({ err }, 'error while stopping'));
     logger.info('stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: one Ctrl-C reaches this process more than once (the terminal signals npm, sh,
+  // tsx and this process alike, and tsx relays it again); with no listener of ours left, tsx's own
+  // handler would end the process in the middle of its shutdown.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 
   const database = await openDatabase(config, logger);
   stops.push(database.stop);
@@ -88,14 +127,11 @@ async function run(role: Role): Promise<void> {
     await shutdown('migrate done');
     return;
   }
-  if (role === 'reconcile') {
-    // `npm run reconcile`: the whole report on stdout as JSON; exit code 2 when a rule is broken.
-    const report = await reconcile(database.db);
-    const ok = isReconciled(report);
-    process.stdout.write(`${JSON.stringify({ ok, report }, null, 2)}\n`);
-    logger.info({ ok }, ok ? 'ledger reconciled: every rule holds' : 'ledger does NOT reconcile');
-    await database.stop();
-    process.exit(ok ? 0 : 2);
+  if (role === 'reconcile' || role === 'admin') {
+    // One thing done on the database, then out; the embedded cluster is stopped first if this
+    // process started it (one that `npm start` runs is left running).
+    const exitCode = await runCommand(database.db, logger, admin).finally(() => database.stop());
+    process.exit(exitCode);
   }
 
   const cache = createCache(config.redisUrl);
@@ -144,7 +180,12 @@ if (!ROLES.includes(role)) {
   process.stderr.write(`usage: paperbroker [${ROLES.join('|')}] (got "${role}")\n`);
   process.exit(1);
 }
-run(role).catch((error: unknown) => {
+const adminCommand = role === 'admin' ? parseAdminCommand(process.argv.slice(3)) : undefined;
+if (role === 'admin' && !adminCommand) {
+  process.stderr.write(`${ADMIN_USAGE}\n`);
+  process.exit(1);
+}
+run(role, adminCommand).catch((error: unknown) => {
   if (isOperatorError(error)) process.stderr.write(`paperbroker: ${error.message}\n`);
   else
     process.stderr.write(

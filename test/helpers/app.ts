@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -9,6 +9,7 @@ import { createSettlementScheduler } from '../../src/modules/bets/index.js';
 import { reconcile } from '../../src/modules/ledger/index.js';
 import type { PriceSource } from '../../src/modules/market/index.js';
 import { BinancePriceSource } from '../../src/modules/market/index.js';
+import { setUserRole } from '../../src/modules/users/index.js';
 import type { KeyValueCache } from '../../src/platform/cache/cache.js';
 import { MemoryCache } from '../../src/platform/cache/memory.js';
 import { RedisCache } from '../../src/platform/cache/redis.js';
@@ -144,12 +145,13 @@ export async function registerUser(
 }
 
 /**
- * Registers a user, makes it an admin (there is no route for that: an operator does it in SQL) and
- * logs in again so the token carries the role; returns its access token.
+ * Registers a user, makes it an admin (there is no route for that: an operator runs
+ * `npm run admin -- grant`, whose use case this calls in process) and logs in again so the token
+ * carries the role; returns its access token.
  */
 export async function registerAdmin(app: FastifyInstance, db: Db): Promise<string> {
   const admin = await registerUser(app);
-  await db.execute(sql`update users set role = 'admin' where id = ${admin.userId}`);
+  await setUserRole(db, admin.username, 'admin');
   const login = await app.inject({
     method: 'POST',
     url: '/api/v1/auth/login',
@@ -167,6 +169,16 @@ export async function expectLedgerSound(db: Db): Promise<void> {
   expect(report.brokenChains).toEqual([]);
   for (const { asset, total } of report.assetTotals)
     expect({ asset, zero: new Decimal(total).isZero() }).toEqual({ asset, zero: true });
+}
+
+/**
+ * Listens on a free port of 127.0.0.1 and returns `http://127.0.0.1:<port>`: for what `inject`
+ * skips (Node's HTTP parser, real sockets). The app's `close()` stops it.
+ */
+export async function listenOnLoopback(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
 }
 
 /** `Authorization` header for a token. */

@@ -12,6 +12,39 @@ const READY_WAIT_MS_MAX = 60_000;
 /** Output kept from the child for the failure message (characters). */
 const OUTPUT_CHARS_MAX = 4_000;
 
+/** What a run of the program printed, and how it ended. */
+export interface ProgramRun {
+  /** the exit code, or the signal that ended it */
+  exit: string;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the real program to its end as a child process, `node --import tsx src/main.ts <args…>`,
+ * with `env` as its whole environment (nothing of this process's: no stray DATABASE_URL).
+ */
+export async function runProgram(args: string[], env: Record<string, string>): Promise<ProgramRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout = (stdout + chunk.toString('utf8')).slice(-OUTPUT_CHARS_MAX);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-OUTPUT_CHARS_MAX);
+  });
+  // 'close', not 'exit': the output is complete only once the pipes have closed.
+  const exit = await new Promise<string>((resolve) => {
+    child.once('close', (code, signal) => resolve(signal ?? `exit ${code}`));
+  });
+  return { exit, stdout, stderr };
+}
+
 /**
  * The real server as a child process: `node --import tsx src/main.ts <role>` with the given
  * environment, on 127.0.0.1 and a free port. `kill('SIGKILL')` is a crash; `stop()` a graceful exit.

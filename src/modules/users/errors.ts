@@ -24,7 +24,10 @@ export class EmailTakenError extends DomainError {
   }
 }
 
-/** A password change whose current password is wrong: 403 (the session itself is fine). */
+/**
+ * A password change or an account deletion whose current password is wrong: 403 (the session
+ * itself is fine).
+ */
 export class InvalidCurrentPasswordError extends DomainError {
   readonly code = 'INVALID_CURRENT_PASSWORD';
   constructor() {

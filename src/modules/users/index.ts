@@ -6,5 +6,6 @@ export {
   getUser,
   type RegistrationDeps,
   registerUser,
+  setUserRole,
   type UserView,
 } from './service.js';

@@ -31,7 +31,13 @@ export async function findUserByUsername(db: Queryable, username: string): Promi
 export async function updateUser(
   db: Queryable,
   id: string,
-  values: { username?: string; email?: string | null; passwordHash?: string; deletedAt?: Date },
+  values: {
+    username?: string;
+    email?: string | null;
+    passwordHash?: string;
+    role?: 'user' | 'admin';
+    deletedAt?: Date;
+  },
 ): Promise<UserRow | undefined> {
   const rows = await db
     .update(users)

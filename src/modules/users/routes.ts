@@ -16,6 +16,13 @@ import {
   updateProfile,
 } from './service.js';
 
+/** The account's current password, which the password change and the account deletion ask for. */
+const currentPasswordInput = z
+  .string()
+  .min(1)
+  .max(1024)
+  .meta({ description: 'the account’s current password', example: 'correct horse battery' });
+
 const publicUserOutput = z
   .object({ id: z.uuid(), username: z.string(), created_at: z.string() })
   .meta({ id: 'PublicUser', description: 'another user’s profile: never the email' });
@@ -79,13 +86,14 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
         tags: ['users'],
         summary: 'Delete the caller’s account',
         description:
-          'A soft delete: the ledger history stays (and still balances), every session ends at once, and the username stays taken.',
+          'Needs the current password, so that an access token alone (a stolen one) cannot destroy the account: a wrong one answers 403 INVALID_CURRENT_PASSWORD, a missing one 422. A soft delete: the ledger history stays (and still balances), every session ends at once, and the username stays taken.',
         security,
-        response: { 204: z.null(), 401: errorResponse, 403: errorResponse },
+        body: z.object({ current_password: currentPasswordInput }),
+        response: { 204: z.null(), 401: errorResponse, 403: errorResponse, 422: errorResponse },
       },
     },
     async (request, reply) => {
-      await deleteAccount(deps.db, deps.sessions, principalOf(request).userId);
+      await deleteAccount(deps.db, deps.sessions, principalOf(request).userId, request.body.current_password);
       clearAuthCookie(reply);
       return reply.status(204).send(null);
     },
@@ -98,10 +106,7 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
         tags: ['users'],
         summary: 'Change the caller’s password; every other session ends',
         security,
-        body: z.object({
-          current_password: z.string().min(1).max(1024),
-          new_password: passwordInput,
-        }),
+        body: z.object({ current_password: currentPasswordInput, new_password: passwordInput }),
         response: { 204: z.null(), 401: errorResponse, 403: errorResponse, 422: errorResponse },
       },
     },

@@ -159,6 +159,24 @@ export async function updateProfile(
   }
 }
 
+/**
+ * Gives the live user named `username` (compared case-insensitively) the role `role`: what an
+ * operator runs as `npm run admin -- grant|revoke <username>`. Their open sessions see the new role
+ * on their next request once the cached session state expires (30 s at most): no new login needed.
+ * @returns the user as it is now, and the role it had before
+ * @throws {NotFoundError} no live user has this username
+ */
+export async function setUserRole(
+  db: Db,
+  username: string,
+  role: 'user' | 'admin',
+): Promise<{ user: UserView; previousRole: 'user' | 'admin' }> {
+  const found = await findUserByUsername(db, username);
+  const updated = found && (await updateUser(db, found.id, { role }));
+  if (!found || !updated) throw new NotFoundError(`no user named "${username}"`);
+  return { user: toUserView(updated), previousRole: found.role };
+}
+
 /** What ends a user's other sessions: the auth module's session service. */
 export interface SessionRevoker {
   revokeUserSessions(
@@ -168,6 +186,18 @@ export interface SessionRevoker {
     exceptSessionId?: string,
   ): Promise<string[]>;
   forget(sessionIds: string[]): Promise<void>;
+}
+
+/**
+ * The live user `userId`, once `password` is checked to be theirs (what the routes that change or
+ * end an account ask for besides the token).
+ * @throws {NotFoundError} (404) no live user has this id; {InvalidCurrentPasswordError} (403) a wrong password
+ */
+async function liveUserWithPassword(db: Db, userId: string, password: string): Promise<UserRow> {
+  const user = await findUserById(db, userId);
+  if (!user) throw new NotFoundError(`user ${userId} not found`);
+  if (!(await verifyPassword(password, user.passwordHash))) throw new InvalidCurrentPasswordError();
+  return user;
 }
 
 /**
@@ -181,9 +211,7 @@ export async function changePassword(
   currentPassword: string,
   newPassword: string,
 ): Promise<void> {
-  const user = await findUserById(db, principal.userId);
-  if (!user) throw new NotFoundError(`user ${principal.userId} not found`);
-  if (!(await verifyPassword(currentPassword, user.passwordHash))) throw new InvalidCurrentPasswordError();
+  const user = await liveUserWithPassword(db, principal.userId, currentPassword);
   const passwordHash = await hashPassword(newPassword);
   const revoked = await withTransaction(db, async (tx) => {
     await updateUser(tx, user.id, { passwordHash });
@@ -193,11 +221,20 @@ export async function changePassword(
 }
 
 /**
- * Deletes the caller's account: a soft delete that keeps the row, the wallets and the ledger
- * history (the ledger must still balance), ends every session, and keeps the username taken so
- * nobody can pose as the former owner.
+ * Deletes the caller's account once `currentPassword` proves it is the owner, not merely someone
+ * holding their access token: a soft delete that keeps the row, the wallets and the ledger history
+ * (the ledger must still balance), ends every session, and keeps the username taken so nobody can
+ * pose as the former owner.
+ * @throws {InvalidCurrentPasswordError} (403) the current password is wrong; nothing changes
+ * @throws {NotFoundError} (404) the account is already gone
  */
-export async function deleteAccount(db: Db, sessions: SessionRevoker, userId: string): Promise<void> {
+export async function deleteAccount(
+  db: Db,
+  sessions: SessionRevoker,
+  userId: string,
+  currentPassword: string,
+): Promise<void> {
+  await liveUserWithPassword(db, userId, currentPassword);
   const revoked = await withTransaction(db, async (tx) => {
     const deleted = await updateUser(tx, userId, { deletedAt: new Date() });
     if (!deleted) throw new NotFoundError(`user ${userId} not found`);

@@ -93,6 +93,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_USER_PER_MIN: integer(0, 10_000_000).default(6000),
   LOGIN_FAILURES_PER_ACCOUNT_MAX: integer(1, 1_000_000).default(10),
   LOGIN_FAILURES_PER_ADDRESS_MAX: integer(1, 1_000_000).default(100),
+  LOGIN_FAILURES_PER_ACCOUNT_TOTAL_MAX: integer(1, 1_000_000).default(1000),
   LOGIN_FAILURE_WINDOW_MS: integer(1000, 86_400_000).default(900_000),
   DB_POOL_SIZE_MAX: integer(1, 500).default(20),
   STREAM_PING_INTERVAL_MS: integer(100, 3_600_000).default(30_000),
@@ -158,9 +159,12 @@ export interface Config {
   betSweepIntervalMs: number;
   /** money-moving requests per user per minute; 0 = no limit */
   rateLimitPerUserPerMin: number;
-  /** wrong-credential logins allowed per account, and per client address, in `loginFailureWindowMs` */
+  /** wrong-credential logins allowed in `loginFailureWindowMs` per account from one client address */
   loginFailuresPerAccountMax: number;
+  /** … per client address, across every account */
   loginFailuresPerAddressMax: number;
+  /** … per account, across every address (bounds a guess spread over many addresses) */
+  loginFailuresPerAccountTotalMax: number;
   loginFailureWindowMs: number;
   dbPoolSizeMax: number;
   /** how often the server pings each WebSocket and checks its token (ms); a dead peer is dropped */
@@ -205,6 +209,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.PRICE_STALE_MAX_MS < e.PRICE_MAX_AGE_MS) {
     problems.push('PRICE_STALE_MAX_MS: must be at least PRICE_MAX_AGE_MS');
   }
+  if (e.LOGIN_FAILURES_PER_ACCOUNT_TOTAL_MAX < e.LOGIN_FAILURES_PER_ACCOUNT_MAX) {
+    problems.push('LOGIN_FAILURES_PER_ACCOUNT_TOTAL_MAX: must be at least LOGIN_FAILURES_PER_ACCOUNT_MAX');
+  }
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     problems.push('JWT_SECRET: is required when NODE_ENV=production');
   }
@@ -246,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimitPerUserPerMin: e.RATE_LIMIT_PER_USER_PER_MIN,
     loginFailuresPerAccountMax: e.LOGIN_FAILURES_PER_ACCOUNT_MAX,
     loginFailuresPerAddressMax: e.LOGIN_FAILURES_PER_ADDRESS_MAX,
+    loginFailuresPerAccountTotalMax: e.LOGIN_FAILURES_PER_ACCOUNT_TOTAL_MAX,
     loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_MS,
     dbPoolSizeMax: e.DB_POOL_SIZE_MAX,
     streamPingIntervalMs: e.STREAM_PING_INTERVAL_MS,

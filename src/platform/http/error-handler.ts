@@ -1,6 +1,9 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { observeUnmatched } from '../observability/metrics.js';
-import { type HttpError, toHttpError } from './errors.js';
+import { codeToStatus, type HttpError, toHttpError } from './errors.js';
 
 /** The response header naming the request, as its log lines do (`reqId`): on every error answer. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -20,6 +23,47 @@ export function sendV1Error(reply: FastifyReply, error: unknown): void {
     .header(REQUEST_ID_HEADER, reply.request.id)
     .status(httpError.status)
     .send(renderV1Error(httpError));
+}
+
+/** Node's HTTP parser errors (by `error.code`) answered otherwise than 400 `BAD_REQUEST`. */
+const CLIENT_ERRORS: Record<string, { code: string; message: string }> = {
+  // The request line counts too: a URL longer than this is a 431 as well.
+  HPE_HEADER_OVERFLOW: {
+    code: 'HEADERS_TOO_LARGE',
+    message: `the request line and headers are larger than ${http.maxHeaderSize} bytes`,
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time' },
+};
+
+/**
+ * Fastify's `clientErrorHandler` (Node's `clientError` event): answers what Node's HTTP parser
+ * refuses before any request exists — headers or a URL over `http.maxHeaderSize` (431), a request
+ * that does not arrive in time (408), bytes that are not HTTP (400) — in the v1 shape, with a
+ * request id of its own and nothing of the request echoed, then closes the connection (as Node
+ * does: what follows on it cannot be trusted). Written on the raw socket: there is no reply.
+ */
+export function answerClientError(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
+  // A reset connection has nobody to answer (Node's and Fastify's own handlers skip it too).
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = CLIENT_ERRORS[error.code] ?? {
+    code: 'BAD_REQUEST',
+    message: 'the request is not valid HTTP',
+  };
+  const status = codeToStatus(known.code);
+  const requestId = randomUUID();
+  this.log.debug({ err: error, reqId: requestId }, 'client error');
+  // Never into an answer already started on this connection (a pipelined request's): Node's rule.
+  const inFlight = (socket as Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(renderV1Error({ status, ...known }));
+    socket.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `${REQUEST_ID_HEADER}: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /**

@@ -8,6 +8,7 @@ import { DomainError } from '../../shared/errors.js';
 const STATUS_BY_CODE: Record<string, number> = {
   BAD_REQUEST: 400,
   MALFORMED_JSON: 400,
+  FORBIDDEN_JSON_KEY: 400,
   INSUFFICIENT_FUNDS: 400,
   INSUFFICIENT_MARGIN: 400,
   UNAUTHORIZED: 401,
@@ -20,6 +21,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOT_TRACKED: 404,
   ROUTE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
   CONFLICT: 409,
   USERNAME_TAKEN: 409,
   EMAIL_TAKEN: 409,
@@ -33,6 +35,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UPGRADE_REQUIRED: 426,
+  HEADERS_TOO_LARGE: 431,
   VALIDATION_ERROR: 422,
   UNKNOWN_ASSET: 422,
   UNSUPPORTED_INTERVAL: 422,
@@ -61,14 +64,18 @@ export interface HttpError {
   retryAfterSeconds?: number;
 }
 
-const FASTIFY_CODES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
-  FST_ERR_BAD_URL: 'BAD_REQUEST',
+/**
+ * Fastify's own client errors: our code for each, and our message where Fastify's quotes the
+ * request (the router's two quote the whole URL, which may be kilobytes of anything).
+ */
+const FASTIFY_CODES: Record<string, { code: string; message?: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'MALFORMED_JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'MALFORMED_JSON' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'BAD_REQUEST' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'URI_TOO_LONG', message: 'a segment of the URL path is too long' },
+  FST_ERR_BAD_URL: { code: 'BAD_REQUEST', message: 'the URL is not valid (a broken percent-encoding?)' },
 };
 
 /**
@@ -103,8 +110,9 @@ export function toHttpError(error: unknown): HttpError {
     const fastifyError = error as Error & { code?: string; statusCode?: number };
     const status = fastifyError.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? (status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST');
-      return { status, code, message: fastifyError.message };
+      const known = FASTIFY_CODES[fastifyError.code ?? ''];
+      const code = known?.code ?? (status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST');
+      return { status, code, message: known?.message ?? fastifyError.message };
     }
   }
   return { status: 500, code: 'INTERNAL_ERROR', message: 'internal server error' };

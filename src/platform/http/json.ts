@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { JSON_NUMBER_DIGITS_MAX } from '../../shared/decimal.js';
-import { ValidationError } from '../../shared/errors.js';
+import { DomainError, ValidationError } from '../../shared/errors.js';
 import { JSON_STRING_OR_NUMBER } from '../../shared/json.js';
 
 /**
@@ -20,15 +20,59 @@ export function findAmbiguousNumber(text: string): string | undefined {
   return undefined;
 }
 
+/** Longest `path` a forbidden-key error quotes (characters): the keys on it are the client's. */
+const KEY_PATH_CHARS_MAX = 200;
+
 /**
- * Replaces Fastify's JSON body parser with one that first refuses ambiguous numbers (422), then
- * parses with Fastify's own parser (which also refuses `__proto__` and `constructor` poisoning).
+ * A JSON body holding a key that could poison prototypes once the body is merged into an object:
+ * `__proto__`, or `constructor` holding `prototype`. 400, naming the key and where it is.
+ */
+export class ForbiddenJsonKeyError extends DomainError {
+  readonly code = 'FORBIDDEN_JSON_KEY';
+  constructor(key: '__proto__' | 'constructor.prototype', path: string) {
+    const where = path.slice(0, KEY_PATH_CHARS_MAX);
+    super(`the JSON body has a forbidden key "${key}" (at ${where})`, { key, path: where });
+  }
+}
+
+/**
+ * The first key of a parsed JSON value that Fastify's parser refuses as prototype poisoning (the
+ * rules of secure-json-parse): an own `__proto__`, or an own `constructor` that is an object with
+ * an own `prototype`. Walked with a stack, not recursion: a 64 kB body can nest 32 000 deep.
+ */
+function findForbiddenKey(root: unknown): ForbiddenJsonKeyError | undefined {
+  const pending: [unknown, string][] = [[root, 'body']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, path] = next;
+    if (value === null || typeof value !== 'object') continue;
+    if (Object.hasOwn(value, '__proto__')) return new ForbiddenJsonKeyError('__proto__', `${path}.__proto__`);
+    const ctor = Object.hasOwn(value, 'constructor') ? (value as { constructor: unknown }).constructor : null;
+    if (ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype'))
+      return new ForbiddenJsonKeyError('constructor.prototype', `${path}.constructor`);
+    const entries = Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) pending.push([entries[i]![1], `${path}.${entries[i]![0]}`]);
+  }
+  return undefined;
+}
+
+/**
+ * Replaces Fastify's JSON body parser with one that takes an empty body for no body (`undefined`),
+ * refuses ambiguous numbers (422), then parses with Fastify's own parser, which also refuses
+ * `__proto__` and `constructor.prototype` keys: those are answered 400 `FORBIDDEN_JSON_KEY`
+ * naming the key, not as malformed JSON.
  */
 export function installJsonParser(app: FastifyInstance): void {
   const defaultParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    // Many clients send `Content-Type: application/json` with `Content-Length: 0` on a DELETE or a
+    // bodyless PUT (curl scripts, fetch, axios, Binance's Node connector): that is no body, so a
+    // route that takes none works, and one that needs one answers its own 422 (or 400) for it.
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
     const ambiguous = findAmbiguousNumber(text);
     if (ambiguous) {
       done(
@@ -40,8 +84,20 @@ export function installJsonParser(app: FastifyInstance): void {
       );
       return;
     }
-    defaultParser(request, text, done);
+    defaultParser(request, text, (error, value) => {
+      // Fastify says only "not valid JSON": look again, on this rare path only, for what it refused.
+      done((error && forbiddenKeyIn(text)) ?? error, value);
+    });
   });
+}
+
+/** The forbidden key of a body that is valid JSON, if any (undefined for malformed JSON). */
+function forbiddenKeyIn(text: string): ForbiddenJsonKeyError | undefined {
+  try {
+    return findForbiddenKey(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The path of the first string in `value` (keys included) that holds a NUL character, if any. */

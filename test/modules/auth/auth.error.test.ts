@@ -1,7 +1,7 @@
 /**
  * Bad input on every auth and user route (issue 4, "Bad input"; SPEC §5 rule 6): v1 register, login
- * (JSON and the OAuth2 form), refresh, logout, PATCH /users/me, PUT /users/me/password and
- * GET /users/{id}; seed 000's /new_user and /login; seed 004's /auth/register and /auth/login.
+ * (JSON and the OAuth2 form), refresh, logout, PATCH and DELETE /users/me, PUT /users/me/password
+ * and GET /users/{id}; seed 000's /new_user and /login; seed 004's /auth/register and /auth/login.
  * Each field is sent missing, null, as a number, a boolean, an array, an object, empty, 10 kB long and
  * with a NUL byte; each body as an array, a scalar, null, malformed JSON, with a `__proto__` key, a NUL
  * in an unknown field or key, under a wrong content type (text, XML, multipart, none) and over the
@@ -26,23 +26,28 @@ import { bearer, registerUser, useTestApp } from '../../helpers/app.js';
 import { expectV1Error } from '../../helpers/wallets.js';
 
 const t = useTestApp({
-  env: { LOGIN_FAILURES_PER_ADDRESS_MAX: '100000', LOGIN_FAILURES_PER_ACCOUNT_MAX: '100000' },
+  env: {
+    LOGIN_FAILURES_PER_ADDRESS_MAX: '100000',
+    LOGIN_FAILURES_PER_ACCOUNT_MAX: '100000',
+    LOGIN_FAILURES_PER_ACCOUNT_TOTAL_MAX: '100000',
+  },
 });
 
 /** Which contract a route belongs to: its error shape and statuses. */
 type Family = 'v1' | 'seed000' | 'seed004';
 /** What is wrong with a request, as far as the status goes. */
-type Fault = 'invalid' | 'malformed' | 'media' | 'too-large';
+type Fault = 'invalid' | 'malformed' | 'forbidden-key' | 'media' | 'too-large';
 
 /** Status per family and fault: seed 004 has only 400 for a bad body; 413 stays 413 everywhere. */
 const STATUS: Record<Family, Record<Fault, number>> = {
-  v1: { invalid: 422, malformed: 400, media: 415, 'too-large': 413 },
-  seed000: { invalid: 422, malformed: 400, media: 415, 'too-large': 413 },
-  seed004: { invalid: 400, malformed: 400, media: 400, 'too-large': 413 },
+  v1: { invalid: 422, malformed: 400, 'forbidden-key': 400, media: 415, 'too-large': 413 },
+  seed000: { invalid: 422, malformed: 400, 'forbidden-key': 400, media: 415, 'too-large': 413 },
+  seed004: { invalid: 400, malformed: 400, 'forbidden-key': 400, media: 400, 'too-large': 413 },
 };
 const V1_CODE: Record<Fault, string> = {
   invalid: 'VALIDATION_ERROR',
   malformed: 'MALFORMED_JSON',
+  'forbidden-key': 'FORBIDDEN_JSON_KEY',
   media: 'UNSUPPORTED_MEDIA_TYPE',
   'too-large': 'PAYLOAD_TOO_LARGE',
 };
@@ -133,7 +138,7 @@ async function expectRefusedAndUnchanged(
 /** A route that takes a JSON body, and the body it accepts. */
 interface BodyRoute {
   family: Family;
-  method: 'POST' | 'PUT' | 'PATCH';
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   /** sends alice's bearer token */
   auth: boolean;
@@ -208,6 +213,15 @@ const ROUTES: Record<string, BodyRoute> = {
     fields: { current_password: { required: true }, new_password: { required: true } },
     controlStatus: 204,
     valid: () => ({ current_password: alice.password, new_password: NEW_PASSWORD }),
+  },
+  'DELETE /api/v1/users/me': {
+    family: 'v1',
+    method: 'DELETE',
+    url: '/api/v1/users/me',
+    auth: true,
+    fields: { current_password: { required: true } },
+    controlStatus: 204,
+    valid: () => ({ current_password: alice.password }),
   },
   'POST /new_user (seed 000)': {
     family: 'seed000',
@@ -316,7 +330,7 @@ function badBodies(route: BodyRoute): BadBody[] {
     ],
     [
       'a __proto__ key',
-      'malformed',
+      'forbidden-key',
       (v) => ({
         payload: `{"__proto__": {"role": "admin"}, ${JSON.stringify(v).slice(1)}`,
         contentType: 'application/json',

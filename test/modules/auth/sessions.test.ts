@@ -125,16 +125,22 @@ describe('password change', () => {
   });
 });
 
+/** `DELETE /api/v1/users/me` with `token`, and `body` as JSON unless it is undefined. */
+function deleteAccount(token: string, body?: unknown) {
+  return t.app.inject({
+    method: 'DELETE',
+    url: '/api/v1/users/me',
+    headers: bearer(token),
+    ...(body === undefined ? {} : { payload: body as object }),
+  });
+}
+
 describe('account deletion', () => {
   it('ends every session and the password, keeps the ledger history, and keeps the username taken', async () => {
     const user = await registerUser(t.app);
     const other = (await login(user.username, user.password)).json();
-    const del = await t.app.inject({
-      method: 'DELETE',
-      url: '/api/v1/users/me',
-      headers: bearer(user.token),
-    });
-    expect(del.statusCode).toBe(204);
+    const del = await deleteAccount(user.token, { current_password: user.password });
+    expect(del.statusCode, del.body).toBe(204);
     for (const token of [user.token, other.access_token]) {
       expect((await me(bearer(token))).statusCode).toBe(401);
       const wallets = await t.app.inject({ method: 'GET', url: '/api/v1/wallets', headers: bearer(token) });
@@ -154,6 +160,30 @@ describe('account deletion', () => {
     });
     expect(reuse.statusCode).toBe(409);
     await expectLedgerSound(t.db);
+  });
+
+  it('needs the current password: a bearer token alone (a stolen one) deletes nothing', async () => {
+    const user = await registerUser(t.app);
+    const refused: [unknown, number, string][] = [
+      [undefined, 422, 'VALIDATION_ERROR'],
+      [{}, 422, 'VALIDATION_ERROR'],
+      [{ current_password: '' }, 422, 'VALIDATION_ERROR'],
+      [{ current_password: 'not the password' }, 403, 'INVALID_CURRENT_PASSWORD'],
+      [{ current_password: user.password.toUpperCase() }, 403, 'INVALID_CURRENT_PASSWORD'],
+    ];
+    for (const [body, status, code] of refused) {
+      const res = await deleteAccount(user.token, body);
+      expect(res.statusCode, `${JSON.stringify(body)}: ${res.body}`).toBe(status);
+      expect(res.json().error.code).toBe(code);
+      expect(res.body).not.toContain(user.password);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      // Nothing changed: the session works and the password still logs in.
+      expect((await me(bearer(user.token))).statusCode).toBe(200);
+    }
+    await login(user.username, user.password);
+    const del = await deleteAccount(user.token, { current_password: user.password });
+    expect(del.statusCode, del.body).toBe(204);
+    expect((await me(bearer(user.token))).statusCode).toBe(401);
   });
 });
 

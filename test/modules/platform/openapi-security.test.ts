@@ -15,6 +15,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { bearer, registerUser, TEST_JWT_SECRET, useTestApp } from '../../helpers/app.js';
+import { documentedOperations, type Operation } from '../../helpers/openapi.js';
 
 const t = useTestApp();
 
@@ -49,56 +50,6 @@ const UNDOCUMENTED_BY_DESIGN: [RegExp, string][] = [
   [/^\/metrics$/, 'Prometheus metrics, scraped without an account; route patterns, never ids'],
 ];
 
-const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
-
-interface Operation {
-  method: string;
-  /** the document's path, e.g. `/api/v1/wallets/{wallet_id}` */
-  path: string;
-  /** the path with every parameter replaced by a valid-looking value, plus required query parameters */
-  url: string;
-  /** true when the document says the route takes a bearer token */
-  documentedSecurity: boolean;
-}
-
-interface OpenApiParameter {
-  in: string;
-  name: string;
-  required?: boolean;
-}
-interface OpenApiOperation {
-  security?: unknown[];
-  parameters?: OpenApiParameter[];
-}
-
-/** A value of the right look for a parameter: a symbol where the name says so, a UUID otherwise. */
-function sampleValue(name: string): string {
-  return /symbol|exchange|asset/i.test(name) ? 'BTCUSDT' : randomUUID();
-}
-
-/** Every path × method of the document, ready to be requested. */
-function operationsOf(document: { paths: Record<string, Record<string, OpenApiOperation>> }): Operation[] {
-  const operations: Operation[] = [];
-  for (const [path, item] of Object.entries(document.paths)) {
-    for (const [method, operation] of Object.entries(item)) {
-      if (!HTTP_METHODS.includes(method)) continue;
-      const parameters = operation.parameters ?? [];
-      let url = path.replace(/\{([^}]+)\}/g, (_match, name: string) => encodeURIComponent(sampleValue(name)));
-      const query = parameters
-        .filter((p) => p.in === 'query' && p.required)
-        .map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(sampleValue(p.name))}`);
-      if (query.length > 0) url += `?${query.join('&')}`;
-      operations.push({
-        method: method.toUpperCase(),
-        path,
-        url,
-        documentedSecurity: (operation.security ?? []).length > 0,
-      });
-    }
-  }
-  return operations;
-}
-
 /**
  * Every method × path the router serves, read from Fastify's route tree (`printRoutes`), with
  * `:param` written as the document writes it (`{param}`). HEAD is left out: Fastify adds it to GET.
@@ -127,9 +78,7 @@ let operations: Operation[] = [];
 let realUserId = '';
 
 beforeAll(async () => {
-  const res = await t.app.inject({ method: 'GET', url: '/openapi.json' });
-  expect(res.statusCode).toBe(200);
-  operations = operationsOf(res.json());
+  operations = await documentedOperations(t.app);
   realUserId = (await registerUser(t.app)).userId;
 });
 

@@ -214,6 +214,7 @@ async function realisticSession(client: Client): Promise<Record<string, string>>
     'a too long password': `pw-long-${randomBytes(40).toString('hex')}`,
     'a password in malformed JSON': `pw-malformed-${randomBytes(8).toString('hex')}`,
     'a wrong current password': `pw-current-${randomBytes(8).toString('hex')}`,
+    'a wrong password to delete the account': `pw-delete-${randomBytes(8).toString('hex')}`,
     'a wrong seed 004 password': `pw-seed-${randomBytes(8).toString('hex')}`,
   };
   const password = passwords['the password'];
@@ -274,6 +275,16 @@ async function realisticSession(client: Client): Promise<Record<string, string>>
     json: { current_password: passwords['a wrong current password'], new_password: password },
   });
   expect(badChange.status).toBe(403);
+  const badDelete = await client.send(
+    'a wrong password to delete the account',
+    'DELETE',
+    '/api/v1/users/me',
+    {
+      token,
+      json: { current_password: passwords['a wrong password to delete the account'] },
+    },
+  );
+  expect(badDelete.status).toBe(403);
   const seed = await client.send('seed 004 login with a wrong password', 'POST', '/auth/login', {
     json: { username, password: passwords['a wrong seed 004 password'] },
   });

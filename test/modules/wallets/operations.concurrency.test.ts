@@ -9,11 +9,17 @@
  * the accepted operations once each with an unbroken chain of balance_after, and reconcile clean.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Decimal } from '../../../src/shared/decimal.js';
-import { bearer, buildTestApp, getWallet, registerUser, useTestApp } from '../../helpers/app.js';
+import {
+  bearer,
+  buildTestApp,
+  getWallet,
+  listenOnLoopback,
+  registerUser,
+  useTestApp,
+} from '../../helpers/app.js';
 import {
   type HistoryItem,
   mapBounded,
@@ -100,13 +106,6 @@ async function expectBurstExplained(
   }
   expect(running.toFixed()).toBe(expected.toFixed());
   return accepted;
-}
-
-/** Listens on a free loopback port; closed when the test ends. */
-async function listenOnLoopback(app: FastifyInstance): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address() as AddressInfo;
-  return `http://127.0.0.1:${address.port}`;
 }
 
 describe('seed 003: 1 000 concurrent withdrawals of 100 from exactly 10 000', () => {

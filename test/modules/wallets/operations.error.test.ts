@@ -205,7 +205,7 @@ describe('POST /api/v1/wallets/{wallet_id}/operation — the body', () => {
     ['a number', '42', 422, 'VALIDATION_ERROR'],
     ['a boolean', 'true', 422, 'VALIDATION_ERROR'],
     ['truncated JSON', '{"operation_type":"DEPOSIT","amount":', 400, 'MALFORMED_JSON'],
-    ['an empty body', '', 400, 'MALFORMED_JSON'],
+    ['an empty body (no body)', '', 422, 'VALIDATION_ERROR'],
     ['NaN as a JSON literal', '{"operation_type":"DEPOSIT","amount":NaN}', 400, 'MALFORMED_JSON'],
     ['single quotes', "{'operation_type':'DEPOSIT','amount':'1'}", 400, 'MALFORMED_JSON'],
     ['a trailing comma', '{"operation_type":"DEPOSIT","amount":"1",}', 400, 'MALFORMED_JSON'],
@@ -213,13 +213,13 @@ describe('POST /api/v1/wallets/{wallet_id}/operation — the body', () => {
       'a __proto__ key',
       '{"operation_type":"DEPOSIT","amount":"1","__proto__":{"admin":true}}',
       400,
-      'MALFORMED_JSON',
+      'FORBIDDEN_JSON_KEY',
     ],
     [
       'a constructor.prototype key',
       '{"operation_type":"DEPOSIT","amount":"1","constructor":{"prototype":{"admin":true}}}',
       400,
-      'MALFORMED_JSON',
+      'FORBIDDEN_JSON_KEY',
     ],
     ['a bare NUL byte', '\u0000', 400, 'MALFORMED_JSON'],
   ];
@@ -497,7 +497,7 @@ describe('POST /api/v1/wallets — the body', () => {
     ['a bare string', '"Main"', 422, 'VALIDATION_ERROR'],
     ['null body', 'null', 422, 'VALIDATION_ERROR'],
     ['truncated JSON', '{"name":', 400, 'MALFORMED_JSON'],
-    ['an empty body', '', 400, 'MALFORMED_JSON'],
+    ['an empty body (no body)', '', 422, 'VALIDATION_ERROR'],
   ];
   it.each(names)('%s → %i', async (_name, body, status, code) => {
     await expectRefusedAndUnchanged(
