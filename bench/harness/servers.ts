@@ -18,7 +18,7 @@ import type { KeyValueCache } from '../../src/platform/cache/cache.js';
 import { MemoryCache } from '../../src/platform/cache/memory.js';
 import { type Config, loadConfig } from '../../src/platform/config/env.js';
 import type { Db } from '../../src/platform/db/client.js';
-import { MemoryEventBus } from '../../src/platform/events/bus.js';
+import { type EventBus, MemoryEventBus } from '../../src/platform/events/bus.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { type Cleanup, once } from './cleanup.js';
 
@@ -134,6 +134,8 @@ export interface AppOptions {
   priceSource?: PriceSource;
   /** the listen backlog, for bursts of connections opened at once (Node's default is 511) */
   backlog?: number;
+  /** the event bus, shared by the instances of a scenario (default: one in-process bus per app) */
+  events?: EventBus;
 }
 
 /**
@@ -149,7 +151,7 @@ export async function startApp(
     db: env.db,
     logger: env.logger,
     cache: options.cache ?? new MemoryCache(),
-    events: new MemoryEventBus(),
+    events: options.events ?? new MemoryEventBus(),
     priceSource: options.priceSource ?? new ReplayPriceSource([KLINE_FILE], systemClock),
     clock: systemClock,
     jwtSecret: env.jwtSecret,

@@ -13,6 +13,7 @@ import { orders } from './orders.js';
 import { hello, prices } from './prices.js';
 import { spread } from './spread.js';
 import { stampede } from './stampede.js';
+import { stream } from './stream.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   baseline, // A
@@ -26,4 +27,5 @@ export const SCENARIOS: readonly Scenario[] = [
   stampede,
   bets,
   liquidation,
+  stream,
 ];

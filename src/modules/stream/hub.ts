@@ -2,11 +2,25 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../../platform/events/bus.js';
 import { symbolOfBusChannel } from './channels.js';
 
+/**
+ * One message for every client of a channel: its JSON text, made once, and its UTF-8 bytes, made once
+ * when a WebSocket first needs them (a frame from bytes skips the text's encoding per socket).
+ */
+export class OutgoingMessage {
+  private encoded: Buffer | undefined;
+  constructor(readonly text: string) {}
+
+  get bytes(): Buffer {
+    this.encoded ??= Buffer.from(this.text, 'utf8');
+    return this.encoded;
+  }
+}
+
 /** One open stream (a WebSocket or an SSE response), as the hub sees it. */
 export interface StreamClient {
   readonly userId: string;
-  /** Sends one message: the JSON text of a tick or an account event, made once for every client. */
-  deliver(busChannel: string, text: string): void;
+  /** Sends one message: a tick or an account event, made once for every client. */
+  deliver(busChannel: string, message: OutgoingMessage): void;
   /** Ends the stream with a WebSocket close code (1001 going away, 1008 policy) and a reason. */
   end(code: number, reason: string): void;
 }
@@ -117,7 +131,7 @@ export class StreamHub {
       if (price === state.lastPrice) return;
       state.lastPrice = price;
     }
-    const text = JSON.stringify(payload);
-    for (const client of state.clients) client.deliver(busChannel, text);
+    const message = new OutgoingMessage(JSON.stringify(payload));
+    for (const client of state.clients) client.deliver(busChannel, message);
   }
 }

@@ -7,7 +7,7 @@ import {
   parseChannel,
   type StreamChannel,
 } from './channels.js';
-import type { StreamClient, StreamHub } from './hub.js';
+import { OutgoingMessage, type StreamClient, type StreamHub } from './hub.js';
 
 /** What every stream is built on: the instance's hub, prices, and the token check. */
 export interface StreamDeps {
@@ -19,8 +19,8 @@ export interface StreamDeps {
 
 /** How a session reaches its client: a WebSocket or an SSE response. */
 export interface StreamTransport {
-  /** sends one message: a JSON text, with the channel it came on (SSE names it as the event) */
-  send(channel: string, text: string): void;
+  /** sends one message, with the channel it came on (SSE names it as the event) */
+  send(channel: string, message: OutgoingMessage): void;
   /** bytes queued for the client and not yet sent: beyond a bound the client is too slow */
   bufferedBytes(): number;
   /** ends the stream with a WebSocket close code and a reason */
@@ -56,7 +56,7 @@ export class StreamSession implements StreamClient {
    * bus channel → messages that came before the client was told it is subscribed: sent after that
    * answer, so nothing is lost and nothing comes before it
    */
-  private readonly unconfirmed = new Map<string, string[]>();
+  private readonly unconfirmed = new Map<string, OutgoingMessage[]>();
   private ended = false;
 
   constructor(
@@ -117,9 +117,9 @@ export class StreamSession implements StreamClient {
     for (const { busChannel, snapshot } of result.joined) {
       const waiting = this.unconfirmed.get(busChannel) ?? [];
       this.unconfirmed.delete(busChannel);
-      if (snapshot) this.deliver(busChannel, snapshot);
+      if (snapshot) this.deliver(busChannel, new OutgoingMessage(snapshot));
       // The tick of the price just read may have come on the bus too: sent once.
-      for (const text of waiting) if (text !== snapshot) this.deliver(busChannel, text);
+      for (const message of waiting) if (message.text !== snapshot) this.deliver(busChannel, message);
     }
   }
 
@@ -137,20 +137,20 @@ export class StreamSession implements StreamClient {
     return left;
   }
 
-  /** Sends a message of `busChannel` (a JSON text), unless the client is too slow: then it is dropped. */
-  deliver(busChannel: string, text: string): void {
+  /** Sends a message of `busChannel`, unless the client is too slow: then it is dropped. */
+  deliver(busChannel: string, message: OutgoingMessage): void {
     if (this.ended) return;
     const waiting = this.unconfirmed.get(busChannel);
     if (waiting) {
       if (waiting.length >= UNCONFIRMED_MESSAGES_MAX) waiting.shift();
-      waiting.push(text);
+      waiting.push(message);
       return;
     }
     if (this.transport.bufferedBytes() > CLIENT_BUFFER_BYTES_MAX) {
       this.end(1013, 'too slow: more than 1 MiB waiting to be sent');
       return;
     }
-    this.transport.send(this.names.get(busChannel) ?? busChannel, text);
+    this.transport.send(this.names.get(busChannel) ?? busChannel, message);
   }
 
   /**

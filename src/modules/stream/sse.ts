@@ -42,7 +42,7 @@ export async function serveSse(
     [REQUEST_ID_HEADER]: reply.request.id,
   });
   const session = new StreamSession(options, principal, token, {
-    send: (channel, text) => raw.write(sseEvent(channel, text)),
+    send: (channel, message) => raw.write(sseEvent(channel, message.text)),
     bufferedBytes: () => raw.writableLength,
     close: (code, reason) => {
       raw.end(sseEvent('close', JSON.stringify({ code, reason })));

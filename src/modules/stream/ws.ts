@@ -59,7 +59,7 @@ export function serveWebSocket(
   options: WebSocketStreamOptions,
 ): void {
   const session = new StreamSession(options, principal, token, {
-    send: (_channel, text) => socket.send(text),
+    send: (_channel, message) => socket.send(message.bytes, { binary: false }),
     bufferedBytes: () => socket.bufferedAmount,
     close: (code, reason) => {
       socket.close(code, reason);
