@@ -62,6 +62,71 @@ describe('Server-Sent Events', () => {
   });
 });
 
+describe('Server-Sent Events, limits and isolation', () => {
+  it('sends a user only their own events, and ends a stream whose token expired', async () => {
+    let offsetMs = 0;
+    const built = await factory.build({
+      env: { STREAM_PING_INTERVAL_MS: '300' },
+      clock: { nowMs: () => Date.now() + offsetMs },
+    });
+    const owner = await registerUser(built.app);
+    const other = await registerUser(built.app);
+    const origin = await originOf(built.app);
+    const mine = await openSse(origin, 'account', owner.token);
+    const theirs = await openSse(origin, 'account', other.token);
+    await mine.next((e) => e.event === 'subscribed');
+    await theirs.next((e) => e.event === 'subscribed');
+    const deposit = await built.app.inject({
+      method: 'POST',
+      url: `/api/v1/wallets/${owner.walletId}/operation`,
+      headers: bearer(owner.token),
+      payload: { operation_type: 'DEPOSIT', amount: '5' },
+    });
+    const event = await mine.next((e) => e.event === 'account');
+    expect(event.data).toEqual({ channel: 'account', event: 'wallet.operation', data: deposit.json() });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(theirs.events.filter((e) => e.event === 'account')).toEqual([]);
+    offsetMs = 901_000;
+    expect((await mine.next((e) => e.event === 'close', 3_000)).data).toMatchObject({ code: 1008 });
+    theirs.close();
+  });
+
+  it('closes the oldest of 11 SSE streams of a user, and a reader that stops reading', async () => {
+    const built = await factory.build();
+    const user = await registerUser(built.app);
+    const origin = await originOf(built.app);
+    const streams = [];
+    for (let i = 0; i < 11; i++) {
+      const sse = await openSse(origin, 'account', user.token);
+      await sse.next((e) => e.event === 'subscribed');
+      streams.push(sse);
+    }
+    expect((await streams[0]!.next((e) => e.event === 'close')).data).toMatchObject({ code: 1008 });
+    for (const sse of streams) sse.close();
+
+    // A reader that never reads: what the server writes piles up, and past 1 MiB it gives up.
+    const res = await fetch(`${origin}/api/v1/stream/sse?channels=account`, { headers: bearer(user.token) });
+    expect(res.status).toBe(200);
+    const padding = 'x'.repeat(16 * 1024);
+    for (let i = 0; i < 1_000; i++)
+      await built.events.publish(`account:${user.userId}`, {
+        channel: 'account',
+        event: 'wallet.operation',
+        data: { i, padding },
+      });
+    const reader = res.body!.getReader();
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain('event: close');
+    expect(text).toContain('"code":1013');
+    expect(text.split('event: account').length - 1).toBeLessThan(1_000);
+  }, 30_000);
+});
+
 describe('shutdown', () => {
   it('ends every stream (1001, event: close) and closes promptly', async () => {
     const built = await factory.build();
