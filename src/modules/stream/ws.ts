@@ -10,6 +10,11 @@ const MALFORMED_IN_A_ROW_MAX = 10;
 const PENDING_MESSAGES_MAX = 100;
 /** How long a closed socket may take to finish its closing handshake before it is cut (ms). */
 const CLOSE_GRACE_MS = 2_000;
+/**
+ * The same for a client closed for being too slow (1013): its close frame waits behind up to 1 MiB it
+ * has not read yet, and nothing more is queued for it, so it gets longer to read them (ms).
+ */
+const SLOW_CLOSE_GRACE_MS = 10_000;
 
 /** What the WebSocket stream needs besides the session's dependencies. */
 export interface WebSocketStreamOptions extends StreamDeps {
@@ -63,7 +68,7 @@ export function serveWebSocket(
     bufferedBytes: () => socket.bufferedAmount,
     close: (code, reason) => {
       socket.close(code, reason);
-      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+      setTimeout(() => socket.terminate(), code === 1013 ? SLOW_CLOSE_GRACE_MS : CLOSE_GRACE_MS).unref();
     },
   });
   const reply = (message: object) => socket.send(JSON.stringify(message));
