@@ -181,6 +181,22 @@ export async function listenOnLoopback(app: FastifyInstance): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
+/** Logs the user in again and returns its auth cookie as a `Cookie` header value (`pb_access_token=…`). */
+export async function authCookieOf(
+  app: FastifyInstance,
+  user: { username: string; password: string },
+): Promise<string> {
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { username: user.username, password: user.password },
+  });
+  expect(login.statusCode).toBe(200);
+  const cookie = String(login.headers['set-cookie']).split(';')[0];
+  expect(cookie).toMatch(/^pb_access_token=/);
+  return cookie!;
+}
+
 /** `Authorization` header for a token. */
 export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/platform/observability/logger.js';
-import { bearer, registerUser, useAppFactory } from '../../helpers/app.js';
+import { authCookieOf, bearer, registerUser, useAppFactory } from '../../helpers/app.js';
 import { originOf, TestSocket } from '../../helpers/stream-client.js';
 import { openSse } from './sse-client.js';
 
@@ -50,12 +50,7 @@ describe('opening a stream', () => {
     });
     const built = await factory.build({ logger: createLogger('info', sink) });
     const user = await registerUser(built.app);
-    const login = await built.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: user.username, password: user.password },
-    });
-    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const cookie = await authCookieOf(built.app, user);
     const origin = await originOf(built.app);
     for (const auth of [{ bearer: user.token }, { cookie }, { query: user.token }]) {
       const socket = await TestSocket.open(origin, auth);

@@ -6,7 +6,7 @@
  * (WebSocket 1001, SSE `event: close`), with the shutdown not held up by them.
  */
 import { describe, expect, it } from 'vitest';
-import { bearer, postOrder, registerUser, useAppFactory } from '../../helpers/app.js';
+import { authCookieOf, bearer, postOrder, registerUser, useAppFactory } from '../../helpers/app.js';
 import { originOf, TestSocket } from '../../helpers/stream-client.js';
 import { quoteAt } from '../bets/helpers.js';
 import { openSse } from './sse-client.js';
@@ -49,12 +49,7 @@ describe('Server-Sent Events', () => {
   it('takes the auth cookie alone', async () => {
     const built = await factory.build();
     const user = await registerUser(built.app);
-    const login = await built.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: user.username, password: user.password },
-    });
-    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const cookie = await authCookieOf(built.app, user);
     const sse = await openSse(await originOf(built.app), 'account', undefined, { cookie });
     expect(sse.status).toBe(200);
     await sse.next((e) => e.event === 'subscribed');
