@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freeLoopbackPort } from '../../src/platform/db/embedded.js';
+import { TEST_JWT_SECRET } from './app.js';
 
 /** The repository root, where `src/main.ts` and `node_modules` are. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,6 +22,21 @@ const LOG_LEVELS_INFO_OR_LOWER = ['info', 'debug', 'trace'];
 const OUTPUT_CHARS_MAX = 4_000;
 /** A stdout line longer than this is cut (characters); the ready line is far shorter. */
 const LINE_CHARS_MAX = 65_536;
+
+/**
+ * The environment of a child server: what a Node process needs of ours (`PATH`, `HOME`; nothing
+ * else leaks in, so a developer's `.env`-style variables cannot change a test), `NODE_ENV=test`,
+ * the tests' JWT secret, then `vars` (`DATABASE_URL`, `DATA_DIR`, `LOG_LEVEL`, …) on top.
+ */
+export function childEnv(vars: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ...vars,
+  };
+}
 
 /**
  * The real server as a child process: `node --import tsx src/main.ts <role>` with the given
