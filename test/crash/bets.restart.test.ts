@@ -18,6 +18,7 @@ import { createDb, type Db } from '../../src/platform/db/client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
 import { FakeBinance } from '../helpers/fake-binance.js';
 import { call } from '../helpers/http.js';
+import { claimRedisDatabase, type RedisDatabase } from '../helpers/redis-database.js';
 import { childEnv, ServerProcess } from '../helpers/server-process.js';
 import { quoteAt, betRows as rowsOf, settlementJournalCounts } from '../modules/bets/helpers.js';
 
@@ -28,6 +29,8 @@ let scratch: ScratchDatabase | undefined;
 let dataDir: string | undefined;
 let binance: FakeBinance | undefined;
 let db: Db | undefined;
+/** With REDIS_URL: a logical database of this run's own (the program's Redis keys have a fixed prefix). */
+let redis: RedisDatabase | undefined;
 const servers: ServerProcess[] = [];
 
 beforeAll(async () => {
@@ -36,6 +39,7 @@ beforeAll(async () => {
   binance = await new FakeBinance().start();
   binance.setQuote('BTCUSDT', quoteAt('50000'));
   db = createDb(scratch.url, 2);
+  if (process.env.REDIS_URL) redis = await claimRedisDatabase(process.env.REDIS_URL);
 });
 
 afterAll(async () => {
@@ -43,6 +47,7 @@ afterAll(async () => {
   await db?.$client.end();
   await binance?.close();
   await scratch?.drop();
+  await redis?.release();
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });
 
@@ -54,7 +59,7 @@ async function startServer(): Promise<ServerProcess> {
     BINANCE_BASE_URL: binance!.baseUrl,
     PRICE_CACHE_TTL_MS: '0',
   });
-  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
+  if (redis) env.REDIS_URL = redis.url;
   const server = await ServerProcess.start(env, 'all');
   servers.push(server);
   return server;

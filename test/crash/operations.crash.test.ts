@@ -25,6 +25,7 @@ import { createDb } from '../../src/platform/db/client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
 import { Decimal } from '../../src/shared/decimal.js';
 import { call } from '../helpers/http.js';
+import { claimRedisDatabase, type RedisDatabase } from '../helpers/redis-database.js';
 import { childEnv, ServerProcess } from '../helpers/server-process.js';
 import { type HistoryItem, mapBounded, seededRandom } from '../helpers/wallets.js';
 
@@ -50,6 +51,8 @@ type Outcome = { status: number; body: string } | { lost: string };
 
 let scratch: ScratchDatabase | undefined;
 let dataDir: string | undefined;
+/** With REDIS_URL: a logical database of this run's own (the program's Redis keys have a fixed prefix). */
+let redis: RedisDatabase | undefined;
 const servers: ServerProcess[] = [];
 
 function serverEnv(databaseUrl: string): Record<string, string> {
@@ -63,7 +66,7 @@ function serverEnv(databaseUrl: string): Record<string, string> {
     RATE_LIMIT_PER_USER_PER_MIN: '0',
     INITIAL_BALANCE: START_BALANCE.toFixed(),
   });
-  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
+  if (redis) env.REDIS_URL = redis.url;
   return env;
 }
 
@@ -135,11 +138,13 @@ async function crash(server: ServerProcess): Promise<void> {
 beforeAll(async () => {
   scratch = await createScratchDatabase(inject('adminDatabaseUrl'), 'pb_crash');
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'paperbroker-crash-'));
+  if (process.env.REDIS_URL) redis = await claimRedisDatabase(process.env.REDIS_URL);
 });
 
 afterAll(async () => {
   for (const server of servers) if (server.running) await server.stop(2_000);
   await scratch?.drop();
+  await redis?.release();
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });
 
