@@ -12,15 +12,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isReconciled, reconcile } from '../../src/modules/ledger/index.js';
 import { createDb, type Db } from '../../src/platform/db/client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
-import { TEST_JWT_SECRET } from '../helpers/app.js';
 import { FakeBinance } from '../helpers/fake-binance.js';
-import { ServerProcess } from '../helpers/server-process.js';
-import { quoteAt } from '../modules/bets/helpers.js';
+import { call } from '../helpers/http.js';
+import { claimRedisDatabase, type RedisDatabase } from '../helpers/redis-database.js';
+import { childEnv, ServerProcess } from '../helpers/server-process.js';
+import { quoteAt, betRows as rowsOf, settlementJournalCounts } from '../modules/bets/helpers.js';
 
 const BET_COUNT = 5;
 const DURATION_S = 2;
@@ -29,6 +29,8 @@ let scratch: ScratchDatabase | undefined;
 let dataDir: string | undefined;
 let binance: FakeBinance | undefined;
 let db: Db | undefined;
+/** With REDIS_URL: a logical database of this run's own (the program's Redis keys have a fixed prefix). */
+let redis: RedisDatabase | undefined;
 const servers: ServerProcess[] = [];
 
 beforeAll(async () => {
@@ -37,6 +39,7 @@ beforeAll(async () => {
   binance = await new FakeBinance().start();
   binance.setQuote('BTCUSDT', quoteAt('50000'));
   db = createDb(scratch.url, 2);
+  if (process.env.REDIS_URL) redis = await claimRedisDatabase(process.env.REDIS_URL);
 });
 
 afterAll(async () => {
@@ -44,82 +47,58 @@ afterAll(async () => {
   await db?.$client.end();
   await binance?.close();
   await scratch?.drop();
+  await redis?.release();
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });
 
 async function startServer(): Promise<ServerProcess> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? os.tmpdir(),
-    NODE_ENV: 'test',
+  const env = childEnv({
     DATABASE_URL: scratch!.url,
     DATA_DIR: dataDir!,
-    JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
     BINANCE_BASE_URL: binance!.baseUrl,
     PRICE_CACHE_TTL_MS: '0',
-  };
-  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
+  });
+  if (redis) env.REDIS_URL = redis.url;
   const server = await ServerProcess.start(env, 'all');
   servers.push(server);
   return server;
 }
 
-async function call(server: ServerProcess, method: string, url: string, token?: string, body?: unknown) {
-  const res = await fetch(`${server.baseUrl}${url}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+const betRows = (ids: string[]) => rowsOf(db!, ids);
 
-async function betRows(ids: string[]) {
-  const rows = await db!.execute<{ id: string; status: string; late: boolean; profit: string | null }>(
-    sql`select id, status, late, profit from bets where id = any(${sql.param(ids)}::uuid[]) order by id`,
-  );
-  return rows.rows;
-}
-
+/** `bet_settlement` journals of the bets `ids`, all told. */
 async function settlementCount(ids: string[]): Promise<number> {
-  const rows = await db!.execute<{ n: number }>(sql`
-    select count(*)::int as n from journal_transactions
-     where kind = 'bet_settlement' and metadata->>'bet_id' = any(${sql.param(ids)}::text[])`);
-  return rows.rows[0]!.n;
+  return [...(await settlementJournalCounts(db!, ids)).values()].reduce((sum, n) => sum + n, 0);
 }
 
 describe('a restart after bets came due', () => {
   it('settles each overdue bet once, on recovery, marked late', async () => {
     const first = await startServer();
-    const registered = await call(first, 'POST', '/api/v1/auth/register', undefined, {
-      username: 'bettor',
-      password: 'correct horse battery',
+    const registered = await call(first, 'POST', '/api/v1/auth/register', {
+      body: { username: 'bettor', password: 'correct horse battery' },
     });
     expect(registered.status).toBe(201);
     const token = registered.json.access_token as string;
     const ids: string[] = [];
     for (let i = 0; i < BET_COUNT; i++) {
-      const res = await call(first, 'POST', '/api/v1/bets', token, {
-        symbol: 'BTCUSDT',
-        direction: 'up',
-        stake: '100',
-        leverage: 5,
-        duration_seconds: DURATION_S,
+      const res = await call(first, 'POST', '/api/v1/bets', {
+        token,
+        body: { symbol: 'BTCUSDT', direction: 'up', stake: '100', leverage: 5, duration_seconds: DURATION_S },
       });
       expect(res.status).toBe(201);
       ids.push(res.json.id as string);
     }
-    const trade = await call(first, 'POST', '/api/v1/trade_it/', token, {
-      exchange: 'BTC',
-      bet_amount: 100,
-      leverage: 5,
-      direction: 'down',
-      // 3 s: a JSON number of minutes with at most 15 significant digits.
-      time: 0.05,
+    const trade = await call(first, 'POST', '/api/v1/trade_it/', {
+      token,
+      body: {
+        exchange: 'BTC',
+        bet_amount: 100,
+        leverage: 5,
+        direction: 'down',
+        // 3 s: a JSON number of minutes with at most 15 significant digits.
+        time: 0.05,
+      },
     });
     expect(trade.status).toBe(201);
     ids.push(trade.json.id as string);
@@ -144,7 +123,7 @@ describe('a restart after bets came due', () => {
     expect(await settlementCount(ids)).toBe(ids.length);
     await sleep(2_000);
     expect(await settlementCount(ids)).toBe(ids.length);
-    const status = await call(second, 'GET', `/api/v1/trade_status/${trade.json.id}`, token);
+    const status = await call(second, 'GET', `/api/v1/trade_status/${trade.json.id}`, { token });
     expect(status.json).toEqual({ status: 'completed', result: 'L', profit: -10 });
     expect(isReconciled(await reconcile(db!))).toBe(true);
     await second.stop();

@@ -24,8 +24,9 @@ import { isReconciled, reconcile } from '../../src/modules/ledger/index.js';
 import { createDb } from '../../src/platform/db/client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
 import { Decimal } from '../../src/shared/decimal.js';
-import { TEST_JWT_SECRET } from '../helpers/app.js';
-import { ServerProcess } from '../helpers/server-process.js';
+import { call } from '../helpers/http.js';
+import { claimRedisDatabase, type RedisDatabase } from '../helpers/redis-database.js';
+import { childEnv, ServerProcess } from '../helpers/server-process.js';
 import { type HistoryItem, mapBounded, seededRandom } from '../helpers/wallets.js';
 
 const OPERATION_COUNT = 300;
@@ -50,24 +51,22 @@ type Outcome = { status: number; body: string } | { lost: string };
 
 let scratch: ScratchDatabase | undefined;
 let dataDir: string | undefined;
+/** With REDIS_URL: a logical database of this run's own (the program's Redis keys have a fixed prefix). */
+let redis: RedisDatabase | undefined;
 const servers: ServerProcess[] = [];
 
 function serverEnv(databaseUrl: string): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? os.tmpdir(),
-    NODE_ENV: 'test',
+  const env = childEnv({
     DATABASE_URL: databaseUrl,
     DATA_DIR: dataDir!,
-    JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
     PRICE_SOURCE: 'binance',
     // USDT operations need no price; nothing listens on port 9 (discard), so nothing leaves the machine.
     BINANCE_BASE_URL: 'http://127.0.0.1:9',
     RATE_LIMIT_PER_USER_PER_MIN: '0',
     INITIAL_BALANCE: START_BALANCE.toFixed(),
-  };
-  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
+  });
+  if (redis) env.REDIS_URL = redis.url;
   return env;
 }
 
@@ -77,7 +76,8 @@ async function startServer(): Promise<ServerProcess> {
   return server;
 }
 
-async function call(
+/** `call` as this test compares answers: the status and the body's text. */
+async function send(
   server: ServerProcess,
   method: string,
   url: string,
@@ -85,17 +85,8 @@ async function call(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${server.baseUrl}${url}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  return { status: res.status, body: await res.text() };
+  const answer = await call(server, method, url, { token, body, headers, timeoutMs: REQUEST_TIMEOUT_MS });
+  return { status: answer.status, body: answer.body };
 }
 
 async function readHistory(server: ServerProcess, token: string, walletId: string): Promise<HistoryItem[]> {
@@ -103,7 +94,7 @@ async function readHistory(server: ServerProcess, token: string, walletId: strin
   let cursor: string | null = null;
   for (let page = 0; page < 100; page++) {
     const query: string = `limit=100${cursor ? `&cursor=${cursor}` : ''}`;
-    const res = await call(server, 'GET', `/api/v1/wallets/${walletId}/transactions?${query}`, token);
+    const res = await send(server, 'GET', `/api/v1/wallets/${walletId}/transactions?${query}`, token);
     expect(res.status, res.body).toBe(200);
     const body = JSON.parse(res.body) as { items: HistoryItem[]; next_cursor: string | null };
     items.push(...body.items);
@@ -114,7 +105,7 @@ async function readHistory(server: ServerProcess, token: string, walletId: strin
 }
 
 function postOperation(server: ServerProcess, token: string, walletId: string, op: Operation) {
-  return call(
+  return send(
     server,
     'POST',
     `/api/v1/wallets/${walletId}/operation`,
@@ -147,11 +138,13 @@ async function crash(server: ServerProcess): Promise<void> {
 beforeAll(async () => {
   scratch = await createScratchDatabase(inject('adminDatabaseUrl'), 'pb_crash');
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'paperbroker-crash-'));
+  if (process.env.REDIS_URL) redis = await claimRedisDatabase(process.env.REDIS_URL);
 });
 
 afterAll(async () => {
   for (const server of servers) if (server.running) await server.stop(2_000);
   await scratch?.drop();
+  await redis?.release();
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });
 
@@ -159,13 +152,13 @@ describe('SIGKILL in the middle of a burst of operations', () => {
   it('keeps every acknowledged operation, half-applies none, and replays each key once after restart', async () => {
     const first = await startServer();
     const username = `crash_${randomBytes(4).toString('hex')}`;
-    const registered = await call(first, 'POST', '/api/v1/auth/register', undefined, {
+    const registered = await send(first, 'POST', '/api/v1/auth/register', undefined, {
       username,
       password: 'correct horse battery',
     });
     expect(registered.status, registered.body).toBe(201);
     const token = (JSON.parse(registered.body) as { access_token: string }).access_token;
-    const wallets = JSON.parse((await call(first, 'GET', '/api/v1/wallets', token)).body) as {
+    const wallets = JSON.parse((await send(first, 'GET', '/api/v1/wallets', token)).body) as {
       items: { id: string; balance: string }[];
     };
     const walletId = wallets.items[0]!.id;
@@ -234,7 +227,7 @@ describe('SIGKILL in the middle of a burst of operations', () => {
     const applied = (op: Operation) =>
       op.type === 'DEPOSIT' ? new Decimal(op.amount) : new Decimal(op.amount).neg();
     const expected = [...opOfJournal.values()].reduce((s, op) => s.plus(applied(op)), START_BALANCE);
-    const wallet = JSON.parse((await call(second, 'GET', `/api/v1/wallets/${walletId}`, token)).body);
+    const wallet = JSON.parse((await send(second, 'GET', `/api/v1/wallets/${walletId}`, token)).body);
     expect(wallet.balance).toBe(expected.toFixed());
     const newest = history[0]!.entries.find((e) => e.wallet_id === walletId)!;
     expect(newest.balance_after).toBe(expected.toFixed());
@@ -272,7 +265,7 @@ describe('SIGKILL in the middle of a burst of operations', () => {
     const final = everything
       .filter((a) => a.status === 201)
       .reduce((s, a) => s.plus(applied(a.op)), START_BALANCE);
-    const after = JSON.parse((await call(second, 'GET', `/api/v1/wallets/${walletId}`, token)).body);
+    const after = JSON.parse((await send(second, 'GET', `/api/v1/wallets/${walletId}`, token)).body);
     expect(after.balance).toBe(final.toFixed());
     const finalHistory = await readHistory(second, token, walletId);
     expect(finalHistory).toHaveLength(1 + everything.filter((a) => a.status === 201).length);

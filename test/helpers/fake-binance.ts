@@ -76,6 +76,11 @@ export class FakeBinance extends LoopbackServer {
   readonly requestsByPath = new Map<string, number>();
   /** price requests (the three ticker endpoints) naming each symbol, alone or in a `symbols` list */
   readonly priceRequestsBySymbol = new Map<string, number>();
+  /**
+   * batch price requests (a `symbols` list on a ticker endpoint) by the symbols they name, sorted and
+   * joined with `,` (e.g. `BNBUSDT,ETHUSDT`): how a test counts one caller's batches
+   */
+  readonly batchRequestsBySymbols = new Map<string, number>();
   /** ms to wait before answering in mode 'ok' */
   delayMs = 0;
   /**
@@ -169,6 +174,10 @@ export class FakeBinance extends LoopbackServer {
       const named = list === null ? [url.searchParams.get('symbol') ?? ''] : (JSON.parse(list) as string[]);
       for (const symbol of named)
         this.priceRequestsBySymbol.set(symbol, (this.priceRequestsBySymbol.get(symbol) ?? 0) + 1);
+      if (list !== null) {
+        const batch = [...named].sort().join(',');
+        this.batchRequestsBySymbols.set(batch, (this.batchRequestsBySymbols.get(batch) ?? 0) + 1);
+      }
     }
     this.usedWeight1m += weightOf(url);
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {

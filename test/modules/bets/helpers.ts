@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import type { BetView } from '../../../src/modules/bets/index.js';
+import type { Db } from '../../../src/platform/db/client.js';
 import { Decimal } from '../../../src/shared/decimal.js';
 import { bearer } from '../../helpers/app.js';
 
@@ -58,4 +60,40 @@ export async function settled(app: FastifyInstance, token: string, betId: string
 export function quoteAt(last: string): { last: string; bid: string; ask: string } {
   const price = new Decimal(last);
   return { last, bid: price.minus('0.5').toFixed(), ask: price.plus('0.5').toFixed() };
+}
+
+/** A bet as its row stores it, for tests that check settlement in SQL (the real program's database). */
+export type BetRow = {
+  id: string;
+  status: string;
+  late: boolean;
+  profit: string | null;
+  due_at: Date;
+  settled_at: Date | null;
+};
+
+/** The rows of the bets `ids`, in id order. */
+export async function betRows(db: Db, ids: string[]): Promise<BetRow[]> {
+  type Raw = Omit<BetRow, 'due_at' | 'settled_at'> & { due_at: string; settled_at: string | null };
+  // Drizzle's connection hands timestamps over as text.
+  const rows = await db.execute<Raw>(sql`
+    select id, status, late, profit, due_at, settled_at from bets
+     where id = any(${sql.param(ids)}::uuid[]) order by id`);
+  return rows.rows.map((row) => ({
+    ...row,
+    due_at: new Date(row.due_at),
+    settled_at: row.settled_at === null ? null : new Date(row.settled_at),
+  }));
+}
+
+/**
+ * How many `bet_settlement` journals each of the bets `ids` has (SPEC §5 rule 4: exactly one once
+ * settled); a bet without one is absent from the map.
+ */
+export async function settlementJournalCounts(db: Db, ids: string[]): Promise<Map<string, number>> {
+  const rows = await db.execute<{ bet_id: string; n: number }>(sql`
+    select metadata->>'bet_id' as bet_id, count(*)::int as n from journal_transactions
+     where kind = 'bet_settlement' and metadata->>'bet_id' = any(${sql.param(ids)}::text[])
+     group by 1`);
+  return new Map(rows.rows.map((row) => [row.bet_id, row.n]));
 }
