@@ -21,8 +21,13 @@ import {
 } from './repository.js';
 import { type BetView, toBetView } from './views.js';
 
-/** A bet settled more than this after its due time is marked `late` and priced at its due time (ms). */
+/** A bet priced more than this after its due time is marked `late` and priced at its due time (ms). */
 export const LATE_GRACE_MS = 1_000;
+
+/** True for a bet priced at `nowMs` more than `LATE_GRACE_MS` after its due time. */
+function isLate(bet: BetRow, nowMs: number): boolean {
+  return nowMs - bet.dueAt.getTime() > LATE_GRACE_MS;
+}
 
 /** What settling a bet needs: the worker's job context has all of it. */
 export interface SettleDeps {
@@ -86,6 +91,8 @@ interface Settling {
   bet: BetRow;
   end: EndPrice;
   outcome: BetOutcome;
+  /** priced more than `LATE_GRACE_MS` after its due time (so at its due time's price where it could) */
+  late: boolean;
 }
 
 /** A bet whose settlement could not be written, and why. */
@@ -120,7 +127,7 @@ async function endPricesOf(
   const ends = new Map<string, EndPrice | { error: unknown }>();
   await Promise.all(
     [...bySymbol].map(async ([symbol, bets]) => {
-      const late = new Set(bets.filter((bet) => nowMs - bet.dueAt.getTime() > LATE_GRACE_MS));
+      const late = new Set(bets.filter((bet) => isLate(bet, nowMs)));
       const history = await prices.getPricesAt(
         symbol,
         [...late].map((bet) => bet.dueAt.getTime()),
@@ -174,7 +181,7 @@ export async function settleBets(deps: SettleDeps, betIds: readonly string[]): P
     }
     const stake = new Decimal(bet.stake);
     const outcome = betOutcome(bet.direction, stake, bet.leverage, new Decimal(bet.startPrice), end.price);
-    settling.push({ bet, end, outcome });
+    settling.push({ bet, end, outcome, late: isLate(bet, nowMs) });
   }
   const written = await writeIsolated(deps, settling, new Date(deps.clock.nowMs()));
   await recordRefusals(deps, written.refused);
@@ -236,7 +243,7 @@ async function writeSettlements(deps: SettleDeps, settling: Settling[], settledA
     );
     const settled: (BetRow & SettledFields)[] = [];
     const refused: Refused[] = [];
-    toWrite.forEach(({ bet, end, outcome }, i) => {
+    toWrite.forEach(({ bet, end, outcome, late }, i) => {
       const journal = journals[i]!;
       if (isRefusal(journal)) {
         refused.push({ bet, error: journal });
@@ -248,7 +255,8 @@ async function writeSettlements(deps: SettleDeps, settling: Settling[], settledA
         result: outcome.result,
         profit: outcome.profit.toFixed(),
         settledAt,
-        late: settledAt.getTime() - bet.dueAt.getTime() > LATE_GRACE_MS,
+        // Decided with the instant the price was chosen at, so `late` and the price always agree.
+        late,
         settleJournalId: journal.journalId,
       };
       settled.push({ ...bet, ...fields, settlementError: null, status: 'completed' as const });
