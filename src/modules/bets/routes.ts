@@ -50,12 +50,10 @@ const betOutput = z
     profit: decimalOutput('signed, quote asset, never below −stake; null while pending', '13.93').nullable(),
     payout: decimalOutput('stake + profit, credited at settlement; null while pending', '113.93').nullable(),
     settled_at: z.string().nullable(),
-    late: z
-      .boolean()
-      .meta({
-        description:
-          'priced more than 1 s after due_at (e.g. after an outage), so at its due time’s price where the source has it',
-      }),
+    late: z.boolean().meta({
+      description:
+        'priced more than 1 s after due_at (e.g. after an outage), so at its due time’s price where the source has it',
+    }),
     settlement_error: z.string().nullable().meta({
       description: 'why the last settlement attempt was refused (still pending, tried again); else null',
     }),
