@@ -20,13 +20,12 @@ import { createDb, type Db } from './platform/db/client.js';
 import { EmbeddedPostgresError, startEmbeddedPostgres } from './platform/db/embedded.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createEventBus } from './platform/events/bus.js';
+import { closeGracefully } from './platform/lifecycle/http-close.js';
+import { Shutdown } from './platform/lifecycle/shutdown.js';
 import { createLogger } from './platform/observability/logger.js';
+import { buildOpsApp } from './platform/observability/ops-app.js';
+import { isRole, ROLES, type Role } from './roles.js';
 import { systemClock } from './shared/clock.js';
-
-type Role = 'serve' | 'worker' | 'migrate' | 'all' | 'reconcile' | 'admin';
-const ROLES: Role[] = ['serve', 'worker', 'migrate', 'all', 'reconcile', 'admin'];
-/** Longest a graceful shutdown may take (ms): in-flight requests, jobs, pools, the embedded cluster. */
-const SHUTDOWN_MS_MAX = 20_000;
 
 /** The database named by `DATABASE_URL` cannot be used (unreachable, wrong password, no such database). */
 class DatabaseStartError extends Error {
@@ -88,30 +87,15 @@ async function run(role: Role, admin?: AdminCommand): Promise<void> {
   // The commands keep stdout for their answer; `admin` logs only warnings unless LOG_LEVEL says otherwise.
   const logLevel = role === 'admin' && !process.env.LOG_LEVEL ? 'warn' : config.logLevel;
   const logger = createLogger(logLevel, role === 'reconcile' || role === 'admin' ? 2 : 1);
-  const stops: (() => Promise<void>)[] = [];
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // Repeated signals are ignored (below), so a stop that hangs must not hold the process forever.
-    setTimeout(() => {
-      logger.error({ shutdownMsMax: SHUTDOWN_MS_MAX }, 'shutdown took too long: exiting');
-      process.exit(1);
-    }, SHUTDOWN_MS_MAX).unref();
-    for (const stop of stops.reverse())
-      await stop().catch((err) => logger.error({ err }, 'error while stopping'));
-    logger.info('stopped');
-    process.exit(0);
-  };
-  // `on`, not `once`: one Ctrl-C reaches this process more than once (the terminal signals npm, sh,
-  // tsx and this process alike, and tsx relays it again); with no listener of ours left, tsx's own
-  // handler would end the process in the middle of its shutdown.
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const shutdown = new Shutdown({
+    timeoutMs: config.shutdownTimeoutMs,
+    drainMs: config.shutdownDrainMs,
+    logger,
+  });
+  shutdown.installSignalHandlers();
 
   const database = await openDatabase(config, logger);
-  stops.push(database.stop);
+  shutdown.addBack(database.stop);
   try {
     await runMigrations(database.db);
   } catch (error) {
@@ -124,7 +108,7 @@ async function run(role: Role, admin?: AdminCommand): Promise<void> {
   }
   logger.info('database migrations applied');
   if (role === 'migrate') {
-    await shutdown('migrate done');
+    await shutdown.run('migrate done');
     return;
   }
   if (role === 'reconcile' || role === 'admin') {
@@ -135,23 +119,38 @@ async function run(role: Role, admin?: AdminCommand): Promise<void> {
   }
 
   const cache = createCache(config.redisUrl);
-  stops.push(() => cache.close());
+  shutdown.addBack(() => cache.close());
   const events = createEventBus(config.redisUrl);
-  stops.push(() => events.close());
+  shutdown.addBack(() => events.close());
   const clock = systemClock;
   const sources = {
     priceSource: createPriceSource(config, clock, cache),
     fallbackPriceSource: createFallbackPriceSource(config, clock, cache),
   };
   // One bet scheduler for the process: in the `all` role without Redis, the timers the API sets fire
-  // in the jobs of the same process. Closed after the API and the jobs (stops run in reverse).
+  // in the jobs of the same process. Closed after the API and the jobs (the back closes after the front).
   const betScheduler = createSettlementScheduler(config.redisUrl, cache, logger);
-  stops.push(() => betScheduler.close());
+  shutdown.addBack(() => betScheduler.close());
   const jobs = () =>
     startJobs({ config, db: database.db, logger, cache, events, clock, betScheduler, ...sources });
+  const readinessChecks = {
+    ...(cache instanceof RedisCache ? { redis: () => cache.ping() } : {}),
+    accepting: shutdown.readinessCheck,
+  };
   if (role === 'worker') {
-    stops.push(await jobs());
-    logger.info('worker started');
+    shutdown.addFront(await jobs());
+    if (config.workerPort !== undefined) {
+      // Probes and the job metrics; not behind a load balancer, so no drain delay.
+      const ops = await buildOpsApp(logger, {
+        database: async () => {
+          await database.db.$client.query('select 1');
+        },
+        ...readinessChecks,
+      });
+      shutdown.addFront(closeGracefully(ops));
+      await ops.listen({ port: config.workerPort, host: config.host });
+    }
+    logger.info({ workerPort: config.workerPort }, 'worker started');
     return;
   }
 
@@ -165,18 +164,18 @@ async function run(role: Role, admin?: AdminCommand): Promise<void> {
     clock,
     betScheduler,
     jwtSecret: await resolveJwtSecret(config.jwtSecret, config.dataDir, logger),
-    readinessChecks: cache instanceof RedisCache ? { redis: () => cache.ping() } : {},
+    readinessChecks,
   });
-  stops.push(() => app.close());
+  shutdown.addFront(closeGracefully(app), { servesTraffic: true });
   await app.listen({ port: config.port, host: config.host });
   logger.info({ role, priceSource: config.priceSource.split(':')[0] }, 'paperbroker is ready');
   // The jobs start once the API answers: their catch-up (bets that came due while nothing ran) must
   // not hold the server's readiness back.
-  if (role === 'all') stops.push(await jobs());
+  if (role === 'all') shutdown.addFront(await jobs());
 }
 
-const role = (process.argv[2] ?? 'all') as Role;
-if (!ROLES.includes(role)) {
+const role = process.argv[2] ?? 'all';
+if (!isRole(role)) {
   process.stderr.write(`usage: paperbroker [${ROLES.join('|')}] (got "${role}")\n`);
   process.exit(1);
 }

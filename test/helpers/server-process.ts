@@ -95,7 +95,13 @@ export class ServerProcess {
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
       cwd: REPO_ROOT,
-      env: { ...env, HOST: '127.0.0.1', PORT: String(port) },
+      // A worker serves its probes and metrics on WORKER_PORT: the same port, at `baseUrl`.
+      env: {
+        ...env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        ...(role === 'worker' ? { WORKER_PORT: String(port) } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {

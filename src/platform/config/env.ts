@@ -99,7 +99,17 @@ const envSchema = z.object({
   STREAM_PING_INTERVAL_MS: integer(100, 3_600_000).default(30_000),
   STREAM_SSE_HEARTBEAT_MS: integer(100, 3_600_000).default(15_000),
   STREAM_CONNECTIONS_PER_USER_MAX: integer(1, 10_000).default(10),
+  WORKER_PORT: z.preprocess(emptyAsUnset, integer(0, 65535).optional()),
+  SHUTDOWN_TIMEOUT_MS: integer(1000, 600_000).default(10_000),
+  SHUTDOWN_DRAIN_MS: integer(0, 300_000).default(500),
 });
+
+/**
+ * The name of every environment variable the configuration reads, from the schema itself: the
+ * deployment files (Dockerfile, compose, Kubernetes) are checked against it, so they cannot set a
+ * variable the program does not know.
+ */
+export const CONFIG_VARIABLE_NAMES: readonly string[] = Object.keys(envSchema.shape);
 
 /** Validated configuration, camelCase, units last (`priceCacheTtlMs`). Amounts stay decimal strings. */
 export interface Config {
@@ -173,6 +183,15 @@ export interface Config {
   streamSseHeartbeatMs: number;
   /** open streams (WebSocket and SSE) per user and instance at most */
   streamConnectionsPerUserMax: number;
+  /** where the `worker` role serves `/health/*` and `/metrics`; undefined → it listens on no port */
+  workerPort: number | undefined;
+  /** longest a graceful shutdown may take, from the first signal to the exit (ms); then exit code 1 */
+  shutdownTimeoutMs: number;
+  /**
+   * how long `/health/ready` answers 503 before the HTTP server stops accepting (ms), so that load
+   * balancers take the instance out of rotation while it still serves
+   */
+  shutdownDrainMs: number;
 }
 
 /** A configuration error: one line per bad variable, meant to be printed as it is. */
@@ -214,6 +233,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     problems.push('JWT_SECRET: is required when NODE_ENV=production');
+  }
+  // Production never keeps the ledger in a local folder: in a container it would vanish with the
+  // container, and each replica would run a ledger of its own.
+  if (e.NODE_ENV === 'production' && !e.DATABASE_URL) {
+    problems.push('DATABASE_URL: is required when NODE_ENV=production');
+  }
+  if (e.SHUTDOWN_DRAIN_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+    problems.push('SHUTDOWN_DRAIN_MS: must be below SHUTDOWN_TIMEOUT_MS');
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   return {
@@ -259,5 +286,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     streamPingIntervalMs: e.STREAM_PING_INTERVAL_MS,
     streamSseHeartbeatMs: e.STREAM_SSE_HEARTBEAT_MS,
     streamConnectionsPerUserMax: e.STREAM_CONNECTIONS_PER_USER_MAX,
+    workerPort: e.WORKER_PORT,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
   };
 }

