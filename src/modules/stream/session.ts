@@ -57,6 +57,11 @@ export class StreamSession implements StreamClient {
    * answer, so nothing is lost and nothing comes before it
    */
   private readonly unconfirmed = new Map<string, OutgoingMessage[]>();
+  /**
+   * The last tick sent on each `prices:` bus channel: the price read for a subscription is published
+   * on the bus too, and may arrive after it was sent, so a tick equal to the last one is not sent again.
+   */
+  private readonly lastTick = new Map<string, string>();
   private ended = false;
 
   constructor(
@@ -118,8 +123,7 @@ export class StreamSession implements StreamClient {
       const waiting = this.unconfirmed.get(busChannel) ?? [];
       this.unconfirmed.delete(busChannel);
       if (snapshot) this.deliver(busChannel, new OutgoingMessage(snapshot));
-      // The tick of the price just read may have come on the bus too: sent once.
-      for (const message of waiting) if (message.text !== snapshot) this.deliver(busChannel, message);
+      for (const message of waiting) this.deliver(busChannel, message);
     }
   }
 
@@ -146,11 +150,16 @@ export class StreamSession implements StreamClient {
       waiting.push(message);
       return;
     }
+    const name = this.names.get(busChannel);
+    if (name !== undefined && this.channels.get(name)?.kind === 'prices') {
+      if (this.lastTick.get(busChannel) === message.text) return;
+      this.lastTick.set(busChannel, message.text);
+    }
     if (this.transport.bufferedBytes() > CLIENT_BUFFER_BYTES_MAX) {
       this.end(1013, 'too slow: more than 1 MiB waiting to be sent');
       return;
     }
-    this.transport.send(this.names.get(busChannel) ?? busChannel, message);
+    this.transport.send(name ?? busChannel, message);
   }
 
   /**
@@ -187,6 +196,7 @@ export class StreamSession implements StreamClient {
     this.channels.delete(channel.name);
     this.names.delete(channel.bus);
     this.unconfirmed.delete(channel.bus);
+    this.lastTick.delete(channel.bus);
     await this.deps.hub.leave(channel.bus, this);
   }
 

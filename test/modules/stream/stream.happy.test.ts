@@ -48,6 +48,9 @@ describe('subscriptions', () => {
       ask: '10.5',
       as_of: expect.any(String),
     });
+    // The price read for the subscription is also published on the bus: still sent once.
+    await sleep(300);
+    expect(socket.messages.filter(isTick('SUBUSDT'))).toHaveLength(1);
     socket.send({ op: 'ping' });
     await socket.next((m) => m.op === 'pong');
     socket.send({ op: 'unsubscribe', channels: ['prices:SUB', 'prices:ETH'] });
