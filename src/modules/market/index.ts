@@ -1,6 +1,6 @@
 export { CoinNames, type CoinNamesDeps, createCoinNames, ShippedCoinList } from './coin-names.js';
 export { PriceUnavailableError, UnknownSymbolError, UpstreamUnavailableError } from './errors.js';
-export type { PriceAt, PriceSource, Quote } from './quote.js';
+export type { PriceAt, PriceSource, Quote, SymbolInfo } from './quote.js';
 export { marketRoutes } from './routes.js';
 export {
   ALL_PRICES_CHANNEL,

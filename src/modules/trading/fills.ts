@@ -1,6 +1,6 @@
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import { available, type Posting, system } from '../ledger/index.js';
-import type { Quote } from '../market/quote.js';
+import type { Quote } from '../market/index.js';
 
 /** The four market order sides: `short` sells base not held, `close_short` buys it back. */
 export const ORDER_SIDES = ['buy', 'sell', 'short', 'close_short'] as const;

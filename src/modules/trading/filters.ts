@@ -1,5 +1,5 @@
 import { Decimal, formatDecimal } from '../../shared/decimal.js';
-import type { SymbolInfo } from '../market/quote.js';
+import type { SymbolInfo } from '../market/index.js';
 import { FilterFailureError } from './errors.js';
 
 /** The ledger's smallest step: every quantity is kept to 8 decimals. */

@@ -1,9 +1,7 @@
 import type { Db } from '../../platform/db/client.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
 import { Decimal, formatDecimal, roundAmount } from '../../shared/decimal.js';
-import { PriceUnavailableError } from '../market/errors.js';
-import type { Quote } from '../market/quote.js';
-import type { PriceService } from '../market/service.js';
+import { type PriceService, PriceUnavailableError, type Quote } from '../market/index.js';
 import { getWallet } from '../wallets/index.js';
 import { listOpenPositions, listWalletFills, type PositionRow } from './repository.js';
 import { liquidationPrice } from './shorts.js';
