@@ -1,5 +1,5 @@
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 /** What the transforms need of a route's body schema: a Zod schema can be asked about `undefined`. */
 interface MaybeZod {
@@ -10,7 +10,8 @@ interface MaybeZod {
  * The OpenAPI document's transforms: Zod schemas become JSON Schema (fastify-type-provider-zod), and
  * a body that the route's schema lets be absent (`.optional()`, `.nullish()`: the logout's) is
  * documented `required: false`. @fastify/swagger marks every body required, but an empty body is
- * no body here (see `installJsonParser`), so such a route is called without one.
+ * no body here (see `installJsonParser`), so such a route is called without one. The named schemas
+ * (`.meta({ id })`) are written into `components.schemas`, where the routes' `$ref`s point.
  */
 export function openApiTransforms(): {
   transform: SwaggerTransform;
@@ -29,13 +30,14 @@ export function openApiTransforms(): {
   };
   const transformObject: SwaggerTransformObject = (document) => {
     if (!('openapiObject' in document)) return document.swaggerObject;
-    for (const [path, item] of Object.entries(document.openapiObject.paths ?? {})) {
+    const openapi = jsonSchemaTransformObject(document) as typeof document.openapiObject;
+    for (const [path, item] of Object.entries(openapi.paths ?? {})) {
       for (const [method, operation] of Object.entries(item ?? {})) {
         const requestBody = (operation as { requestBody?: { required?: boolean } } | undefined)?.requestBody;
         if (requestBody && optionalBodies.has(`${method} ${path}`)) requestBody.required = false;
       }
     }
-    return document.openapiObject;
+    return openapi;
   };
   return { transform, transformObject };
 }

@@ -32,6 +32,12 @@ describe('operations', () => {
     ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
+    // Every $ref names a schema the document carries (the web terminal's client is generated from it).
+    const refs = new Set(
+      [...JSON.stringify(doc).matchAll(/#\/components\/schemas\/([\w.-]+)/g)].map((m) => m[1]),
+    );
+    expect(refs.size).toBeGreaterThan(5);
+    for (const ref of refs) expect(doc.components.schemas, ref).toHaveProperty([ref as string]);
     const docs = await t.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.headers['content-type']).toContain('text/html');
