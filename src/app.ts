@@ -123,7 +123,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Public market data stays outside the scope below: it reads no cookie and checks every input
   // strictly (a NUL fails its symbol and interval checks), and its successful answers carry no
   // request id, so the hottest read runs none of that scope's hooks.
-  await app.register(marketRoutes, { prefix: '/api/v1/market', prices });
+  const fees = {
+    quoteAsset: config.quoteAsset,
+    takerFeeRate: config.takerFeeRate,
+    shortInitialMarginRate: config.shortInitialMarginRate,
+    shortMaintenanceMarginRate: config.shortMaintenanceMarginRate,
+  };
+  await app.register(marketRoutes, { prefix: '/api/v1/market', prices, fees });
 
   // Everything else: accounts, money and the seed contracts, with the auth cookie parsed and NUL
   // characters refused in bodies and queries.

@@ -74,6 +74,23 @@ const symbolOutput = z
   })
   .meta({ id: 'MarketSymbol' });
 
+const feesOutput = z
+  .object({
+    quote_asset: z.string().meta({ example: 'USDT' }),
+    taker_fee_rate: decimalOutput('fee of each fill, a fraction of its notional (quote asset)', '0.001'),
+    short_initial_margin_rate: decimalOutput('margin a short locks, a fraction of its notional', '0.5'),
+    short_maintenance_margin_rate: decimalOutput('equity below which a short is liquidated', '0.3'),
+  })
+  .meta({ id: 'TradingFees' });
+
+/** What this exchange charges and requires (decimal strings, fractions): what an estimate needs. */
+export interface TradingFees {
+  quoteAsset: string;
+  takerFeeRate: string;
+  shortInitialMarginRate: string;
+  shortMaintenanceMarginRate: string;
+}
+
 /** Symbols whose price body is kept at most (the map is emptied when full). */
 const PRICE_BODIES_MAX = 10_000;
 
@@ -87,7 +104,10 @@ const orNull = (text: string | undefined) => (text === undefined ? null : format
  * Public market data: prices (one or many), 24 h tickers, candles and the tradable symbols.
  * `BTC` means `BTC` + the quote asset.
  */
-export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceService }): Promise<void> {
+export async function marketRoutes(
+  app: FastifyInstance,
+  deps: { prices: PriceService; fees: TradingFees },
+): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   // The JSON body of each symbol's fresh quote, made once per quote: a hot symbol is read far more
   // often than it changes.
@@ -218,6 +238,23 @@ export async function marketRoutes(app: FastifyInstance, deps: { prices: PriceSe
         })),
       };
     },
+  );
+
+  r.get(
+    '/fees',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'The fee and margin rates every order pays and needs (for estimates before sending)',
+        response: { 200: feesOutput },
+      },
+    },
+    async () => ({
+      quote_asset: deps.fees.quoteAsset,
+      taker_fee_rate: formatDecimal(deps.fees.takerFeeRate),
+      short_initial_margin_rate: formatDecimal(deps.fees.shortInitialMarginRate),
+      short_maintenance_margin_rate: formatDecimal(deps.fees.shortMaintenanceMarginRate),
+    }),
   );
 
   r.get(

@@ -105,6 +105,20 @@ describe('Binance routes', () => {
   });
 });
 
+describe('fee and margin rates', () => {
+  it('publishes what an order pays and needs, from the configuration (an estimate before sending)', async () => {
+    const t = await app({ env: { TAKER_FEE_RATE: '0.00075', SHORT_INITIAL_MARGIN: '0.6' } });
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/market/fees' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      quote_asset: 'USDT',
+      taker_fee_rate: '0.00075',
+      short_initial_margin_rate: '0.6',
+      short_maintenance_margin_rate: '0.3',
+    });
+  });
+});
+
 describe('upstream back-off', () => {
   it.each([
     [429, 'rate-limited'],
