@@ -14,11 +14,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
-# 2. build: the sources must type-check; tsx runs them as they are, so nothing is emitted.
+# 2. build: the sources must type-check; tsx runs them as they are, so nothing is emitted but the
+# web terminal, bundled by Vite into dist/web (its API types generated from the server's document).
 FROM deps AS build
 COPY tsconfig.json ./
 COPY src ./src
+COPY scripts ./scripts
+COPY web ./web
 RUN npx tsc --noEmit
+RUN npx tsx scripts/build-web.ts
 
 # 3. runtime: production dependencies only, tini as PID 1, a non-root user.
 FROM ${NODE_IMAGE} AS runtime
@@ -35,6 +39,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 COPY --from=build /app/tsconfig.json ./
 COPY --from=build /app/src ./src
+COPY --from=build /app/dist/web ./dist/web
 COPY samples ./samples
 COPY deploy/docker/healthcheck.mjs ./deploy/docker/healthcheck.mjs
 # HOST: listen on every interface of the container (the program's own default is loopback only).

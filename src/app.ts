@@ -31,6 +31,7 @@ import {
 import { installJsonParser, installNulGuard } from './platform/http/json.js';
 import { openApiTransforms } from './platform/http/openapi.js';
 import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
+import { webRoutes } from './platform/http/web.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
 import { requestLoggerFactory } from './platform/observability/logger.js';
 import { installHttpMetrics, metricsRoutes, observeUnmatched } from './platform/observability/metrics.js';
@@ -41,6 +42,8 @@ export interface AppDeps extends ProcessDeps {
   jwtSecret: string;
   /** extra readiness checks besides the database (e.g. Redis) */
   readinessChecks?: Record<string, ReadinessCheck>;
+  /** the built web terminal's folder (default `dist/web`; tests point it elsewhere) */
+  webRoot?: string;
 }
 
 /** Largest request body accepted (bytes); more → 413. */
@@ -130,6 +133,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     shortMaintenanceMarginRate: config.shortMaintenanceMarginRate,
   };
   await app.register(marketRoutes, { prefix: '/api/v1/market', prices, fees });
+  // The web terminal: static files and its shell, with its own security headers (no cookie read).
+  await app.register(webRoutes, { root: deps.webRoot });
 
   // Everything else: accounts, money and the seed contracts, with the auth cookie parsed and NUL
   // characters refused in bodies and queries.

@@ -94,6 +94,9 @@ describe('Dockerfile, as the operations guide describes it', () => {
     ]);
     expect(stage('deps').map((i) => i.args)).toContain('npm ci --no-audit --no-fund');
     expect(stage('build').map((i) => i.args)).toContain('npx tsc --noEmit');
+    // The web terminal is built there, and only its bundle reaches the image.
+    expect(stage('build').map((i) => i.args)).toContain('npx tsx scripts/build-web.ts');
+    expect(stage('runtime').map((i) => i.args)).toContain('/app/dist/web ./dist/web');
     const runtime = stage('runtime');
     const install = runtime.find((i) => i.keyword === 'RUN' && i.args.includes('npm ci'))!;
     expect(install.args).toMatch(/^npm ci --omit=dev /);

@@ -52,6 +52,8 @@ export interface TestAppOptions {
   shared?: { cache: KeyValueCache; events: EventBus };
   /** the process's logger (default: silent, or TEST_LOG_LEVEL) */
   logger?: Logger;
+  /** the built web terminal's folder (default `dist/web`, built by the global setup) */
+  webRoot?: string;
 }
 
 /**
@@ -99,7 +101,7 @@ export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promis
     betScheduler: createSettlementScheduler(redisUrl, cache, logger),
     ...(options.fallbackPriceSource ? { fallbackPriceSource: options.fallbackPriceSource } : {}),
   };
-  const app = await buildApp({ ...deps, jwtSecret: TEST_JWT_SECRET });
+  const app = await buildApp({ ...deps, jwtSecret: TEST_JWT_SECRET, webRoot: options.webRoot });
   await app.ready();
   const stopJobs = options.jobs ? await startJobs(deps) : undefined;
   return {

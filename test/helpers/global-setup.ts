@@ -1,9 +1,11 @@
 /**
- * Starts one PostgreSQL for the whole run: the machine's server when DATABASE_URL is set, else an
+ * Builds the web terminal when its sources or the API document changed (the browser tests and the
+ * static routes serve `dist/web`), then starts one PostgreSQL for the whole run: the machine's server when DATABASE_URL is set, else an
  * embedded one in a temporary folder. Each test file then creates its own database on it
  * (helpers/db.ts), so runs and files never collide.
  */
 import type { TestProject } from 'vitest/node';
+import { buildWeb } from '../../scripts/build-web.js';
 import { startTemporaryEmbeddedPostgres } from '../../src/platform/db/embedded.js';
 import { createLogger } from '../../src/platform/observability/logger.js';
 
@@ -17,6 +19,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildWeb();
   const external = process.env.DATABASE_URL;
   if (external) {
     project.provide('adminDatabaseUrl', external);

@@ -1,0 +1,133 @@
+import { type ComponentChildren, createContext } from 'preact';
+import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
+import { api, call, type MarketSymbol, type TradingFees, type User, type Wallet } from './api/client';
+import type { AccountEvent, Stream } from './stream';
+
+/** A short message shown for a few seconds (fills, settlements, wallet operations, errors). */
+export interface Toast {
+  id: number;
+  text: string;
+  tone: 'info' | 'good' | 'bad';
+}
+
+/** What every screen of a signed-in user shares. */
+export interface Session {
+  user: User;
+  stream: Stream;
+  wallets: Wallet[];
+  /** the wallet the screens act on */
+  wallet: Wallet | undefined;
+  selectWallet(id: string): void;
+  /** reads the wallets again (after an operation, a fill) */
+  refreshWallets(): Promise<void>;
+  /** grows by one with each account event: screens that show account data read again when it moves */
+  revision: number;
+  /** the last account event, for screens that react to one kind */
+  lastEvent: AccountEvent | undefined;
+  symbols: MarketSymbol[];
+  fees: TradingFees | undefined;
+  toast(text: string, tone?: Toast['tone']): void;
+  toasts: Toast[];
+}
+
+const SessionContext = createContext<Session | undefined>(undefined);
+
+/** The session of the signed-in user; only under `SessionProvider`. */
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside SessionProvider');
+  return session;
+}
+
+const TOAST_MS = 6_000;
+let toastIds = 0;
+
+/** Words for an account event, as a toast says it. */
+function describeEvent(event: AccountEvent): { text: string; tone: Toast['tone'] } {
+  const d = event.data as Record<string, string | null | undefined>;
+  switch (event.event) {
+    case 'order.filled':
+      return {
+        text: `Filled: ${d.side?.replace('_', ' ')} ${d.quantity} ${d.symbol} at ${d.price}`,
+        tone: 'good',
+      };
+    case 'position.liquidated':
+      return { text: `Liquidated: short ${d.symbol}`, tone: 'bad' };
+    case 'bet.settled':
+      return {
+        text: `Bet settled: ${d.result === 'W' ? 'won' : d.result === 'L' ? 'lost' : 'draw'} (${d.result}), profit ${d.profit} on ${d.symbol}`,
+        tone: d.result === 'L' ? 'bad' : 'good',
+      };
+    case 'wallet.operation':
+      return {
+        text: `${d.operation_type === 'DEPOSIT' ? 'Deposit' : 'Withdrawal'}: ${d.amount} ${d.asset}`,
+        tone: 'info',
+      };
+    default:
+      return { text: event.event, tone: 'info' };
+  }
+}
+
+/** Holds the session: wallets, symbols, fees, the account stream's events and the toasts. */
+export function SessionProvider(props: { user: User; stream: Stream; children: ComponentChildren }) {
+  const { user, stream } = props;
+  const [wallets, setWallets] = useState<Wallet[]>([]);
+  const [walletId, setWalletId] = useState<string | undefined>(undefined);
+  const [revision, setRevision] = useState(0);
+  const [lastEvent, setLastEvent] = useState<AccountEvent | undefined>(undefined);
+  const [symbols, setSymbols] = useState<MarketSymbol[]>([]);
+  const [fees, setFees] = useState<TradingFees | undefined>(undefined);
+  const [toasts, setToasts] = useState<Toast[]>([]);
+
+  const toast = useCallback((text: string, tone: Toast['tone'] = 'info') => {
+    const id = ++toastIds;
+    setToasts((list) => [...list.slice(-4), { id, text, tone }]);
+    setTimeout(() => setToasts((list) => list.filter((t) => t.id !== id)), TOAST_MS);
+  }, []);
+
+  const refreshWallets = useCallback(async () => {
+    const page = await call(api.GET('/api/v1/wallets'));
+    setWallets(page.items);
+    setWalletId((current) => current ?? page.items.find((w) => w.is_default)?.id ?? page.items[0]?.id);
+  }, []);
+
+  useEffect(() => {
+    refreshWallets().catch(() => undefined);
+    call(api.GET('/api/v1/market/symbols')).then(
+      (list) => setSymbols(list.items),
+      () => undefined,
+    );
+    call(api.GET('/api/v1/market/fees')).then(setFees, () => undefined);
+  }, [refreshWallets]);
+
+  useEffect(
+    () =>
+      stream.onAccount((event) => {
+        const said = describeEvent(event);
+        toast(said.text, said.tone);
+        setLastEvent(event);
+        setRevision((n) => n + 1);
+        refreshWallets().catch(() => undefined);
+      }),
+    [stream, toast, refreshWallets],
+  );
+
+  const value = useMemo<Session>(
+    () => ({
+      user,
+      stream,
+      wallets,
+      wallet: wallets.find((w) => w.id === walletId),
+      selectWallet: setWalletId,
+      refreshWallets,
+      revision,
+      lastEvent,
+      symbols,
+      fees,
+      toast,
+      toasts,
+    }),
+    [user, stream, wallets, walletId, refreshWallets, revision, lastEvent, symbols, fees, toast, toasts],
+  );
+  return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
+}
