@@ -67,7 +67,16 @@ export async function buildWeb(
   const inputs = hash.digest('hex');
   if (!options.force && existsSync(STAMP_FILE) && readFileSync(STAMP_FILE, 'utf8') === inputs) return 'fresh';
   typecheck();
-  await build({ configFile: path.join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+  // Vite picks packages' production builds from NODE_ENV: under the tests it is `test`, and
+  // lightweight-charts' development build would double the bundle. Restored for the caller.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: path.join(WEB, 'vite.config.ts'), logLevel: 'warn', mode: 'production' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   writeFileSync(STAMP_FILE, inputs);
   return 'built';
 }

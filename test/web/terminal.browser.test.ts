@@ -33,14 +33,21 @@ let browser: Browser | undefined;
 let dataDir: string | undefined;
 let users = 0;
 
+/** The program's environment: the replay source (no network), this file's database and data folder. */
+function serverEnv(): Record<string, string> {
+  return childEnv({
+    DATABASE_URL: database!.url,
+    PRICE_SOURCE: 'replay',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir!,
+  });
+}
+
 beforeAll(async () => {
   if (!HAS_CHROMIUM) return;
   database = await createTestDatabase();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'pb-web-'));
-  server = await ServerProcess.start(
-    childEnv({ DATABASE_URL: database.url, PRICE_SOURCE: 'replay', LOG_LEVEL: 'warn', DATA_DIR: dataDir }),
-    'all',
-  );
+  server = await ServerProcess.start(serverEnv(), 'all');
   browser = await launchChromium();
 }, 120_000);
 
@@ -209,8 +216,84 @@ describe.skipIf(!HAS_CHROMIUM)('the web terminal in Chromium', () => {
       deviceScaleFactor: 2,
       isMobile: true,
       hasTouch: true,
+      // The dark theme, as a phone set to it shows it: axe checks its contrast too.
+      colorScheme: 'dark',
     });
     await journey(await context.newPage(), 'phone', { symbol: 'BTCUSDT', base: 'BTC', name: 'Bitcoin' });
+    await context.close();
+  });
+
+  it('moves money, says a refused order in words, changes the password and deletes the account', {
+    timeout: 120_000,
+  }, async () => {
+    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    const username = `acct${process.pid}`;
+    await page.goto(`${server!.baseUrl}/`);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    const balances = region(page, 'Balances');
+    await expect.poll(() => balances.innerText(), { timeout: LIVE_WAIT_MS }).toMatch(/USDT\s+10,000\b/);
+
+    // Deposit and withdraw; a second wallet; the picker switches to it.
+    await balances.getByLabel('Amount (USDT)').fill('250.5');
+    await balances.getByRole('button', { name: 'Deposit' }).click();
+    await expect.poll(() => balances.innerText(), { timeout: LIVE_WAIT_MS }).toMatch(/USDT\s+10,250\.5\b/);
+    await balances.getByLabel('Amount (USDT)').fill('50.5');
+    await balances.getByRole('button', { name: 'Withdraw' }).click();
+    await expect.poll(() => balances.innerText(), { timeout: LIVE_WAIT_MS }).toMatch(/USDT\s+10,200\b/);
+    await balances.getByLabel('Amount (USDT)').fill('1000000');
+    await balances.getByRole('button', { name: 'Withdraw' }).click();
+    await expect.poll(() => balances.getByRole('alert').innerText()).toMatch(/^Insufficient funds: /);
+    await balances.getByLabel('Wallet name').fill('Contest');
+    await balances.getByRole('button', { name: 'Create wallet' }).click();
+    await expect
+      .poll(() => balances.getByRole('combobox', { name: 'Wallet', exact: true }).innerText())
+      .toContain('Contest');
+
+    // An order the filters refuse, then one the wallet cannot pay: each said in words, nothing placed.
+    const ticket = region(page, 'Order ticket');
+    await ticket.getByLabel('Quantity').fill('0.0000001');
+    await ticket.getByRole('button', { name: 'Place order' }).click();
+    await expect
+      .poll(() => ticket.getByRole('alert').innerText())
+      .toMatch(/^The exchange’s filters refuse this order: .*LOT_SIZE/);
+    await ticket.getByLabel('Quantity').fill('1000');
+    await ticket.getByRole('button', { name: 'Place order' }).click();
+    await expect.poll(() => ticket.getByRole('alert').innerText()).toMatch(/^Insufficient funds: /);
+    expect(await region(page, 'Orders').innerText()).toContain('No orders yet');
+
+    // Change the password, sign out, sign in with the new one, delete the account.
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
+    const account = region(page, 'Account');
+    await account.getByLabel('Current password').fill(PASSWORD);
+    await account.getByLabel('New password').fill(`${PASSWORD} 2`);
+    await account.getByRole('button', { name: 'Change password' }).click();
+    await expect
+      .poll(() => page.getByRole('status', { name: 'Notifications' }).innerText())
+      .toContain('Password changed');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/^Wrong username or password/);
+    await page.getByLabel('Password').fill(`${PASSWORD} 2`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Signed in again where the session ended: the account screen.
+    await account.waitFor();
+    await page.reload();
+    await account.getByLabel('Password to confirm').fill(`${PASSWORD} 2`);
+    await account.getByRole('checkbox', { name: 'I understand this cannot be undone' }).check();
+    await account.getByRole('button', { name: 'Delete account' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(`${PASSWORD} 2`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/^Wrong username or password/);
+    // The refused requests above are 4xx by design; none was a 5xx or a script error.
+    expect(problems.filter((p) => !/status of 4\d\d/.test(p))).toEqual([]);
     await context.close();
   });
 
@@ -241,6 +324,30 @@ describe.skipIf(!HAS_CHROMIUM)('the web terminal in Chromium', () => {
     console.log(
       `web terminal: ${(jsGzipBytes / 1024).toFixed(1)} KiB of gzipped JavaScript; navigation to a usable order ticket: median ${samples[2]} ms (min ${samples[0]}, max ${samples[4]}) over 5 loads`,
     );
+    await context.close();
+  });
+
+  // Last: it restarts the server.
+  it('says when the stream is lost and comes back live by itself', { timeout: 120_000 }, async () => {
+    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${server!.baseUrl}/`);
+    await page.getByLabel('Username').fill(`net${process.pid}`);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    const stream = page.getByRole('status', { name: 'Stream' });
+    await expect.poll(() => stream.innerText(), { timeout: LIVE_WAIT_MS }).toBe('Live');
+    const port = server!.port;
+    await server!.stop();
+    await expect
+      .poll(() => stream.innerText(), { timeout: LIVE_WAIT_MS })
+      .toMatch(/^Connection lost: reconnecting in \d+ s$/);
+    server = await ServerProcess.start(serverEnv(), 'all', port);
+    await expect.poll(() => stream.innerText(), { timeout: 45_000 }).toBe('Live');
+    // The session cookie still holds: the balances read again once the stream is back.
+    await expect
+      .poll(() => region(page, 'Balances').innerText(), { timeout: LIVE_WAIT_MS })
+      .toMatch(/USDT\s+10,000\b/);
     await context.close();
   });
 });

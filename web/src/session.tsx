@@ -91,14 +91,40 @@ export function SessionProvider(props: { user: User; stream: Stream; children: C
     setWalletId((current) => current ?? page.items.find((w) => w.is_default)?.id ?? page.items[0]?.id);
   }, []);
 
+  // What every screen needs, read until it answers (a busy or restarting server answers later).
   useEffect(() => {
-    refreshWallets().catch(() => undefined);
-    call(api.GET('/api/v1/market/symbols')).then(
-      (list) => setSymbols(list.items),
-      () => undefined,
-    );
-    call(api.GET('/api/v1/market/fees')).then(setFees, () => undefined);
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = async (attempt: number) => {
+      try {
+        await Promise.all([
+          refreshWallets(),
+          call(api.GET('/api/v1/market/symbols')).then((list) => setSymbols(list.items)),
+          call(api.GET('/api/v1/market/fees')).then(setFees),
+        ]);
+      } catch {
+        if (!stopped) timer = setTimeout(() => load(attempt + 1), Math.min(30_000, 1_000 * 2 ** attempt));
+      }
+    };
+    load(0);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }, [refreshWallets]);
+
+  // Back live after a lost connection: what happened meanwhile came by no event, so read again.
+  useEffect(() => {
+    let wasLost = false;
+    return stream.onState((state) => {
+      if (state.status === 'reconnecting') wasLost = true;
+      if (state.status === 'live' && wasLost) {
+        wasLost = false;
+        setRevision((n) => n + 1);
+        refreshWallets().catch(() => undefined);
+      }
+    });
+  }, [stream, refreshWallets]);
 
   useEffect(
     () =>
