@@ -26,7 +26,7 @@ const t = useTestApp();
 const PUBLIC_BY_DESIGN: Record<string, string> = {
   'POST /api/v1/auth/register': 'creates the credentials',
   'POST /api/v1/auth/login': 'exchanges a password for tokens',
-  'POST /api/v1/auth/refresh': 'the refresh token in the body is the credential',
+  'POST /api/v1/auth/refresh': 'the refresh token (in the body, or its same-site cookie) is the credential',
   'GET /health/live': 'liveness probe of the orchestrator, which has no account',
   'GET /health/ready': 'readiness probe of the orchestrator, which has no account',
   'GET /api/v1/market/prices/{symbol}': 'public market data, the same for everyone',
@@ -34,6 +34,7 @@ const PUBLIC_BY_DESIGN: Record<string, string> = {
   'GET /api/v1/market/tickers/{symbol}': 'public market data, the same for everyone',
   'GET /api/v1/market/candles/{symbol}': 'public market data, the same for everyone',
   'GET /api/v1/market/symbols': 'public market data, the same for everyone',
+  'GET /api/v1/market/fees': 'the exchange’s fee and margin rates, the same for everyone',
   'POST /login': 'seed 000 login: its document exempts it from JWT',
   'POST /new_user': 'seed 000 registration: its document exempts it from JWT',
   'POST /auth/register': 'seed 004 registration',
@@ -41,10 +42,13 @@ const PUBLIC_BY_DESIGN: Record<string, string> = {
 };
 
 /**
- * Routes the router serves but the document does not list, by design: the docs, the document, and
- * the Prometheus scrape (public like the health probes: the scraper has no account; SPEC §3).
+ * Routes the router serves but the document does not list, by design: the docs, the document, the
+ * Prometheus scrape (public like the health probes: the scraper has no account; SPEC §3), and the
+ * web terminal's pages and files (the same static shell for everyone; it signs in through the API).
  */
 const UNDOCUMENTED_BY_DESIGN: [RegExp, string][] = [
+  [/^\/(signin|orders|positions|portfolio|transactions|bets|tracking|account)?$/, 'the web terminal’s shell'],
+  [/^\/assets\/[\w.-]+$/, 'the web terminal’s built files'],
   [/^\/docs(\/.*)?$/, 'the interactive docs (Swagger UI) and their assets'],
   [/^\/openapi\.json$/, 'the OpenAPI document itself'],
   [/^\/metrics$/, 'Prometheus metrics, scraped without an account; route patterns, never ids'],
@@ -227,6 +231,8 @@ describe('public routes', () => {
     const undocumented = [
       { method: 'GET', path: '/openapi.json', url: '/openapi.json' },
       { method: 'GET', path: '/metrics', url: '/metrics' },
+      { method: 'GET', path: '/', url: '/' },
+      { method: 'GET', path: '/orders', url: '/orders' },
       { method: 'GET', path: '/docs', url: '/docs' },
       { method: 'GET', path: '/docs/', url: '/docs/' },
       { method: 'GET', path: '/docs/json', url: '/docs/json' },
