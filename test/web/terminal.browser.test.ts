@@ -327,6 +327,36 @@ describe.skipIf(!HAS_CHROMIUM)('the web terminal in Chromium', () => {
     await context.close();
   });
 
+  it('renews an expired session with the refresh cookie, unseen by the user', {
+    timeout: 60_000,
+  }, async () => {
+    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${server!.baseUrl}/`);
+    await page.getByLabel('Username').fill(`renew${process.pid}`);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await region(page, 'Balances').waitFor();
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'pb_refresh_token')).toMatchObject({
+      httpOnly: true,
+      path: '/api/v1/auth',
+    });
+    // The access token's cookie is gone, as it is when it expires (15 min by default).
+    await context.clearCookies({ name: 'pb_access_token' });
+    await page.getByRole('link', { name: 'Portfolio', exact: true }).click();
+    await expect
+      .poll(() => region(page, 'Portfolio').innerText(), { timeout: LIVE_WAIT_MS })
+      .toMatch(/Equity\s+10,000\.00 USDT/);
+    expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+    expect((await context.cookies()).some((c) => c.name === 'pb_access_token')).toBe(true);
+    // A reload with no access cookie at all stays signed in too.
+    await context.clearCookies({ name: 'pb_access_token' });
+    await page.reload();
+    await expect.poll(() => region(page, 'Portfolio').isVisible(), { timeout: LIVE_WAIT_MS }).toBe(true);
+    await context.close();
+  });
+
   // Last: it restarts the server.
   it('says when the stream is lost and comes back live by itself', { timeout: 120_000 }, async () => {
     const context = await browser!.newContext({ viewport: { width: 1440, height: 900 } });

@@ -127,7 +127,7 @@ function Terminal(props: { user: User; onSignedOut(): void }) {
     return () => stream.stop();
   }, [stream]);
   const signOut = async () => {
-    await call(api.POST('/api/v1/auth/logout', {})).catch(() => undefined);
+    await call(() => api.POST('/api/v1/auth/logout', {})).catch(() => undefined);
     props.onSignedOut();
   };
   useEffect(() => {
@@ -158,7 +158,7 @@ export function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   useEffect(() => {
     setUnauthorizedHandler(() => setUser(null));
-    call(api.GET('/api/v1/users/me')).then(setUser, () => setUser(null));
+    call(() => api.GET('/api/v1/users/me')).then(setUser, () => setUser(null));
   }, []);
   if (user === undefined) return <p class="loading">Loading…</p>;
   if (user === null)

@@ -86,7 +86,7 @@ export function SessionProvider(props: { user: User; stream: Stream; children: C
   }, []);
 
   const refreshWallets = useCallback(async () => {
-    const page = await call(api.GET('/api/v1/wallets'));
+    const page = await call(() => api.GET('/api/v1/wallets'));
     setWallets(page.items);
     setWalletId((current) => current ?? page.items.find((w) => w.is_default)?.id ?? page.items[0]?.id);
   }, []);
@@ -99,8 +99,8 @@ export function SessionProvider(props: { user: User; stream: Stream; children: C
       try {
         await Promise.all([
           refreshWallets(),
-          call(api.GET('/api/v1/market/symbols')).then((list) => setSymbols(list.items)),
-          call(api.GET('/api/v1/market/fees')).then(setFees),
+          call(() => api.GET('/api/v1/market/symbols')).then((list) => setSymbols(list.items)),
+          call(() => api.GET('/api/v1/market/fees')).then(setFees),
         ]);
       } catch {
         if (!stopped) timer = setTimeout(() => load(attempt + 1), Math.min(30_000, 1_000 * 2 ** attempt));

@@ -1,3 +1,5 @@
+import { renewSession } from './api/client';
+
 /** A price change on a `prices:<SYMBOL>` channel (decimal strings, quote asset). */
 export interface PriceTick {
   symbol: string;
@@ -104,15 +106,21 @@ export class Stream {
       socket.send(JSON.stringify({ op: 'subscribe', channels: ['account', ...this.watchers.keys()] }));
     };
     socket.onmessage = (message) => this.dispatch(String(message.data));
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket || this.stopped) return;
       this.socket = undefined;
-      const delay =
-        Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt) * (0.75 + Math.random() / 2);
-      this.attempt += 1;
-      this.setState({ status: 'reconnecting', retryInMs: delay });
-      this.retryTimer = setTimeout(() => this.connect(), delay);
+      // 1008: the access token expired (or a retry failed, perhaps for the same reason): renew it first.
+      if (event.code === 1008 || this.attempt > 0) renewSession().finally(() => this.retry());
+      else this.retry();
     };
+  }
+
+  private retry(): void {
+    if (this.stopped) return;
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt) * (0.75 + Math.random() / 2);
+    this.attempt += 1;
+    this.setState({ status: 'reconnecting', retryInMs: delay });
+    this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
   private dispatch(text: string): void {

@@ -71,5 +71,10 @@ export const registerOutput = z.object({
 });
 
 export const refreshBody = z.object({
-  refresh_token: z.string().min(1).max(256).meta({ description: 'from login or the last refresh' }),
+  refresh_token: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .meta({ description: 'from login or the last refresh; absent: the pb_refresh_token cookie' }),
 });

@@ -53,6 +53,11 @@ export class SessionService {
     private readonly options: SessionOptions,
   ) {}
 
+  /** How long a refresh token may be exchanged after it was issued (s): its cookie's lifetime. */
+  get refreshTtlSeconds(): number {
+    return this.options.refreshTtlSeconds;
+  }
+
   /** Starts a session for a user who has just proved who they are; returns its first tokens. */
   async start(user: { id: string; role: 'user' | 'admin' }): Promise<IssuedTokens> {
     const refreshToken = `rt_${randomBytes(REFRESH_TOKEN_BYTES).toString('base64url')}`;

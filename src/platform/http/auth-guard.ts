@@ -47,7 +47,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
  * to, or the browser says `Sec-Fetch-Site: same-origin`. Browsers always send one of the two on a
  * cross-site POST, PUT, PATCH or DELETE, and a page cannot forge them.
  */
-function isSameOrigin(request: FastifyRequest): boolean {
+export function isSameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (typeof origin === 'string' && origin !== 'null') {
     try {

@@ -280,6 +280,62 @@ describe('the auth cookie', () => {
   });
 });
 
+describe('the refresh cookie', () => {
+  it('is set at login for /api/v1/auth only, renews the session from this site alone, and goes at logout', async () => {
+    const user = await registerUser(t.app);
+    const res = await login(user.username, user.password);
+    const cookie = res.cookies.find((c) => c.name === 'pb_refresh_token');
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/api/v1/auth' });
+    expect(cookie!.value).toBe(res.json().refresh_token);
+    const withCookie = (value: string, headers: Record<string, string>) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        cookies: { pb_refresh_token: value },
+        headers,
+      });
+
+    // From another site, or a request that says nothing of where it comes from: refused, nothing rotated.
+    for (const headers of [{ origin: 'https://evil.example' }, {}] as Record<string, string>[]) {
+      const refused = await withCookie(cookie!.value, headers);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error.code).toBe('CSRF_REJECTED');
+      expect(refused.headers['set-cookie']).toBeUndefined();
+    }
+    const renewed = await withCookie(cookie!.value, { 'sec-fetch-site': 'same-origin' });
+    expect(renewed.statusCode, renewed.body).toBe(200);
+    const next = renewed.cookies.find((c) => c.name === 'pb_refresh_token')!.value;
+    const access = renewed.cookies.find((c) => c.name === 'pb_access_token')!.value;
+    expect(next).not.toBe(cookie!.value);
+    expect(access).toBe(renewed.json().access_token);
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      cookies: { pb_access_token: access },
+    });
+    expect(me.statusCode).toBe(200);
+
+    // No body and no cookie: no credential (401); a body without the token is still a 422.
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh' })).statusCode).toBe(401);
+    const empty = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: {} });
+    expect(empty.statusCode).toBe(422);
+
+    // Logout with the cookies ends the session and clears both.
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      cookies: { pb_access_token: access, pb_refresh_token: next },
+      headers: { 'sec-fetch-site': 'same-origin' },
+    });
+    expect(out.statusCode).toBe(204);
+    expect(out.cookies.find((c) => c.name === 'pb_refresh_token')).toMatchObject({
+      value: '',
+      path: '/api/v1/auth',
+    });
+    expect((await withCookie(next, { 'sec-fetch-site': 'same-origin' })).statusCode).toBe(401);
+  });
+});
+
 describe('the auth cookie on the seed contracts', () => {
   it('is set by seed 000’s POST /login and seed 004’s POST /auth/login as well', async () => {
     const user = await registerUser(t.app);

@@ -67,28 +67,65 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+
+let renewing: Promise<boolean> | undefined;
+
+/** Asks for a new access token with the HttpOnly refresh cookie; true when the session goes on. */
+async function refreshOnce(): Promise<boolean> {
+  // Another tab may have renewed the session meanwhile (the cookies are shared): then it works as it is.
+  const me = await fetch('/api/v1/users/me', { credentials: 'same-origin' });
+  if (me.ok) return true;
+  const renewed = await fetch('/api/v1/auth/refresh', { method: 'POST', credentials: 'same-origin' });
+  return renewed.ok;
+}
+
 /**
- * The data of a call, or an `ApiError` with the server's error in words.
+ * Renews the session once for every caller that found it expired (the access token lives minutes,
+ * the refresh cookie days). Tabs take turns through a Web Lock: a refresh token works once, and two
+ * tabs presenting it together would end the session as stolen.
+ */
+export function renewSession(): Promise<boolean> {
+  renewing ??= inTurn()
+    .catch(() => false)
+    .finally(() => {
+      renewing = undefined;
+    });
+  return renewing;
+}
+
+async function inTurn(): Promise<boolean> {
+  if (!navigator.locks) return refreshOnce();
+  return await navigator.locks.request('paperbroker-session', () => refreshOnce());
+}
+
+/**
+ * The data of a call, or an `ApiError` with the server's error in words. An answer that says the
+ * session expired (401 UNAUTHORIZED) renews it and sends the request once more; when that fails, the
+ * app shows the sign-in.
  *
  * @throws {ApiError} on any non-2xx answer, or status 0 when the server cannot be reached
  */
-export async function call<T>(
-  request: Promise<{ data?: T; error?: unknown; response: Response }>,
-): Promise<T> {
-  let result: { data?: T; error?: unknown; response: Response };
+export async function call<T>(request: () => Promise<Answer<T>>): Promise<T> {
+  let result: Answer<T>;
   try {
-    result = await request;
+    result = await request();
+    if (result.response.status === 401 && codeOf(result) === 'UNAUTHORIZED' && (await renewSession()))
+      result = await request();
   } catch {
     throw new ApiError(0, 'NETWORK', 'The server cannot be reached: check your connection.');
   }
-  const { data, error, response } = result;
+  const { data, response } = result;
   if (response.ok) return data as T;
-  const body = (error ?? {}) as ErrorBody;
-  const code = body.error?.code ?? `HTTP_${response.status}`;
+  const code = codeOf(result);
   if (code === 'UNAUTHORIZED') onUnauthorized();
-  const said = body.error?.message ?? response.statusText;
+  const said = (result.error as ErrorBody | undefined)?.error?.message ?? response.statusText;
   const lead = LEADS[code];
   throw new ApiError(response.status, code, lead ? `${lead}: ${said}` : said);
+}
+
+function codeOf(result: Answer<unknown>): string {
+  return (result.error as ErrorBody | undefined)?.error?.code ?? `HTTP_${result.response.status}`;
 }
 
 /** A fresh Idempotency-Key: one per intended action, so a double click or a retry applies it once. */

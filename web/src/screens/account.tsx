@@ -13,7 +13,7 @@ function ChangePassword() {
     event.preventDefault();
     setError(undefined);
     try {
-      await call(
+      await call(() =>
         api.PUT('/api/v1/users/me/password', { body: { current_password: current, new_password: next } }),
       );
       toast('Password changed', 'good');
@@ -47,7 +47,7 @@ function DeleteAccount(props: { onDeleted(): void }) {
     event.preventDefault();
     setError(undefined);
     try {
-      await call(api.DELETE('/api/v1/users/me', { body: { current_password: password } }));
+      await call(() => api.DELETE('/api/v1/users/me', { body: { current_password: password } }));
       props.onDeleted();
     } catch (e) {
       setError(messageOf(e));

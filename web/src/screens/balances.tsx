@@ -21,7 +21,7 @@ function WalletOperation(props: { walletId: string; asset: string }) {
     return flight.run(async () => {
       setError(undefined);
       try {
-        await call(
+        await call(() =>
           api.POST('/api/v1/wallets/{wallet_id}/operation', {
             params: { path: { wallet_id: props.walletId } },
             body: { operation_type: type, amount: amount.trim(), asset: props.asset },
@@ -71,7 +71,7 @@ function CreateWallet() {
     event.preventDefault();
     setError(undefined);
     try {
-      const wallet = await call(api.POST('/api/v1/wallets', { body: { name: name.trim() } }));
+      const wallet = await call(() => api.POST('/api/v1/wallets', { body: { name: name.trim() } }));
       toast(`Wallet “${wallet.name}” created`, 'good');
       setName('');
       await refreshWallets();

@@ -50,7 +50,7 @@ function PlaceBet(props: { symbol: string; onPlaced(): void }) {
     return flight.run(async () => {
       setError(undefined);
       try {
-        const bet = await call(
+        const bet = await call(() =>
           api.POST('/api/v1/bets', {
             body: {
               wallet_id: wallet?.id,
@@ -146,7 +146,7 @@ export function Bets(props: { symbol: string }) {
   const { revision } = useSession();
   const [placed, setPlaced] = useState(0);
   const bets = useLoad(
-    () => call(api.GET('/api/v1/bets', { params: { query: { limit: 50 } } })),
+    () => call(() => api.GET('/api/v1/bets', { params: { query: { limit: 50 } } })),
     [revision, placed],
   );
   const items = bets.data?.items ?? [];

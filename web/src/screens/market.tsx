@@ -83,12 +83,12 @@ export function Market(props: { symbol: string; onSymbol(symbol: string): void }
   const seconds = INTERVALS.find(([name]) => name === interval)?.[1] ?? 60;
   const tick = usePrice(symbol);
   const ticker = useLoad(
-    () => call(api.GET('/api/v1/market/tickers/{symbol}', { params: { path: { symbol } } })),
+    () => call(() => api.GET('/api/v1/market/tickers/{symbol}', { params: { path: { symbol } } })),
     [symbol],
   );
   const candles = useLoad(
     () =>
-      call(
+      call(() =>
         api.GET('/api/v1/market/candles/{symbol}', {
           params: { path: { symbol }, query: { interval, limit: 200 } },
         }),

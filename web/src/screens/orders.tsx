@@ -42,7 +42,7 @@ export function Orders(props: { pageSize?: number }) {
   const limit = props.pageSize ?? 20;
   const pages = usePages<Order>(
     (cursor) =>
-      call(api.GET('/api/v1/orders', { params: { query: { limit, ...(cursor ? { cursor } : {}) } } })),
+      call(() => api.GET('/api/v1/orders', { params: { query: { limit, ...(cursor ? { cursor } : {}) } } })),
     [revision, limit],
   );
   return (
@@ -111,7 +111,7 @@ function CloseButton(props: { position: Position }) {
   const close = () =>
     flight.run(async () => {
       try {
-        await call(
+        await call(() =>
           api.POST('/api/v1/orders', {
             body: { wallet_id: p.wallet_id, symbol: p.symbol, side: 'close_short', quantity: p.quantity },
             headers: { 'Idempotency-Key': key },
@@ -131,7 +131,7 @@ function CloseButton(props: { position: Position }) {
 /** Open shorts: entry, mark, unrealized P&L, margin, liquidation price, and a close button. */
 export function Positions() {
   const { revision, wallet } = useSession();
-  const positions = useLoad(() => call(api.GET('/api/v1/positions')), [revision]);
+  const positions = useLoad(() => call(() => api.GET('/api/v1/positions')), [revision]);
   const shown = (positions.data?.items ?? []).filter((p) => !wallet || p.wallet_id === wallet.id);
   return (
     <Region title="Positions" id="positions" class="positions">

@@ -12,7 +12,9 @@ export function Portfolio() {
   const portfolio = useLoad(
     async () =>
       id
-        ? call(api.GET('/api/v1/wallets/{wallet_id}/portfolio', { params: { path: { wallet_id: id } } }))
+        ? call(() =>
+            api.GET('/api/v1/wallets/{wallet_id}/portfolio', { params: { path: { wallet_id: id } } }),
+          )
         : undefined,
     [id, revision],
   );
@@ -91,7 +93,7 @@ export function Transactions() {
   const pages = usePages<JournalTransaction>(
     async (cursor) =>
       id
-        ? call(
+        ? call(() =>
             api.GET('/api/v1/wallets/{wallet_id}/transactions', {
               params: { path: { wallet_id: id }, query: { limit: 20, ...(cursor ? { cursor } : {}) } },
             }),

@@ -18,9 +18,9 @@ export function SignIn(props: { onSignedIn(user: User): void }) {
     setError(undefined);
     try {
       const body = { username: username.trim(), password };
-      if (mode === 'register') await call(api.POST('/api/v1/auth/register', { body }));
-      else await call(api.POST('/api/v1/auth/login', { body }));
-      props.onSignedIn(await call(api.GET('/api/v1/users/me')));
+      if (mode === 'register') await call(() => api.POST('/api/v1/auth/register', { body }));
+      else await call(() => api.POST('/api/v1/auth/login', { body }));
+      props.onSignedIn(await call(() => api.GET('/api/v1/users/me')));
     } catch (e) {
       setError(messageOf(e));
     } finally {

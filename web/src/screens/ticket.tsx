@@ -69,7 +69,7 @@ export function OrderTicket(props: { symbol: string; onSymbol(symbol: string): v
       setPlaced(undefined);
       try {
         const size = inQuote ? { quote_amount: amount.trim() } : { quantity: amount.trim() };
-        const order = await call(
+        const order = await call(() =>
           api.POST('/api/v1/orders', {
             body: { wallet_id: wallet?.id, symbol: props.symbol, side, ...size },
             headers: { 'Idempotency-Key': key },

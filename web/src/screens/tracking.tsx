@@ -11,11 +11,11 @@ import { SymbolField } from './market';
 function TrackedDetail(props: { symbol: string; version: number }) {
   const path = { params: { path: { symbol: props.symbol } } };
   const history = useLoad(
-    () => call(api.GET('/api/v1/tracked/{symbol}/history', path)),
+    () => call(() => api.GET('/api/v1/tracked/{symbol}/history', path)),
     [props.symbol, props.version],
   );
   const stats = useLoad(
-    () => call(api.GET('/api/v1/tracked/{symbol}/stats', path)),
+    () => call(() => api.GET('/api/v1/tracked/{symbol}/stats', path)),
     [props.symbol, props.version],
   );
   const points = useMemo(() => {
@@ -55,7 +55,7 @@ export function Tracking() {
   const [symbol, setSymbol] = useState('BTCUSDT');
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  const list = useLoad(() => call(api.GET('/api/v1/tracked')), [version]);
+  const list = useLoad(() => call(() => api.GET('/api/v1/tracked')), [version]);
   const bump = () => setVersion((n) => n + 1);
   const act = async (what: () => Promise<unknown>, done: string) => {
     setError(undefined);
@@ -75,7 +75,7 @@ export function Tracking() {
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          act(() => call(api.POST('/api/v1/tracked', { body: { symbol } })), `Tracking ${symbol}`);
+          act(() => call(() => api.POST('/api/v1/tracked', { body: { symbol } })), `Tracking ${symbol}`);
         }}
       >
         <SymbolField label="Symbol to track" value={symbol} onChange={setSymbol} />
@@ -120,7 +120,7 @@ export function Tracking() {
                         aria-label={`Refresh ${t.symbol}`}
                         onClick={() =>
                           act(
-                            () => call(api.PUT('/api/v1/tracked/{symbol}/refresh', path)),
+                            () => call(() => api.PUT('/api/v1/tracked/{symbol}/refresh', path)),
                             `${t.symbol} refreshed`,
                           )
                         }
@@ -133,7 +133,7 @@ export function Tracking() {
                         onClick={() => {
                           if (selected === t.symbol) setSelected(undefined);
                           act(
-                            () => call(api.DELETE('/api/v1/tracked/{symbol}', path)),
+                            () => call(() => api.DELETE('/api/v1/tracked/{symbol}', path)),
                             `${t.symbol} removed`,
                           );
                         }}
