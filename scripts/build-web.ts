@@ -16,15 +16,28 @@ const SCHEMA_FILE = path.join(WEB, 'src', 'api', 'schema.d.ts');
 /** Holds the hash of what the last build was made from: the same inputs → no rebuild. */
 const STAMP_FILE = path.join(WEB_DIST, '.inputs-sha256');
 
-/** Every source file of the terminal (the generated schema aside), in a stable order. */
-function webSources(dir = WEB): string[] {
+/** Every file under `dir` (the generated schema aside), in a stable order. */
+function filesUnder(dir: string): string[] {
   return readdirSync(dir)
     .sort()
     .flatMap((name) => {
       const file = path.join(dir, name);
       if (file === SCHEMA_FILE) return [];
-      return statSync(file).isDirectory() ? webSources(file) : [file];
+      return statSync(file).isDirectory() ? filesUnder(file) : [file];
     });
+}
+
+/**
+ * A hash of everything the build is made from: the server's sources (the OpenAPI document comes from
+ * them), this script, the terminal's sources and the lockfile. Reading them takes milliseconds;
+ * building the document to compare it would take seconds.
+ */
+function inputsHash(): string {
+  const hash = createHash('sha256').update('production build\n');
+  const files = ['src', 'scripts', 'web'].flatMap((dir) => filesUnder(path.join(ROOT, dir)));
+  for (const file of [...files, path.join(ROOT, 'package-lock.json')])
+    hash.update(path.relative(ROOT, file)).update('\0').update(readFileSync(file));
+  return hash.digest('hex');
 }
 
 /** The API's TypeScript types from the OpenAPI document (openapi-typescript). */
@@ -43,9 +56,8 @@ function typecheck(): void {
 
 /**
  * Builds the web terminal into `dist/web`: the API types from the server's OpenAPI document, a type
- * check of the terminal against them, then Vite. Skipped when neither the document, the terminal's
- * sources nor the lockfile changed since the last build (a warm `npm start` pays only for the
- * document, about 2 s).
+ * check of the terminal against them, then Vite. Skipped when neither the server's sources, the
+ * terminal's nor the lockfile changed since the last build (a warm `npm start` pays milliseconds).
  *
  * @param options `check`: generate and type-check only (no bundle); `force`: build even if unchanged
  * @throws when the terminal does not type-check or Vite fails
@@ -53,6 +65,14 @@ function typecheck(): void {
 export async function buildWeb(
   options: { check?: boolean; force?: boolean } = {},
 ): Promise<'built' | 'fresh'> {
+  const inputs = inputsHash();
+  if (
+    !options.check &&
+    !options.force &&
+    existsSync(STAMP_FILE) &&
+    readFileSync(STAMP_FILE, 'utf8') === inputs
+  )
+    return 'fresh';
   const types = await apiTypes();
   if (!existsSync(SCHEMA_FILE) || readFileSync(SCHEMA_FILE, 'utf8') !== types)
     writeFileSync(SCHEMA_FILE, types);
@@ -60,12 +80,6 @@ export async function buildWeb(
     typecheck();
     return 'built';
   }
-  const hash = createHash('sha256')
-    .update(types)
-    .update(readFileSync(path.join(ROOT, 'package-lock.json')));
-  for (const file of webSources()) hash.update(path.relative(WEB, file)).update(readFileSync(file));
-  const inputs = hash.digest('hex');
-  if (!options.force && existsSync(STAMP_FILE) && readFileSync(STAMP_FILE, 'utf8') === inputs) return 'fresh';
   typecheck();
   // Vite picks packages' production builds from NODE_ENV: under the tests it is `test`, and
   // lightweight-charts' development build would double the bundle. Restored for the caller.
