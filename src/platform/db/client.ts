@@ -1,9 +1,12 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import * as schema from './schema.js';
 
-/** The typed Drizzle client over a `pg` pool. */
-export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+/**
+ * The Drizzle client over a `pg` pool. It is given no schema: each module imports its own tables
+ * (the platform knows none of them), and no code uses Drizzle's relational `db.query` API, which
+ * alone would need them all.
+ */
+export type Db = NodePgDatabase<Record<string, never>> & { $client: pg.Pool };
 /** A database transaction (`tx`), as handed to a `db.transaction` callback. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** Either a pool-backed client or an open transaction: read-only helpers take both. */
@@ -25,5 +28,5 @@ export function createDb(databaseUrl: string, poolSizeMax: number): Db {
   // An idle client that loses its connection emits 'error'; without a listener that would crash the
   // process. The pool drops the client and the next query opens a new one.
   pool.on('error', () => undefined);
-  return drizzle(pool, { schema });
+  return drizzle(pool);
 }
