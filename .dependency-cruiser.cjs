@@ -31,10 +31,22 @@ module.exports = {
       name: 'module-internals',
       comment: "a module reaches another only through that module's index.ts",
       severity: 'error',
-      from: { path: '^src/modules/([^/]+)/' },
+      from: { path: '^src/modules/([^/]+)/', pathNot: '^src/modules/[^/]+/tables\\.ts$' },
       to: {
         path: '^src/modules/([^/]+)/',
         pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/index\\.ts$'],
+      },
+    },
+    {
+      // One database, one schema: a foreign key names the table it points to. A tables.ts may import
+      // another module's tables.ts for that, and nothing else of it (an index.ts would load routes).
+      name: 'tables-reference-tables-only',
+      comment: "a module's tables.ts reaches another module only for its tables (foreign keys)",
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/tables\\.ts$' },
+      to: {
+        path: '^src/modules/([^/]+)/',
+        pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/tables\\.ts$'],
       },
     },
   ],

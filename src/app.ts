@@ -10,7 +10,13 @@ import { seed002Routes } from './compat/seed002-bets/routes.js';
 import { seed004AuthRoutes, seed004CryptoRoutes } from './compat/seed004-prices/routes.js';
 import type { ProcessDeps } from './jobs.js';
 import { adminRoutes } from './modules/admin/routes.js';
-import { authRoutes, LoginThrottle, SessionService, TokenService } from './modules/auth/index.js';
+import {
+  authRoutes,
+  clearAuthCookie,
+  LoginThrottle,
+  SessionService,
+  TokenService,
+} from './modules/auth/index.js';
 import { betLimitsOf, betRoutes, createSettlementScheduler } from './modules/bets/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, marketRoutes } from './modules/market/index.js';
@@ -162,7 +168,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Feature modules, each an encapsulated plugin under its prefix.
     const auth = { db, ledger, sessions, throttle, requireAuth, ...money };
     await api.register(authRoutes, { prefix: '/api/v1/auth', ...auth });
-    await api.register(userRoutes, { prefix: '/api/v1/users', db, sessions, requireAuth });
+    await api.register(userRoutes, {
+      prefix: '/api/v1/users',
+      db,
+      sessions,
+      requireAuth,
+      clearSessionCookies: clearAuthCookie,
+    });
     await api.register(walletRoutes, {
       prefix: '/api/v1/wallets',
       db,

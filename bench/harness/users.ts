@@ -4,10 +4,10 @@
  * its own, because access tokens are checked against their session.
  */
 import { randomBytes } from 'node:crypto';
-import { hashPassword } from '../../src/modules/auth/passwords.js';
 import { SessionService } from '../../src/modules/auth/sessions.js';
 import { TokenService } from '../../src/modules/auth/tokens.js';
 import { Ledger } from '../../src/modules/ledger/journal.js';
+import { hashPassword } from '../../src/modules/users/index.js';
 import { createFundedUser } from '../../src/modules/users/service.js';
 import { MemoryCache } from '../../src/platform/cache/memory.js';
 import type { Db } from '../../src/platform/db/client.js';

@@ -1,15 +1,16 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  type AuthRoutesDeps,
-  emailInput,
-  passwordInput,
-  setAuthCookie,
-  usernameInput,
-} from '../../modules/auth/index.js';
+import { type AuthRoutesDeps, setAuthCookie } from '../../modules/auth/index.js';
 import { placeOrder, type TradingDeps, tradableSymbol } from '../../modules/trading/index.js';
-import { authenticate, getProfile, registerUser } from '../../modules/users/index.js';
+import {
+  authenticate,
+  emailInput,
+  getProfile,
+  passwordInput,
+  registerUser,
+  usernameInput,
+} from '../../modules/users/index.js';
 import { listWallets } from '../../modules/wallets/index.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import { installErrorHandlers } from '../../platform/http/error-handler.js';

@@ -1,12 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  type AuthRoutesDeps,
-  passwordInput,
-  setAuthCookie,
-  usernameInput,
-} from '../../modules/auth/index.js';
+import { type AuthRoutesDeps, setAuthCookie } from '../../modules/auth/index.js';
 import { UnknownSymbolError } from '../../modules/market/index.js';
 import {
   bearerSecurity,
@@ -16,7 +11,7 @@ import {
   type TrackingRoutesDeps,
   trackedView,
 } from '../../modules/tracking/index.js';
-import { authenticate, registerUser } from '../../modules/users/index.js';
+import { authenticate, passwordInput, registerUser, usernameInput } from '../../modules/users/index.js';
 import { installErrorHandlers } from '../../platform/http/error-handler.js';
 import { ValidationError } from '../../shared/errors.js';
 import { renderSeed004Error, seed004Crypto, seed004History, seed004Stats, seed004Status } from './mappers.js';

@@ -1,7 +1,5 @@
 export { clearAuthCookie, setAuthCookie } from './cookie.js';
-export { hashPassword, verifyPassword } from './passwords.js';
 export { type AuthRoutesDeps, authRoutes } from './routes.js';
-export { emailInput, passwordInput, usernameInput } from './schemas.js';
 export { resolveJwtSecret } from './secret.js';
 export { type IssuedTokens, type RevokeReason, SessionService } from './sessions.js';
 export { type LoginLimits, LoginThrottle } from './throttle.js';

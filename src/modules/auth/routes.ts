@@ -11,7 +11,7 @@ import {
 import { errorResponse } from '../../platform/http/schemas.js';
 import { ValidationError } from '../../shared/errors.js';
 import type { Ledger } from '../ledger/index.js';
-import { authenticate, registerUser } from '../users/service.js';
+import { authenticate, registerUser } from '../users/index.js';
 import { clearAuthCookie, REFRESH_COOKIE_NAME, setAuthCookie, setRefreshCookie } from './cookie.js';
 import { loginBody, refreshBody, registerBody, registerOutput, tokenOutput } from './schemas.js';
 import type { IssuedTokens, SessionService } from './sessions.js';

@@ -1,7 +1,7 @@
 import type {} from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RateLimitedError } from '../../platform/http/rate-limit.js';
-import { InvalidCredentialsError } from '../users/errors.js';
+import { InvalidCredentialsError } from '../users/index.js';
 
 /** Limits on failed logins per window (SPEC §3 "Abuse limits"; README "Abuse limits"). */
 export interface LoginLimits {

@@ -1,4 +1,7 @@
+export { InvalidCredentialsError } from './errors.js';
+export { hashPassword, verifyPassword } from './passwords.js';
 export { userRoutes } from './routes.js';
+export { emailInput, passwordInput, usernameInput, userOutput } from './schemas.js';
 export {
   authenticate,
   createFundedUser,

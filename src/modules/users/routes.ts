@@ -1,12 +1,11 @@
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import { errorResponse } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
-import { clearAuthCookie } from '../auth/cookie.js';
-import { emailInput, passwordInput, usernameInput, userOutput } from '../auth/schemas.js';
+import { emailInput, passwordInput, usernameInput, userOutput } from './schemas.js';
 import {
   changePassword,
   deleteAccount,
@@ -31,6 +30,8 @@ export interface UserRoutesDeps {
   db: Db;
   sessions: SessionRevoker;
   requireAuth: onRequestAsyncHookHandler;
+  /** removes the session cookies from the answer (the auth module's; given by the app, so that users does not import auth) */
+  clearSessionCookies: (reply: FastifyReply) => void;
 }
 
 /**
@@ -94,7 +95,7 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
     },
     async (request, reply) => {
       await deleteAccount(deps.db, deps.sessions, principalOf(request).userId, request.body.current_password);
-      clearAuthCookie(reply);
+      deps.clearSessionCookies(reply);
       return reply.status(204).send(null);
     },
   );

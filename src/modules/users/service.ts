@@ -2,7 +2,6 @@ import type { Db, Tx } from '../../platform/db/client.js';
 import { violatedConstraint, withTransaction } from '../../platform/db/tx.js';
 import { Decimal } from '../../shared/decimal.js';
 import { NotFoundError } from '../../shared/errors.js';
-import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { available, type Ledger, system } from '../ledger/index.js';
 import { insertWallet } from '../wallets/index.js';
 import {
@@ -11,6 +10,7 @@ import {
   InvalidCurrentPasswordError,
   UsernameTakenError,
 } from './errors.js';
+import { hashPassword, verifyPassword } from './passwords.js';
 import { findUserById, findUserByUsername, insertUser, type UserRow, updateUser } from './repository.js';
 
 /** A user as the owner (or an admin) sees it; never the password hash. */
