@@ -37,6 +37,11 @@ export interface HistoryEntry {
   accountId: string;
   /** null for system accounts */
   walletId: string | null;
+  /**
+   * what the account is: `available` or `locked` for a wallet's own, else the system account's
+   * name (`funding`, `exchange`, `fees`, …: the second part of its code)
+   */
+  account: string;
   asset: string;
   /** signed: negative leaves the account, positive enters it */
   amount: string;
@@ -74,6 +79,8 @@ export async function readWalletHistory(
     created_at: Date;
     account_id: string;
     wallet_id: string | null;
+    bucket: string;
+    code: string;
     asset: string;
     amount: string;
     balance_after: string | null;
@@ -92,7 +99,7 @@ export async function readWalletHistory(
        limit ${limit}
     )
     select j.id::text as journal_id, j.kind, j.metadata, j.created_at,
-           e.account_id::text, a.wallet_id, e.asset, e.amount::text, e.balance_after::text
+           e.account_id::text, a.wallet_id, a.bucket, a.code, e.asset, e.amount::text, e.balance_after::text
       from page p
       join journal_transactions j on j.id = p.journal_id
       join ledger_entries e on e.journal_id = j.id
@@ -115,6 +122,7 @@ export async function readWalletHistory(
     journal.entries.push({
       accountId: row.account_id,
       walletId: row.wallet_id,
+      account: row.bucket === 'system' ? (row.code.split(':')[1] ?? row.code) : row.bucket,
       asset: row.asset,
       amount: row.amount,
       balanceAfter: row.balance_after,

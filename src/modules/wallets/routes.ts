@@ -68,6 +68,11 @@ const historyOutput = z
       z.object({
         account_id: z.string().meta({ description: 'ledger account id' }),
         wallet_id: z.uuid().nullable().meta({ description: 'null for the broker’s system accounts' }),
+        account: z.string().meta({
+          description:
+            'what the account is: "available" or "locked" for the wallet’s own; the system account’s name otherwise ("funding", "exchange", "fees", …)',
+          example: 'available',
+        }),
         asset: z.string(),
         amount: decimalOutput('signed: negative leaves the account', '-100'),
         balance_after: decimalOutput(

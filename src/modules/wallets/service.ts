@@ -334,6 +334,7 @@ export interface HistoryView {
   entries: {
     account_id: string;
     wallet_id: string | null;
+    account: string;
     asset: string;
     amount: string;
     balance_after: string | null;
@@ -365,6 +366,7 @@ export async function listWalletTransactions(
       entries: j.entries.map((e) => ({
         account_id: e.accountId,
         wallet_id: e.walletId,
+        account: e.account,
         asset: e.asset,
         amount: formatDecimal(e.amount),
         balance_after: e.balanceAfter === null ? null : formatDecimal(e.balanceAfter),

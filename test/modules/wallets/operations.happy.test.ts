@@ -287,11 +287,19 @@ describe('history', () => {
         {
           account_id: walletAccount,
           wallet_id: wallet.id,
+          account: 'available',
           asset: 'USDT',
           amount: '-3.5',
           balance_after: '6.5',
         },
-        { account_id: fundingAccount, wallet_id: null, asset: 'USDT', amount: '3.5', balance_after: null },
+        {
+          account_id: fundingAccount,
+          wallet_id: null,
+          account: 'funding',
+          asset: 'USDT',
+          amount: '3.5',
+          balance_after: null,
+        },
       ]),
     });
     expect(items[1]).toEqual({
@@ -300,8 +308,22 @@ describe('history', () => {
       metadata: { operation_type: 'DEPOSIT', wallet_id: wallet.id },
       created_at: d.created_at,
       entries: expect.arrayContaining([
-        { account_id: walletAccount, wallet_id: wallet.id, asset: 'USDT', amount: '10', balance_after: '10' },
-        { account_id: fundingAccount, wallet_id: null, asset: 'USDT', amount: '-10', balance_after: null },
+        {
+          account_id: walletAccount,
+          wallet_id: wallet.id,
+          account: 'available',
+          asset: 'USDT',
+          amount: '10',
+          balance_after: '10',
+        },
+        {
+          account_id: fundingAccount,
+          wallet_id: null,
+          account: 'funding',
+          asset: 'USDT',
+          amount: '-10',
+          balance_after: null,
+        },
       ]),
     });
     for (const item of items) expect(item.entries).toHaveLength(2);

@@ -111,7 +111,7 @@ export function Transactions() {
               <th scope="col">Journal</th>
               <th scope="col">Time</th>
               <th scope="col">Kind</th>
-              <th scope="col">Entries (asset: amount → balance after)</th>
+              <th scope="col">Entries (asset account: amount → balance after)</th>
             </tr>
           </thead>
           <tbody>
@@ -126,8 +126,8 @@ export function Transactions() {
                       <li key={e.account_id}>
                         <span
                           class={signClass(e.amount)}
-                        >{`${e.asset}: ${fmtSigned(e.amount, 8, false)}`}</span>
-                        {e.wallet_id === id ? '' : ' (counter-account)'}
+                        >{`${e.asset} ${e.account}: ${fmtSigned(e.amount, 8, false)}`}</span>
+                        {e.wallet_id === id ? '' : ' (system)'}
                         {e.wallet_id === id && e.balance_after !== null ? ` → ${fmt(e.balance_after)}` : ''}
                       </li>
                     ))}
