@@ -298,7 +298,7 @@ describe.skipIf(!HAS_CHROMIUM)('the web terminal in Chromium', () => {
   });
 
   it('ships ≤ 200 KB of gzipped JavaScript and opens a usable order ticket (reported)', {
-    timeout: 60_000,
+    timeout: 400_000,
   }, async () => {
     const jsGzipBytes = shippedJsGzipBytes();
     expect(jsGzipBytes).toBeLessThanOrEqual(200 * 1024);
@@ -311,13 +311,25 @@ describe.skipIf(!HAS_CHROMIUM)('the web terminal in Chromium', () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     await region(page, 'Balances').waitFor();
     const samples: number[] = [];
+    const answers: string[] = [];
+    page.on('response', (r) =>
+      answers.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`),
+    );
     for (let i = 0; i < 5; i++) {
       const started = Date.now();
+      answers.length = 0;
       await page.goto(`${server!.baseUrl}/`);
-      await region(page, 'Order ticket')
-        .getByRole('button', { name: 'Place order' })
-        .and(page.locator(':enabled'))
-        .waitFor();
+      const placeOrder = region(page, 'Order ticket').getByRole('button', { name: 'Place order' });
+      try {
+        // Generous: under a loaded CI machine a load can take seconds; the figure is reported, not asserted.
+        await placeOrder.and(page.locator(':enabled')).waitFor({ timeout: 60_000 });
+      } catch (error) {
+        // What the page showed and what the server answered, to tell why the ticket stayed disabled.
+        const shown = (await page.locator('body').innerText()).slice(0, 1500);
+        throw new Error(`load ${i}: no usable ticket. Answers: ${answers.join(', ')}. Page: ${shown}`, {
+          cause: error,
+        });
+      }
       samples.push(Date.now() - started);
     }
     samples.sort((a, b) => a - b);
