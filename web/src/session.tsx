@@ -1,6 +1,7 @@
 import { type ComponentChildren, createContext } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, call, type MarketSymbol, type TradingFees, type User, type Wallet } from './api/client';
+import { fmt, fmtSigned } from './format';
 import type { AccountEvent, Stream } from './stream';
 
 /** A short message shown for a few seconds (fills, settlements, wallet operations, errors). */
@@ -48,19 +49,19 @@ function describeEvent(event: AccountEvent): { text: string; tone: Toast['tone']
   switch (event.event) {
     case 'order.filled':
       return {
-        text: `Filled: ${d.side?.replace('_', ' ')} ${d.quantity} ${d.symbol} at ${d.price}`,
+        text: `Filled: ${d.side?.replace('_', ' ')} ${fmt(d.quantity)} ${d.symbol} at ${fmt(d.price)}`,
         tone: 'good',
       };
     case 'position.liquidated':
       return { text: `Liquidated: short ${d.symbol}`, tone: 'bad' };
     case 'bet.settled':
       return {
-        text: `Bet settled: ${d.result === 'W' ? 'won' : d.result === 'L' ? 'lost' : 'draw'} (${d.result}), profit ${d.profit} on ${d.symbol}`,
+        text: `Bet settled: ${d.result === 'W' ? 'won' : d.result === 'L' ? 'lost' : 'draw'} (${d.result}), profit ${fmtSigned(d.profit, 8, false)} on ${d.symbol}`,
         tone: d.result === 'L' ? 'bad' : 'good',
       };
     case 'wallet.operation':
       return {
-        text: `${d.operation_type === 'DEPOSIT' ? 'Deposit' : 'Withdrawal'}: ${d.amount} ${d.asset}`,
+        text: `${d.operation_type === 'DEPOSIT' ? 'Deposit' : 'Withdrawal'}: ${fmt(d.amount)} ${d.asset}`,
         tone: 'info',
       };
     default:

@@ -108,17 +108,15 @@ export function Transactions() {
         <table>
           <thead>
             <tr>
-              <th scope="col">Journal</th>
-              <th scope="col">Time</th>
               <th scope="col">Kind</th>
               <th scope="col">Entries (asset account: amount → balance after)</th>
+              <th scope="col">Time</th>
+              <th scope="col">Journal</th>
             </tr>
           </thead>
           <tbody>
             {pages.items.map((t) => (
               <tr key={t.id}>
-                <td>{t.id}</td>
-                <td>{fmtTime(t.created_at)}</td>
                 <td>{t.kind}</td>
                 <td>
                   <ul class="entries">
@@ -133,6 +131,8 @@ export function Transactions() {
                     ))}
                   </ul>
                 </td>
+                <td>{fmtTime(t.created_at)}</td>
+                <td>{t.id}</td>
               </tr>
             ))}
           </tbody>
