@@ -25,6 +25,7 @@ import { Shutdown } from './platform/lifecycle/shutdown.js';
 import { createLogger } from './platform/observability/logger.js';
 import { buildOpsApp } from './platform/observability/ops-app.js';
 import { isRole, ROLES, type Role } from './roles.js';
+import { defined } from './shared/assert.js';
 import { systemClock } from './shared/clock.js';
 
 /** The database named by `DATABASE_URL` cannot be used (unreachable, wrong password, no such database). */
@@ -52,7 +53,7 @@ function databaseLocation(databaseUrl: string): string {
 /** Opens the database: `DATABASE_URL`, or the embedded PostgreSQL in `DATA_DIR`. */
 async function openDatabase(config: Config, logger: Logger): Promise<{ db: Db; stop: () => Promise<void> }> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, logger);
-  const db = createDb(config.databaseUrl ?? embedded!.url, config.dbPoolSizeMax);
+  const db = createDb(config.databaseUrl ?? defined(embedded).url, config.dbPoolSizeMax);
   return {
     db,
     stop: async () => {

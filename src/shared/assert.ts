@@ -7,3 +7,14 @@ export class AssertionError extends Error {
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new AssertionError(message);
 }
+
+/**
+ * The value, which the code knows is there (a row just inserted, an index within bounds, a key just
+ * set): a missing one is a bug, reported as an `AssertionError` rather than a `TypeError` further on.
+ *
+ * @throws {AssertionError} when the value is `undefined` or `null`
+ */
+export function defined<T>(value: T | undefined | null, what = 'a value the code relies on'): T {
+  if (value === undefined || value === null) throw new AssertionError(`${what} is missing`);
+  return value;
+}

@@ -4,6 +4,7 @@ import type { KeyValueCache } from '../../platform/cache/cache.js';
 import type { Db, Queryable } from '../../platform/db/client.js';
 import { withTransaction } from '../../platform/db/tx.js';
 import { type Principal, UnauthorizedError } from '../../platform/http/auth-guard.js';
+import { defined } from '../../shared/assert.js';
 import type { TokenService } from './tokens.js';
 
 /** Why a session ended. */
@@ -72,7 +73,7 @@ export class SessionService {
         returning 1
       )
       select s.id from s, t`);
-    const sessionId = rows.rows[0]!.id;
+    const sessionId = defined(rows.rows[0]).id;
     const access = await this.tokens.issueAccessToken({ userId: user.id, role: user.role, sessionId });
     return { accessToken: access.token, expiresInSeconds: access.expiresInSeconds, refreshToken, sessionId };
   }

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../platform/db/client.js';
+import { defined } from '../../shared/assert.js';
 import { bets } from './tables.js';
 
 export type BetRow = typeof bets.$inferSelect;
@@ -15,7 +16,7 @@ export type SettledFields = Pick<
 /** Inserts one pending bet (in the transaction that moves its stake to escrow). */
 export async function insertBet(db: Queryable, values: NewBetRow): Promise<BetRow> {
   const rows = await db.insert(bets).values(values).returning();
-  return rows[0]!;
+  return defined(rows[0]);
 }
 
 /** The bet with this id, whoever placed it (callers apply the access rule). */

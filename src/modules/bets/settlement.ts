@@ -3,7 +3,7 @@ import type { Db } from '../../platform/db/client.js';
 import { TransactionContentionError, withTransaction } from '../../platform/db/tx.js';
 import { type EventBus, publishAccountEvent } from '../../platform/events/bus.js';
 import { betSettlementRefusals } from '../../platform/observability/metrics.js';
-import { assert } from '../../shared/assert.js';
+import { assert, defined } from '../../shared/assert.js';
 import type { Clock } from '../../shared/clock.js';
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import { DomainError } from '../../shared/errors.js';
@@ -174,7 +174,7 @@ export async function settleBets(deps: SettleDeps, betIds: readonly string[]): P
   const ends = await endPricesOf(deps.prices, due, nowMs);
   const settling: Settling[] = [];
   for (const bet of due) {
-    const end = ends.get(bet.id)!;
+    const end = defined(ends.get(bet.id));
     if (!('price' in end)) {
       outcomes.set(bet.id, { kind: 'failed', error: end.error });
       continue;
@@ -208,7 +208,7 @@ async function writeIsolated(deps: SettleDeps, settling: Settling[], settledAt: 
       return { settled: [], refused: [], failed: settling.map(({ bet }) => ({ bet, error })) };
     }
     if (settling.length === 1)
-      return { settled: [], refused: [{ bet: settling[0]!.bet, error }], failed: [] };
+      return { settled: [], refused: [{ bet: defined(settling[0]).bet, error }], failed: [] };
     const written: Written = { settled: [], refused: [], failed: [] };
     for (const one of settling) {
       const alone = await writeIsolated(deps, [one], settledAt);
@@ -244,7 +244,7 @@ async function writeSettlements(deps: SettleDeps, settling: Settling[], settledA
     const settled: (BetRow & SettledFields)[] = [];
     const refused: Refused[] = [];
     toWrite.forEach(({ bet, end, outcome, late }, i) => {
-      const journal = journals[i]!;
+      const journal = defined(journals[i]);
       if (isRefusal(journal)) {
         refused.push({ bet, error: journal });
         return;
@@ -341,7 +341,7 @@ export async function sweepDueBets(deps: SettleDeps): Promise<SweepResult> {
   let next = 0;
   const lane = async () => {
     while (next < chunks.length) {
-      const chunk = chunks[next++]!;
+      const chunk = defined(chunks[next++]);
       try {
         for (const outcome of await settleBets(deps, chunk)) {
           if (outcome.kind === 'settled') result.settled++;
@@ -417,7 +417,7 @@ export class SettlementBatcher {
       batch.map((b) => b.betId),
     ).then(
       (outcomes) => {
-        for (const [i, b] of batch.entries()) b.resolve(outcomes[i]!);
+        for (const [i, b] of batch.entries()) b.resolve(defined(outcomes[i]));
       },
       (error: unknown) => {
         for (const b of batch) b.reject(error);

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/client.js';
 import { afterCommit } from '../../platform/db/tx.js';
 import { ledgerBatchSize, ledgerJournals } from '../../platform/observability/metrics.js';
-import { assert } from '../../shared/assert.js';
+import { assert, defined } from '../../shared/assert.js';
 import { AMOUNT_SCALE, BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { type AccountRef, accountCode } from './accounts.js';
 import { BalanceLimitError, InsufficientFundsError, type JournalRefusal } from './errors.js';
@@ -166,7 +166,7 @@ export class Ledger {
       journalId: Number(row.id),
       createdAt: new Date(row.created_at),
     }));
-    return outcomes.map((o) => (typeof o === 'number' ? posted[o]! : o));
+    return outcomes.map((o) => (typeof o === 'number' ? defined(posted[o]) : o));
   }
 
   /** Resolves every account of the postings; wallet accounts are created if missing and locked. */
@@ -235,7 +235,7 @@ export class Ledger {
     remember((await lock(codes)).rows);
     const missing = codes.filter((code) => !states.has(code));
     if (missing.length > 0) {
-      const specs = missing.map((code) => walletAccounts.get(code)!);
+      const specs = missing.map((code) => defined(walletAccounts.get(code)));
       await tx.execute(sql`
         insert into ledger_accounts (code, wallet_id, asset, bucket, balance)
         select c, w, a, b, 0 from unnest(

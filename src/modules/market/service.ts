@@ -140,7 +140,8 @@ export class PriceService {
   constructor(
     private readonly source: PriceSource,
     private readonly cache: KeyValueCache,
-    private readonly clock: Clock,
+    /** the process's clock: what "now" is for every price read (and for whoever values at these prices) */
+    readonly clock: Clock,
     private readonly options: PriceServiceOptions,
   ) {
     this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? 10_000;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/client.js';
 import { withTransaction } from '../../platform/db/tx.js';
+import { defined } from '../../shared/assert.js';
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import { ValidationError } from '../../shared/errors.js';
 import {
@@ -192,7 +193,7 @@ export class TrackingService {
         [{ trackedId: locked.id, price, recordedAt: new Date(quote.asOfMs) }],
         this.deps.historyLimit,
       );
-      return (await findTracked(tx, symbol))!;
+      return defined(await findTracked(tx, symbol));
     });
     return toTracked(row);
   }

@@ -1,4 +1,4 @@
-import { assert } from '../../shared/assert.js';
+import { assert, defined } from '../../shared/assert.js';
 import { Decimal } from '../../shared/decimal.js';
 
 /** Statistics of a kept price history (SPEC C9), exact decimals: rounded only when rendered. */
@@ -24,8 +24,8 @@ export interface PriceStats {
  */
 export function computeStats(pricesNewestFirst: readonly Decimal[]): PriceStats {
   assert(pricesNewestFirst.length > 0, 'a tracked crypto has at least one price');
-  const newest = pricesNewestFirst[0]!;
-  const oldest = pricesNewestFirst[pricesNewestFirst.length - 1]!;
+  const newest = defined(pricesNewestFirst[0]);
+  const oldest = defined(pricesNewestFirst[pricesNewestFirst.length - 1]);
   assert(oldest.gt(0), 'kept prices are positive');
   let min = newest;
   let max = newest;

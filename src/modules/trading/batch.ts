@@ -6,6 +6,7 @@ import {
   type IdempotencyScope,
   runIdempotentBatch,
 } from '../../platform/http/idempotency.js';
+import { defined } from '../../shared/assert.js';
 import { isRefusal, type Ledger } from '../ledger/index.js';
 import { requireWallet } from '../wallets/index.js';
 import { fillPostings, orderRowOf, type PricedOrder } from './fills.js';
@@ -97,7 +98,7 @@ export class FillCommits {
           })),
         );
         const filled = toRun.flatMap(({ order }, n) => {
-          const journal = journals[n]!;
+          const journal = defined(journals[n]);
           return isRefusal(journal)
             ? []
             : [{ ...orderRowOf(order, this.quoteAsset), journalId: journal.journalId }];
@@ -105,7 +106,11 @@ export class FillCommits {
         const rows = new Map((await insertOrders(tx, filled)).map((row) => [row.journalId, row]));
         return journals.map((journal) => {
           if (isRefusal(journal)) return { ok: false, error: journal };
-          return { ok: true, status: 201, body: JSON.stringify(toOrderView(rows.get(journal.journalId)!)) };
+          return {
+            ok: true,
+            status: 201,
+            body: JSON.stringify(toOrderView(defined(rows.get(journal.journalId)))),
+          };
         });
       },
     );

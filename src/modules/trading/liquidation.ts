@@ -5,6 +5,7 @@ import { withTransaction } from '../../platform/db/tx.js';
 import { type EventBus, publishAccountEvent } from '../../platform/events/bus.js';
 import { runOncePerInterval } from '../../platform/jobs/cluster.js';
 import { liquidations } from '../../platform/observability/metrics.js';
+import { defined } from '../../shared/assert.js';
 import { Decimal } from '../../shared/decimal.js';
 import type { Ledger } from '../ledger/index.js';
 import { ALL_PRICES_CHANNEL, type PriceService, type PriceTick, type Quote } from '../market/index.js';
@@ -116,7 +117,7 @@ export async function liquidateUnderwater(deps: LiquidationDeps, symbols?: strin
   let next = 0;
   const worker = async () => {
     while (next < due.length) {
-      const { position, quote } = due[next++]!;
+      const { position, quote } = defined(due[next++]);
       try {
         if (await liquidatePosition(deps, position.id, quote)) closed += 1;
       } catch (err) {

@@ -1,5 +1,6 @@
 import type { Db } from '../../platform/db/client.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
+import { defined } from '../../shared/assert.js';
 import { Decimal, formatDecimal, roundAmount } from '../../shared/decimal.js';
 import { type PriceService, PriceUnavailableError, type Quote } from '../market/index.js';
 import { getWallet } from '../wallets/index.js';
@@ -55,7 +56,8 @@ function toPositionView(position: PositionRow, quote: Quote, maintenance: string
 async function quotesOf(prices: PriceService, symbols: string[]): Promise<Map<string, Quote>> {
   if (symbols.length === 0) return new Map();
   const { quotes, unknown } = await prices.getQuotes(symbols, 'trade');
-  if (unknown.length > 0) throw new PriceUnavailableError(unknown[0]!, 'the price source no longer lists it');
+  if (unknown.length > 0)
+    throw new PriceUnavailableError(defined(unknown[0]), 'the price source no longer lists it');
   return new Map(quotes.map((q) => [q.symbol, q]));
 }
 
@@ -65,7 +67,7 @@ async function positionViews(
   maintenance: string,
 ): Promise<PositionView[]> {
   const quotes = await quotesOf(prices, [...new Set(rows.map((p) => p.symbol))]);
-  return rows.map((p) => toPositionView(p, quotes.get(p.symbol)!, maintenance));
+  return rows.map((p) => toPositionView(p, defined(quotes.get(p.symbol)), maintenance));
 }
 
 /**
@@ -171,7 +173,7 @@ export async function getPortfolio(
   let unrealized = new Decimal(0);
   let holdingsValue = new Decimal(0);
   const holdings: HoldingView[] = held.map(({ asset, quantity }) => {
-    const bid = new Decimal(quotes.get(`${asset}${deps.quoteAsset}`)!.bid);
+    const bid = new Decimal(defined(quotes.get(`${asset}${deps.quoteAsset}`)).bid);
     const book = books.get(asset);
     const averageCost = book?.quantity.gt(0) ? book.cost.div(book.quantity) : undefined;
     const value = bid.times(quantity);
@@ -208,6 +210,6 @@ export async function getPortfolio(
       realized_pnl: formatDecimal(roundAmount(realized)),
       margin_used: formatDecimal(marginUsed),
     },
-    as_of: new Date().toISOString(),
+    as_of: new Date(deps.prices.clock.nowMs()).toISOString(),
   };
 }

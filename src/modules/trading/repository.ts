@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../platform/db/client.js';
+import { defined } from '../../shared/assert.js';
 import { orders, positions } from './tables.js';
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -10,7 +11,7 @@ export type NewPositionRow = typeof positions.$inferInsert;
 /** Inserts one order; a repeated client order id violates `orders_user_client_order_id_key`. */
 export async function insertOrder(db: Queryable, values: NewOrderRow): Promise<OrderRow> {
   const rows = await db.insert(orders).values(values).returning();
-  return rows[0]!;
+  return defined(rows[0]);
 }
 
 /** A filled buy or sell to insert: its owner, wallet, symbol, side, amounts and ledger journal. */
@@ -52,7 +53,7 @@ export async function insertOrders(db: Queryable, values: NewFillRow[]): Promise
     returning id, journal_id, created_at`);
   const inserted = new Map(result.rows.map((row) => [Number(row.journal_id), row]));
   return values.map((row) => {
-    const { id, created_at } = inserted.get(row.journalId)!;
+    const { id, created_at } = defined(inserted.get(row.journalId));
     return {
       ...row,
       id,
@@ -159,14 +160,17 @@ export async function insertPositionIfNoneOpen(
 export async function updatePosition(
   tx: Tx,
   positionId: string,
-  values: Partial<Omit<NewPositionRow, 'id' | 'userId' | 'walletId' | 'symbol'>>,
+  values: Partial<Omit<NewPositionRow, 'id' | 'userId' | 'walletId' | 'symbol' | 'closedAt'>> & {
+    /** the database's transaction time (`now()`) when the position closes */
+    closedAt?: SQL;
+  },
 ): Promise<PositionRow> {
   const rows = await tx
     .update(positions)
     .set({ ...values, updatedAt: sql`now()` })
     .where(eq(positions.id, positionId))
     .returning();
-  return rows[0]!;
+  return defined(rows[0]);
 }
 
 /** Open shorts of a user, or of one wallet, oldest first. */

@@ -9,6 +9,7 @@ import {
   type IdempotencyScope,
   runIdempotent,
 } from '../../platform/http/idempotency.js';
+import { defined } from '../../shared/assert.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
@@ -146,12 +147,12 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
   if (input.quantity) {
     quantity = input.quantity;
   } else {
-    quantity = quantityOfQuoteAmount(input.side, input.quoteAmount!, quote, deps.takerFeeRate, (q) =>
+    quantity = quantityOfQuoteAmount(input.side, defined(input.quoteAmount), quote, deps.takerFeeRate, (q) =>
       roundDownToStep(q, info),
     );
     if (quantity.lte(0)) {
       throw new OrderTooSmallError('order too small: the quote amount buys less than one lot step', {
-        quote_amount: input.quoteAmount!.toFixed(),
+        quote_amount: defined(input.quoteAmount).toFixed(),
       });
     }
   }

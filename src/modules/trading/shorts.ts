@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/client.js';
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import {
@@ -230,7 +231,8 @@ export async function closeShort(
     margin: new Decimal(position.margin).minus(marginRelease).toFixed(),
     openFees: new Decimal(position.openFees).minus(openFeeShare).toFixed(),
     realizedPnl: new Decimal(position.realizedPnl).plus(realizedPnl).toFixed(),
-    ...(full ? { status: 'closed' as const, closedAt: new Date() } : {}),
+    // The transaction's time, as the closing order's created_at: no clock of this process's.
+    ...(full ? { status: 'closed' as const, closedAt: sql`now()` } : {}),
   });
   return { position: updated, journalId: journal.journalId, realizedPnl, insurancePaid, fee };
 }

@@ -1,5 +1,6 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../platform/db/client.js';
+import { defined } from '../../shared/assert.js';
 import { users } from './tables.js';
 
 export type UserRow = typeof users.$inferSelect;
@@ -36,7 +37,8 @@ export async function updateUser(
     email?: string | null;
     passwordHash?: string;
     role?: 'user' | 'admin';
-    deletedAt?: Date;
+    /** the database's transaction time (`now()`), like every created_at */
+    deletedAt?: SQL;
   },
 ): Promise<UserRow | undefined> {
   const rows = await db
@@ -53,5 +55,5 @@ export async function insertUser(
   values: { username: string; email: string | null; passwordHash: string },
 ): Promise<UserRow> {
   const rows = await db.insert(users).values(values).returning();
-  return rows[0]!;
+  return defined(rows[0]);
 }

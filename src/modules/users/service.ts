@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../platform/db/client.js';
 import { violatedConstraint, withTransaction } from '../../platform/db/tx.js';
 import { Decimal } from '../../shared/decimal.js';
@@ -236,7 +237,7 @@ export async function deleteAccount(
 ): Promise<void> {
   await liveUserWithPassword(db, userId, currentPassword);
   const revoked = await withTransaction(db, async (tx) => {
-    const deleted = await updateUser(tx, userId, { deletedAt: new Date() });
+    const deleted = await updateUser(tx, userId, { deletedAt: sql`now()` });
     if (!deleted) throw new NotFoundError(`user ${userId} not found`);
     return await sessions.revokeUserSessions(tx, userId, 'account_deleted');
   });

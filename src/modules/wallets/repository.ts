@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../platform/db/client.js';
+import { defined } from '../../shared/assert.js';
 import { wallets } from './tables.js';
 
 export type WalletRow = typeof wallets.$inferSelect;
@@ -49,7 +50,7 @@ export async function insertWallet(
   values: { id?: string; userId: string; name: string; isDefault: boolean },
 ): Promise<WalletRow> {
   const rows = await db.insert(wallets).values(values).returning();
-  return rows[0]!;
+  return defined(rows[0]);
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   runIdempotent,
   runIdempotentBatch,
 } from '../../platform/http/idempotency.js';
-import { assert } from '../../shared/assert.js';
+import { assert, defined } from '../../shared/assert.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { type Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError } from '../../shared/errors.js';
@@ -301,7 +301,7 @@ export class WalletOperations {
           toRun.map((item) => operationJournal(walletId, item.input)),
         );
         return toRun.map((item, n) => {
-          const journal = posted[n]!;
+          const journal = defined(posted[n]);
           if (isRefusal(journal)) return { ok: false, error: journal };
           const view = operationView(walletId, item.input, journal);
           return { ok: true, status: 201, body: JSON.stringify(view) };

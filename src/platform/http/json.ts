@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { defined } from '../../shared/assert.js';
 import { JSON_NUMBER_DIGITS_MAX } from '../../shared/decimal.js';
 import { DomainError, ValidationError } from '../../shared/errors.js';
 import { JSON_STRING_OR_NUMBER } from '../../shared/json.js';
@@ -13,7 +14,7 @@ export function findAmbiguousNumber(text: string): string | undefined {
   for (let match = token.exec(text); match; match = token.exec(text)) {
     const literal = match[0];
     if (literal.startsWith('"')) continue;
-    const mantissa = literal.replace(/^-/, '').split(/[eE]/)[0]!;
+    const mantissa = defined(literal.replace(/^-/, '').split(/[eE]/)[0]);
     const digits = mantissa.replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
     if (digits.length > JSON_NUMBER_DIGITS_MAX) return literal;
   }
@@ -50,7 +51,8 @@ function findForbiddenKey(root: unknown): ForbiddenJsonKeyError | undefined {
     if (ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype'))
       return new ForbiddenJsonKeyError('constructor.prototype', `${path}.constructor`);
     const entries = Object.entries(value);
-    for (let i = entries.length - 1; i >= 0; i--) pending.push([entries[i]![1], `${path}.${entries[i]![0]}`]);
+    for (let i = entries.length - 1; i >= 0; i--)
+      pending.push([defined(entries[i])[1], `${path}.${defined(entries[i])[0]}`]);
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { KeyValueCache } from '../../../platform/cache/cache.js';
+import { defined } from '../../../shared/assert.js';
 import type { Clock } from '../../../shared/clock.js';
 import { isDecimalString } from '../../../shared/decimal.js';
 import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
@@ -264,15 +265,15 @@ export class BinancePriceSource implements PriceSource {
     const wanted = [...new Set(instantsMs)].sort((a, b) => a - b);
     const found = new Map<number, PriceAt>();
     for (let i = 0; i < wanted.length; ) {
-      const startTimeMs = wanted[i]! - PRICE_AT_LOOKBACK_MS;
+      const startTimeMs = defined(wanted[i]) - PRICE_AT_LOOKBACK_MS;
       const group: number[] = [];
-      while (i < wanted.length && wanted[i]! <= startTimeMs + KLINES_LIMIT_MAX * 1000)
-        group.push(wanted[i++]!);
+      while (i < wanted.length && defined(wanted[i]) <= startTimeMs + KLINES_LIMIT_MAX * 1000)
+        group.push(defined(wanted[i++]));
       const candles = await this.fetchKlines({
         symbol,
         interval: '1s',
         startTime: String(startTimeMs),
-        endTime: String(group.at(-1)! - 1),
+        endTime: String(defined(group.at(-1)) - 1),
         limit: String(KLINES_LIMIT_MAX),
       });
       for (const instantMs of group) {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { KeyValueCache } from '../../../platform/cache/cache.js';
+import { defined } from '../../../shared/assert.js';
 import type { Clock } from '../../../shared/clock.js';
 import { Decimal } from '../../../shared/decimal.js';
 import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
@@ -265,7 +266,7 @@ export class CoinGeckoPriceSource implements PriceSource {
       );
       for (const base of undecided) {
         const ticker = base.toLowerCase();
-        const one = decision.then((decided) => decided.get(ticker)!);
+        const one = decision.then((decided) => defined(decided.get(ticker)));
         // Joiners see the same outcome; the entry goes once the decision is made either way.
         void one.catch(() => undefined);
         this.resolving.set(ticker, one);
@@ -292,7 +293,9 @@ export class CoinGeckoPriceSource implements PriceSource {
       else misses.push(ticker);
     }
     if (misses.length > 0) {
-      const ids = [...new Set(misses.flatMap((ticker) => map.bySymbol.get(ticker)!.map((c) => c.id)))].sort();
+      const ids = [
+        ...new Set(misses.flatMap((ticker) => defined(map.bySymbol.get(ticker)).map((c) => c.id))),
+      ].sort();
       const caps = new Map<string, MarketCap>();
       for (let start = 0; start < ids.length; start += MARKETS_IDS_PER_CALL_MAX) {
         const chunk = ids.slice(start, start + MARKETS_IDS_PER_CALL_MAX);
@@ -317,7 +320,7 @@ export class CoinGeckoPriceSource implements PriceSource {
       }
       const ttlMs = Math.max(1, map.expiresAtMs - this.clock.nowMs());
       for (const ticker of misses) {
-        const coin = pickLargestMarketCap(map.bySymbol.get(ticker)!, caps);
+        const coin = pickLargestMarketCap(defined(map.bySymbol.get(ticker)), caps);
         decided.set(ticker, coin);
         await this.cache.set(cacheKeyResolved(ticker), coin.id, ttlMs).catch(() => undefined);
       }
@@ -461,5 +464,5 @@ export function pickLargestMarketCap(candidates: CoinRef[], caps: Map<string, Ma
     if (rankA !== rankB) return rankA < rankB ? -1 : 1;
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   });
-  return ordered[0]!;
+  return defined(ordered[0]);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { KeyValueCache } from '../../../platform/cache/cache.js';
+import { defined } from '../../../shared/assert.js';
 import type { Clock } from '../../../shared/clock.js';
 import { Decimal } from '../../../shared/decimal.js';
 import { UnknownSymbolError, UpstreamUnavailableError } from '../errors.js';
@@ -182,7 +183,7 @@ function pickCoin(entries: unknown[]): string | undefined {
     priced.push({
       id: coin.data.id,
       rank: coin.data.cmc_rank && coin.data.cmc_rank > 0 ? coin.data.cmc_rank : Number.POSITIVE_INFINITY,
-      marketCap: upstreamDecimal(cap)?.gt(0) ? upstreamDecimal(cap)! : new Decimal(-1),
+      marketCap: upstreamDecimal(cap)?.gt(0) ? defined(upstreamDecimal(cap)) : new Decimal(-1),
       price,
     });
   }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { defined } from '../../../shared/assert.js';
 import { Decimal, isDecimalString } from '../../../shared/decimal.js';
 import type { Candle } from '../quote.js';
 
@@ -156,7 +157,7 @@ export class ReplayTimeline {
       if (last) offsetMs += last.endMs - last.startMs;
       this.segments.push({ startMs: openMs, endMs: openMs + CANDLE_MS, offsetMs });
     }
-    const last = this.segments[this.segments.length - 1]!;
+    const last = defined(this.segments[this.segments.length - 1]);
     this.lengthMs = last.offsetMs + last.endMs - last.startMs;
   }
 
@@ -171,10 +172,10 @@ export class ReplayTimeline {
     let high = this.segments.length - 1;
     while (low < high) {
       const mid = (low + high + 1) >> 1;
-      if (this.segments[mid]!.offsetMs <= offsetMs) low = mid;
+      if (defined(this.segments[mid]).offsetMs <= offsetMs) low = mid;
       else high = mid - 1;
     }
-    const segment = this.segments[low]!;
+    const segment = defined(this.segments[low]);
     return segment.startMs + (offsetMs - segment.offsetMs);
   }
 }
@@ -186,7 +187,7 @@ export function lastCandleIndex(tape: SymbolTape, atMs: number): number {
   let high = candles.length - 1;
   while (low < high) {
     const mid = (low + high + 1) >> 1;
-    if (candles[mid]!.openTimeMs <= atMs) low = mid;
+    if (defined(candles[mid]).openTimeMs <= atMs) low = mid;
     else high = mid - 1;
   }
   return low;
@@ -217,13 +218,13 @@ function legAt(elapsedMs: number): { leg: number; fraction: number } {
 export function priceAt(tape: SymbolTape, atMs: number): Decimal | undefined {
   const index = lastCandleIndex(tape, atMs);
   if (index < 0) return undefined;
-  const candle = tape.candles[index]!;
+  const candle = defined(tape.candles[index]);
   const elapsedMs = atMs - candle.openTimeMs;
   if (elapsedMs >= CANDLE_MS) return new Decimal(candle.close);
   const path = pathOf(candle);
   const { leg, fraction } = legAt(elapsedMs);
-  const from = new Decimal(path[leg]!);
-  const to = new Decimal(path[leg + 1]!);
+  const from = new Decimal(defined(path[leg]));
+  const to = new Decimal(defined(path[leg + 1]));
   return from.plus(to.minus(from).times(fraction)).toDecimalPlaces(tape.priceScale, Decimal.ROUND_HALF_UP);
 }
 
@@ -234,10 +235,10 @@ export function priceAt(tape: SymbolTape, atMs: number): Decimal | undefined {
  * the minute elapsed (rounded down to 8 decimals, so it never shows more than was traded).
  */
 export function candleSoFar(tape: SymbolTape, index: number, atMs: number): RecordedCandle {
-  const candle = tape.candles[index]!;
+  const candle = defined(tape.candles[index]);
   const elapsedMs = atMs - candle.openTimeMs;
   if (elapsedMs >= CANDLE_MS) return candle;
-  const now = priceAt(tape, atMs)!;
+  const now = defined(priceAt(tape, atMs));
   const passed = pathOf(candle)
     .slice(0, legAt(elapsedMs).leg + 1)
     .map((price) => new Decimal(price));
@@ -258,8 +259,8 @@ export function candleSoFar(tape: SymbolTape, index: number, atMs: number): Reco
 
 /** The candles of one bucket merged into one (oldest first, at least one): first open, extremes, last close, total volume. */
 export function mergeCandles(candles: readonly RecordedCandle[]): Omit<RecordedCandle, 'openTimeMs'> {
-  let high = new Decimal(candles[0]!.high);
-  let low = new Decimal(candles[0]!.low);
+  let high = new Decimal(defined(candles[0]).high);
+  let low = new Decimal(defined(candles[0]).low);
   let volume = new Decimal(0);
   for (const c of candles) {
     high = Decimal.max(high, c.high);
@@ -267,10 +268,10 @@ export function mergeCandles(candles: readonly RecordedCandle[]): Omit<RecordedC
     volume = volume.plus(c.volume);
   }
   return {
-    open: candles[0]!.open,
+    open: defined(candles[0]).open,
     high: high.toFixed(),
     low: low.toFixed(),
-    close: candles[candles.length - 1]!.close,
+    close: defined(candles[candles.length - 1]).close,
     volume: volume.toFixed(),
   };
 }

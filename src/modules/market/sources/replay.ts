@@ -1,3 +1,4 @@
+import { defined } from '../../../shared/assert.js';
 import type { Clock } from '../../../shared/clock.js';
 import { Decimal } from '../../../shared/decimal.js';
 import { DomainError } from '../../../shared/errors.js';
@@ -149,7 +150,7 @@ export class ReplayPriceSource implements PriceSource {
     const lastIndex = lastCandleIndex(tape, atMs);
     if (lastIndex < 0) throw notYet(symbol);
     const window: RecordedCandle[] = [];
-    for (let i = lastIndex; i >= 0 && tape.candles[i]!.openTimeMs > atMs - DAY_MS; i--) {
+    for (let i = lastIndex; i >= 0 && defined(tape.candles[i]).openTimeMs > atMs - DAY_MS; i--) {
       window.push(candleSoFar(tape, i, atMs));
     }
     window.reverse();
@@ -195,7 +196,7 @@ export class ReplayPriceSource implements PriceSource {
     // Walking back from the replay instant: newest bucket and candle first, reversed at the end.
     const buckets: { startMs: number; candles: RecordedCandle[] }[] = [];
     for (let i = lastCandleIndex(tape, atMs); i >= 0; i--) {
-      const startMs = Math.floor(tape.candles[i]!.openTimeMs / stepMs) * stepMs;
+      const startMs = Math.floor(defined(tape.candles[i]).openTimeMs / stepMs) * stepMs;
       let bucket = buckets[buckets.length - 1];
       if (bucket?.startMs !== startMs) {
         if (buckets.length === limit) break;
