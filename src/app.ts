@@ -8,7 +8,6 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { seed000Routes } from './compat/seed000-broker/routes.js';
 import { seed002Routes } from './compat/seed002-bets/routes.js';
 import { seed004AuthRoutes, seed004CryptoRoutes } from './compat/seed004-prices/routes.js';
-import type { ProcessDeps } from './jobs.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import {
   authRoutes,
@@ -41,6 +40,7 @@ import { webRoutes } from './platform/http/web.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
 import { requestLoggerFactory } from './platform/observability/logger.js';
 import { installHttpMetrics, metricsRoutes, observeUnmatched } from './platform/observability/metrics.js';
+import type { ProcessDeps } from './process-deps.js';
 
 /** Everything the HTTP app is built from: the process's shared services, plus the signing secret. */
 export interface AppDeps extends ProcessDeps {

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ProcessDeps, startJobs } from '../../../src/jobs.js';
+import { startJobs } from '../../../src/jobs.js';
 import { createPriceService, createPriceSource } from '../../../src/modules/market/index.js';
 import { createTrackingService, statsView, trackingPolls } from '../../../src/modules/tracking/index.js';
 import type { KeyValueCache } from '../../../src/platform/cache/cache.js';
@@ -19,6 +19,7 @@ import { RedisCache } from '../../../src/platform/cache/redis.js';
 import { loadConfig } from '../../../src/platform/config/env.js';
 import { type EventBus, MemoryEventBus, RedisEventBus } from '../../../src/platform/events/bus.js';
 import { createLogger } from '../../../src/platform/observability/logger.js';
+import type { ProcessDeps } from '../../../src/process-deps.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { Decimal } from '../../../src/shared/decimal.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
