@@ -40,6 +40,46 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
 }
 
 /**
+ * The pages of a cursor-paged list, read again from the first when a dependency changes. As with
+ * `useLoad`, an answer to an older read (another wallet's, a revision ago) is dropped, not shown.
+ */
+export function usePages<T>(
+  load: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>,
+  deps: unknown[],
+): { items: T[]; hasMore: boolean; more(): Promise<void>; error: string | undefined } {
+  const [items, setItems] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | undefined>(undefined);
+  // Which read the shown pages belong to: a "more" of an older read is dropped too.
+  const generation = useRef(0);
+  useEffect(() => {
+    const mine = ++generation.current;
+    load(undefined).then(
+      (page) => {
+        if (mine !== generation.current) return;
+        setItems(page.items);
+        setCursor(page.next_cursor);
+        setError(undefined);
+      },
+      (e: unknown) => mine === generation.current && setError(messageOf(e)),
+    );
+  }, deps);
+  const more = async () => {
+    if (!cursor) return;
+    const mine = generation.current;
+    try {
+      const page = await load(cursor);
+      if (mine !== generation.current) return;
+      setItems((list) => [...list, ...page.items]);
+      setCursor(page.next_cursor);
+    } catch (e) {
+      if (mine === generation.current) setError(messageOf(e));
+    }
+  };
+  return { items, hasMore: cursor !== null, more, error };
+}
+
+/**
  * One action at a time (a submit, a close): `run` does nothing while the last one is in flight. The
  * guard is a ref, set at once: state would only change at the next render, and a double click
  * arrives before it.

@@ -1,7 +1,7 @@
 import { type ComponentChildren, createContext } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, call, type MarketSymbol, type TradingFees, type User, type Wallet } from './api/client';
-import { fmt, fmtSigned } from './format';
+import { fmt, fmtSigned, sideLabel } from './format';
 import type { AccountEvent, Stream } from './stream';
 
 /** A short message shown for a few seconds (fills, settlements, wallet operations, errors). */
@@ -23,8 +23,6 @@ export interface Session {
   refreshWallets(): Promise<void>;
   /** grows by one with each account event: screens that show account data read again when it moves */
   revision: number;
-  /** the last account event, for screens that react to one kind */
-  lastEvent: AccountEvent | undefined;
   symbols: MarketSymbol[];
   fees: TradingFees | undefined;
   toast(text: string, tone?: Toast['tone']): void;
@@ -49,7 +47,7 @@ function describeEvent(event: AccountEvent): { text: string; tone: Toast['tone']
   switch (event.event) {
     case 'order.filled':
       return {
-        text: `Filled: ${d.side?.replace('_', ' ')} ${fmt(d.quantity)} ${d.symbol} at ${fmt(d.price)}`,
+        text: `Filled: ${sideLabel(d.side ?? '')} ${fmt(d.quantity)} ${d.symbol} at ${fmt(d.price)}`,
         tone: 'good',
       };
     case 'position.liquidated':
@@ -75,7 +73,6 @@ export function SessionProvider(props: { user: User; stream: Stream; children: C
   const [wallets, setWallets] = useState<Wallet[]>([]);
   const [walletId, setWalletId] = useState<string | undefined>(undefined);
   const [revision, setRevision] = useState(0);
-  const [lastEvent, setLastEvent] = useState<AccountEvent | undefined>(undefined);
   const [symbols, setSymbols] = useState<MarketSymbol[]>([]);
   const [fees, setFees] = useState<TradingFees | undefined>(undefined);
   const [toasts, setToasts] = useState<Toast[]>([]);
@@ -132,7 +129,6 @@ export function SessionProvider(props: { user: User; stream: Stream; children: C
       stream.onAccount((event) => {
         const said = describeEvent(event);
         toast(said.text, said.tone);
-        setLastEvent(event);
         setRevision((n) => n + 1);
         refreshWallets().catch(() => undefined);
       }),
@@ -148,13 +144,12 @@ export function SessionProvider(props: { user: User; stream: Stream; children: C
       selectWallet: setWalletId,
       refreshWallets,
       revision,
-      lastEvent,
       symbols,
       fees,
       toast,
       toasts,
     }),
-    [user, stream, wallets, walletId, refreshWallets, revision, lastEvent, symbols, fees, toast, toasts],
+    [user, stream, wallets, walletId, refreshWallets, revision, symbols, fees, toast, toasts],
   );
   return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
 }

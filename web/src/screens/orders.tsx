@@ -1,40 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, call, idempotencyKey, messageOf, type Order, type Position } from '../api/client';
 import { ErrorText, LoadMore, Region, Scroll } from '../components/region';
 import { fmt, fmtMoney, fmtSigned, fmtTime, sideLabel, signClass } from '../format';
-import { useLoad, useSingleFlight } from '../hooks';
+import { useLoad, usePages, useSingleFlight } from '../hooks';
 import { useSession } from '../session';
-
-/** Pages of a cursor-paged list, read again from the start when `deps` change. */
-export function usePages<T>(
-  load: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>,
-  deps: unknown[],
-) {
-  const [items, setItems] = useState<T[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | undefined>(undefined);
-  useEffect(() => {
-    load(undefined).then(
-      (page) => {
-        setItems(page.items);
-        setCursor(page.next_cursor);
-        setError(undefined);
-      },
-      (e: unknown) => setError(messageOf(e)),
-    );
-  }, deps);
-  const more = async () => {
-    if (!cursor) return;
-    try {
-      const page = await load(cursor);
-      setItems((list) => [...list, ...page.items]);
-      setCursor(page.next_cursor);
-    } catch (e) {
-      setError(messageOf(e));
-    }
-  };
-  return { items, hasMore: cursor !== null, more, error };
-}
 
 /** The user's orders, newest first, paged ("Load more"); new fills appear without a reload. */
 export function Orders(props: { pageSize?: number }) {

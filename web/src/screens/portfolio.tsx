@@ -1,9 +1,8 @@
 import { api, call, type JournalTransaction } from '../api/client';
 import { ErrorText, LoadMore, Region, Scroll, Stat } from '../components/region';
 import { fmt, fmtMoney, fmtSigned, fmtTime, signClass } from '../format';
-import { useLoad } from '../hooks';
+import { useLoad, usePages } from '../hooks';
 import { useSession } from '../session';
-import { usePages } from './orders';
 
 /** The selected wallet's portfolio: equity, cash, realized and unrealized P&L, holdings. */
 export function Portfolio() {
