@@ -1,28 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { WEB_APP_PATHS, WEB_DIST_DIR } from './web-paths.js';
 
-/** Where `npm run build:web` writes the terminal (the repository's `dist/web`). */
-export const WEB_DIST_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/web');
-
-/**
- * The terminal's own pages: each answers the app shell, so a deep link (a reload of `/orders`)
- * opens the app on that screen. Listed, not a catch-all, so an unknown path is still a JSON 404.
- */
-export const WEB_APP_PATHS = [
-  '/',
-  '/signin',
-  '/orders',
-  '/positions',
-  '/portfolio',
-  '/transactions',
-  '/bets',
-  '/tracking',
-  '/account',
-] as const;
+export { WEB_APP_PATHS, WEB_DIST_DIR };
 
 /**
  * The Content-Security-Policy of the terminal: its own scripts, styles and connections only (the
