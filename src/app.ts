@@ -16,14 +16,15 @@ import {
   SessionService,
   TokenService,
 } from './modules/auth/index.js';
-import { betLimitsOf, betRoutes, createSettlementScheduler } from './modules/bets/index.js';
+import { betLimitsOf, betRoutes, createSettlementScheduler, placeBetCommand } from './modules/bets/index.js';
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, marketRoutes } from './modules/market/index.js';
 import { streamRoutes } from './modules/stream/index.js';
 import { createTrackingService, trackingPages, trackingRoutes } from './modules/tracking/index.js';
-import { FillCommits, orderRoutes, portfolioRoutes, positionRoutes } from './modules/trading/index.js';
+import { OrderCommand, orderRoutes, portfolioRoutes, positionRoutes } from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
+import { CommandRunner } from './platform/commands/runner.js';
 import { accountEventSink } from './platform/events/bus.js';
 import { createAuthGuard } from './platform/http/auth-guard.js';
 import {
@@ -116,6 +117,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Services shared by the modules.
   const ledger = new Ledger();
+  // Every money movement of this app's requests runs here; what is queued is written before close.
+  const runner = new CommandRunner(db);
+  app.addHook('onClose', () => runner.close());
   const tokens = new TokenService(deps.jwtSecret, config.jwtAccessTtlSeconds, clock);
   const sessions = new SessionService(db, tokens, deps.cache, {
     accessTtlSeconds: config.jwtAccessTtlSeconds,
@@ -181,19 +185,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ledger,
       prices,
       moneyRateLimit,
+      runner,
       quoteAsset: config.quoteAsset,
       requireAuth,
       accountEvents,
     });
+    const margin = { initial: config.shortInitialMarginRate, maintenance: config.shortMaintenanceMarginRate };
     const trading = {
-      fills: new FillCommits(db, ledger, config.quoteAsset),
+      runner,
+      orders: new OrderCommand({ ledger, quoteAsset: config.quoteAsset, margin }),
       moneyRateLimit,
       db,
       ledger,
       prices,
       quoteAsset: config.quoteAsset,
       takerFeeRate: config.takerFeeRate,
-      margin: { initial: config.shortInitialMarginRate, maintenance: config.shortMaintenanceMarginRate },
+      margin,
       requireAuth,
       accountEvents,
     };
@@ -218,6 +225,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       quoteAsset: config.quoteAsset,
       limits: betLimitsOf(config),
       scheduler: betScheduler,
+      runner,
+      placeBets: placeBetCommand(ledger, config.quoteAsset, clock),
       moneyRateLimit,
       requireAuth,
     };

@@ -3,13 +3,16 @@ import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, type PriceService } from './modules/market/index.js';
 import { startTrackingJobs } from './modules/tracking/index.js';
 import { startLiquidationJob } from './modules/trading/index.js';
-import { purgeExpiredIdempotencyKeys } from './platform/http/idempotency.js';
+import { purgeExpiredIdempotencyKeys } from './platform/commands/idempotency.js';
+import { CommandRunner } from './platform/commands/runner.js';
 import { runEvery } from './platform/jobs/interval.js';
 import type { ProcessDeps } from './process-deps.js';
 
-/** The services every job shares: one ledger writer and one price service per process. */
+/** The services every job shares: one ledger writer, one command runner, one price service. */
 export interface JobContext extends ProcessDeps {
   ledger: Ledger;
+  /** where every money movement of the jobs runs (settlements, liquidations) */
+  runner: CommandRunner;
   prices: PriceService;
 }
 
@@ -26,6 +29,7 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
   const context: JobContext = {
     ...deps,
     ledger: new Ledger(),
+    runner: new CommandRunner(deps.db),
     prices: createPriceService(
       deps.config,
       deps.cache,
@@ -36,7 +40,8 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
     ),
   };
   const { db, logger } = context;
-  const stops: (() => Promise<void>)[] = [];
+  // Stopped last (the stops run in reverse): what the jobs queued is written before the database closes.
+  const stops: (() => Promise<void>)[] = [() => context.runner.close()];
   // Idempotency records are replayed for 24 h; older ones are deleted in small batches.
   stops.push(
     runEvery(

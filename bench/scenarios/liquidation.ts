@@ -8,9 +8,11 @@
 import { Ledger } from '../../src/modules/ledger/journal.js';
 import type { PriceSource } from '../../src/modules/market/quote.js';
 import { createPriceService } from '../../src/modules/market/service.js';
+import { OrderCommand } from '../../src/modules/trading/index.js';
 import { liquidateUnderwater } from '../../src/modules/trading/liquidation.js';
 import { placeOrder } from '../../src/modules/trading/service.js';
 import { MemoryCache } from '../../src/platform/cache/memory.js';
+import { CommandRunner } from '../../src/platform/commands/runner.js';
 import { MemoryEventBus } from '../../src/platform/events/bus.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { Decimal } from '../../src/shared/decimal.js';
@@ -48,9 +50,12 @@ export const liquidation: Scenario = {
     const config = { ...ctx.config, priceCacheTtlMs: 0 };
     const prices = createPriceService(config, new MemoryCache(), systemClock, source);
     const margin = { initial: config.shortInitialMarginRate, maintenance: config.shortMaintenanceMarginRate };
+    const ledger = new Ledger();
     const trading = {
       db: ctx.db,
-      ledger: new Ledger(),
+      ledger,
+      runner: new CommandRunner(ctx.db),
+      orders: new OrderCommand({ ledger, quoteAsset: QUOTE_ASSET, margin }),
       prices,
       quoteAsset: QUOTE_ASSET,
       takerFeeRate: config.takerFeeRate,
@@ -62,13 +67,19 @@ export const liquidation: Scenario = {
       Array.from({ length: LIQUIDATION.concurrency }, async () => {
         while (next < users.length) {
           const user = users[next++]!;
-          await placeOrder(trading, user.userId, {
-            walletId: user.walletId,
-            symbol: 'BTCUSDT',
-            side: 'short',
-            quantity: new Decimal(LIQUIDATION.quantity),
-            clientOrderId: undefined,
-          });
+          await placeOrder(
+            trading,
+            user.userId,
+            {
+              walletId: user.walletId,
+              symbol: 'BTCUSDT',
+              side: 'short',
+              quantity: new Decimal(LIQUIDATION.quantity),
+              clientOrderId: undefined,
+            },
+            undefined,
+            { render: () => ({ status: 201, body: null }) },
+          );
         }
       }),
     );

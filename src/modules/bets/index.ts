@@ -13,12 +13,13 @@ export {
   getBet,
   type PlaceBetDeps,
   type PlaceBetInput,
+  type PreparedBet,
   placeBet,
+  placeBetCommand,
 } from './service.js';
 export {
   LATE_GRACE_MS,
   type SettleDeps,
-  SettlementBatcher,
   type SettleOutcome,
   type SweepResult,
   settleBet,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { runEvery } from '../../platform/jobs/interval.js';
 import { findUpcomingPendingBets } from './repository.js';
 import type { SettlementScheduler } from './scheduler.js';
-import { type SettleDeps, SettlementBatcher, sweepDueBets } from './settlement.js';
+import { type SettleDeps, settleBet, sweepDueBets } from './settlement.js';
 
 /** Pending bets re-armed at start-up at most (the sweeper settles any beyond, once due). */
 const REARM_COUNT_MAX = 100_000;
@@ -16,8 +16,8 @@ export interface BetJobsDeps extends SettleDeps {
 
 /**
  * Starts settling bets in this process (the `worker` and `all` roles): the scheduler's jobs (BullMQ
- * worker or in-process timers) settle each bet at its due time (those due together in one
- * transaction, see `SettlementBatcher`), every pending bet not yet due is
+ * worker or in-process timers) settle each bet at its due time (those due together share a
+ * transaction: the settlement command's lane has a short window), every pending bet not yet due is
  * (re-)scheduled — so a restart loses no timer — and the sweeper settles every overdue pending bet
  * at once and then every `sweepIntervalMs`: bets that came due while no worker ran are settled on
  * recovery, exactly once, and marked late.
@@ -28,9 +28,8 @@ export async function startBetJobs(
   scheduler: SettlementScheduler,
 ): Promise<() => Promise<void>> {
   const { logger } = deps;
-  const batcher = new SettlementBatcher(deps);
   await scheduler.start(async (betId) => {
-    const outcome = await batcher.submit(betId);
+    const outcome = await settleBet(deps, betId);
     if (outcome.kind === 'failed') throw outcome.error;
     return outcome.kind === 'not-due' ? outcome.dueAtMs : undefined;
   });
@@ -44,6 +43,6 @@ export async function startBetJobs(
   const stopSweeps = runEvery('bet-sweep', deps.sweepIntervalMs, sweep, logger);
   return async () => {
     await stopSweeps();
-    await batcher.close();
+    await deps.runner.close();
   };
 }

@@ -94,7 +94,10 @@ export async function answerPlaceBet(
 ): Promise<FastifyReply> {
   const userId = principalOf(request).userId;
   const scope = idempotencyScopeOf(request, userId, { ...input, stake: input.stake.toFixed() });
-  return sendFinalResponse(reply, await placeBet(deps, userId, input, scope, present));
+  const { response } = await placeBet(deps, userId, input, scope, {
+    render: (bet) => ({ status: 201, body: present(bet) }),
+  });
+  return sendFinalResponse(reply, response);
 }
 
 export interface BetRoutesDeps extends PlaceBetDeps {

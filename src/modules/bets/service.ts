@@ -1,19 +1,16 @@
 import type { Logger } from 'pino';
+import type { IdempotencyScope } from '../../platform/commands/idempotency.js';
+import type { Answered, CommandRunner, MoneyCommand, Rendering } from '../../platform/commands/runner.js';
 import type { Config } from '../../platform/config/env.js';
 import type { Db } from '../../platform/db/client.js';
 import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
-import {
-  type FinalResponse,
-  findStoredAnswer,
-  type IdempotencyScope,
-  runIdempotent,
-} from '../../platform/http/idempotency.js';
+import { defined } from '../../shared/assert.js';
 import type { Clock } from '../../shared/clock.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
-import { NotFoundError, ValidationError } from '../../shared/errors.js';
-import { available, BalanceLimitError, type Ledger, locked } from '../ledger/index.js';
+import { type DomainError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import { available, BalanceLimitError, isRefusal, type Ledger, locked } from '../ledger/index.js';
 import type { PriceService } from '../market/index.js';
 import { requireWallet } from '../wallets/index.js';
 import { BetLimitError } from './errors.js';
@@ -53,6 +50,10 @@ export interface PlaceBetDeps {
   limits: BetLimits;
   scheduler: SettlementScheduler;
   logger: Logger;
+  /** where every money movement runs */
+  runner: CommandRunner;
+  /** the bet placement command (`placeBetCommand`), one per process */
+  placeBets: MoneyCommand<PreparedBet, BetRow>;
 }
 
 /** A bet request, as both the v1 route and seed 002's route hand it over. */
@@ -104,79 +105,135 @@ function checkLimits(input: PlaceBetInput, limits: BetLimits): void {
   }
 }
 
+/** Bets placed in one database transaction at most. */
+const PLACE_BATCH_SIZE_MAX = 128;
+/** Bets waiting at most before new ones are refused with 503. */
+const PLACE_QUEUE_LENGTH_MAX = 10_000;
+
+/** A bet checked and priced, ready to be written. */
+export interface PreparedBet {
+  userId: string;
+  walletId: string;
+  symbol: string;
+  input: PlaceBetInput;
+  /** the start price: the last price of the quote taken when the bet was accepted */
+  startPrice: string;
+}
+
+/**
+ * The money command of bet placements, one lane for all: the stakes of a batch move from each
+ * wallet's available balance to its bet escrow by one ledger batch (each decided on its own, in
+ * arrival order), and each accepted bet is stored in the same transaction.
+ */
+export function placeBetCommand(
+  ledger: Ledger,
+  quoteAsset: string,
+  clock: Clock,
+): MoneyCommand<PreparedBet, BetRow> {
+  return {
+    name: 'bet_place',
+    limits: { batchSizeMax: PLACE_BATCH_SIZE_MAX, queueLengthMax: PLACE_QUEUE_LENGTH_MAX },
+    laneOf: () => 'bets',
+    async apply(tx, items) {
+      const journals = await ledger.postBatch(
+        tx,
+        items.map((bet) => ({
+          kind: 'bet_escrow',
+          postings: [
+            {
+              source: available(bet.walletId),
+              destination: locked(bet.walletId),
+              asset: quoteAsset,
+              amount: bet.input.stake,
+            },
+          ],
+          metadata: { symbol: bet.symbol, direction: bet.input.direction },
+        })),
+      );
+      const results: (BetRow | DomainError)[] = [];
+      for (const [n, bet] of items.entries()) {
+        const journal = defined(journals[n]);
+        if (isRefusal(journal)) {
+          results.push(journal);
+          continue;
+        }
+        results.push(
+          await insertBet(tx, {
+            userId: bet.userId,
+            walletId: bet.walletId,
+            symbol: bet.symbol,
+            quoteAsset,
+            direction: bet.input.direction,
+            stake: bet.input.stake.toFixed(),
+            leverage: bet.input.leverage,
+            durationMs: bet.input.durationMs,
+            startPrice: bet.startPrice,
+            dueAt: new Date(clock.nowMs() + bet.input.durationMs),
+            placeJournalId: journal.journalId,
+          }),
+        );
+      }
+      return results;
+    },
+  };
+}
+
+/**
+ * Checks and prices a bet before any transaction opens (no network wait while rows are locked).
+ * @throws {BetLimitError}, {BalanceLimitError}, {ValidationError} (422); {NotFoundError},
+ *   {UnknownSymbolError} (404); {PriceUnavailableError} (503)
+ */
+async function prepareBet(deps: PlaceBetDeps, userId: string, input: PlaceBetInput): Promise<PreparedBet> {
+  checkLimits(input, deps.limits);
+  const symbol = deps.prices.normalizeSymbol(input.symbol);
+  if (!symbol) throw new ValidationError('symbol must be 2–20 letters or digits, e.g. BTCUSDT or BTC');
+  if (!symbol.endsWith(deps.quoteAsset) || symbol.length === deps.quoteAsset.length) {
+    throw new BetLimitError(`only ${deps.quoteAsset} pairs can be bet on`, { symbol });
+  }
+  const [wallet, quote] = await Promise.all([
+    requireWallet(deps.db, userId, input.walletId),
+    deps.prices.getQuote(symbol, 'trade'),
+  ]);
+  return { userId, walletId: wallet.id, symbol, input, startPrice: quote.last };
+}
+
 /**
  * Places a bet. The start price is the server's own: the last price of a quote no older than
  * `PRICE_MAX_AGE_MS` (what the price routes show, cached up to `PRICE_CACHE_TTL_MS`), taken when
  * the bet is accepted; a price a client sends is never used. The stake moves from the wallet's
- * available balance to its locked balance (escrow) in the same database transaction that stores the
- * bet; once committed, its settlement is scheduled at the due time. Idempotent per `scope`.
- * @param present the body of the 201 answer (v1 or seed 002 shape), stored for idempotent replays
- * @returns the answer to send: 201 with `present(bet)`, a stored answer, or a final client error
+ * available balance to its escrow in the same database transaction that stores the bet (the bet
+ * command); once committed, its settlement is scheduled at the due time. Idempotent per `scope`.
+ * @param rendering the 201 answer (v1 or seed 002 shape), stored for idempotent replays
+ * @returns the answer to send and the bet when it was placed now
  * @throws {BetLimitError} (422) leverage, stake or duration outside the limits, or a pair not quoted
  *   in the cash asset
  * @throws {BalanceLimitError} (422) stake × (leverage + 1) beyond `BALANCE_MAX`
  * @throws {NotFoundError} (404) the wallet is not the caller's
  * @throws {InsufficientFundsError} (400) the stake exceeds the available balance and the request has
  *   no idempotency key (with one, it is stored and returned as the answer); nothing moves
- * @throws {UnknownSymbolError} (404), {PriceUnavailableError} (503) from the price service
+ * @throws {UnknownSymbolError} (404), {PriceUnavailableError}, {TransactionContentionError},
+ *   {CommitOutcomeUnknownError} (503)
  */
 export async function placeBet(
   deps: PlaceBetDeps,
   userId: string,
   input: PlaceBetInput,
   scope: IdempotencyScope | undefined,
-  present: (bet: BetRow) => unknown,
-): Promise<FinalResponse> {
-  checkLimits(input, deps.limits);
-  // A retry gets its first answer, whatever the price does now.
-  const stored = await findStoredAnswer(deps.db, scope);
-  if (stored) return stored;
-  const symbol = deps.prices.normalizeSymbol(input.symbol);
-  if (!symbol) throw new ValidationError('symbol must be 2–20 letters or digits, e.g. BTCUSDT or BTC');
-  if (!symbol.endsWith(deps.quoteAsset) || symbol.length === deps.quoteAsset.length) {
-    throw new BetLimitError(`only ${deps.quoteAsset} pairs can be bet on`, { symbol });
-  }
-  // The price is fetched before the database transaction opens: no network wait while rows are locked.
-  const quote = await deps.prices.getQuote(symbol, 'trade');
-  let placed: BetRow | undefined;
-  const response = await runIdempotent(deps.db, scope, async (tx) => {
-    const wallet = await requireWallet(tx, userId, input.walletId);
-    const journal = await deps.ledger.post(tx, {
-      kind: 'bet_escrow',
-      postings: [
-        {
-          source: available(wallet.id),
-          destination: locked(wallet.id),
-          asset: deps.quoteAsset,
-          amount: input.stake,
-        },
-      ],
-      metadata: { symbol, direction: input.direction },
-    });
-    const bet = await insertBet(tx, {
-      userId,
-      walletId: wallet.id,
-      symbol,
-      quoteAsset: deps.quoteAsset,
-      direction: input.direction,
-      stake: input.stake.toFixed(),
-      leverage: input.leverage,
-      durationMs: input.durationMs,
-      startPrice: quote.last,
-      dueAt: new Date(deps.clock.nowMs() + input.durationMs),
-      placeJournalId: journal.journalId,
-    });
-    placed = bet;
-    return { status: 201, body: present(bet) };
+  rendering: Rendering<BetRow>,
+): Promise<Answered<BetRow>> {
+  const answered = await deps.runner.execute(deps.placeBets, {
+    scope,
+    ...rendering,
+    prepare: () => prepareBet(deps, userId, input),
   });
-  if (placed && !response.replayed && response.status === 201) {
-    const bet = placed as BetRow;
+  const bet = answered.result;
+  if (bet) {
     // Committed: a scheduling failure (Redis down) is not the client's; the sweeper settles the bet.
     await deps.scheduler
       .schedule(bet.id, bet.dueAt.getTime())
       .catch((err: unknown) => deps.logger.error({ err, betId: bet.id }, 'bet settlement not scheduled'));
   }
-  return response;
+  return answered;
 }
 
 /** Maximum bets per page. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
+import type { CommandRunner, MoneyCommand } from '../../platform/commands/runner.js';
 import type { Db } from '../../platform/db/client.js';
-import { TransactionContentionError, withTransaction } from '../../platform/db/tx.js';
+import { CommitOutcomeUnknownError, TransactionContentionError } from '../../platform/db/tx.js';
 import { type EventBus, publishAccountEvent } from '../../platform/events/bus.js';
 import { betSettlementRefusals } from '../../platform/observability/metrics.js';
 import { assert, defined } from '../../shared/assert.js';
@@ -37,6 +38,8 @@ export interface SettleDeps {
   clock: Clock;
   events: EventBus;
   logger: Logger;
+  /** where every money movement runs */
+  runner: CommandRunner;
 }
 
 /** What settling one bet came to. */
@@ -99,15 +102,6 @@ interface Settling {
 interface Refused {
   bet: BetRow;
   error: unknown;
-}
-
-/** What writing a group of settlements came to. */
-interface Written {
-  settled: BetRow[];
-  /** recorded on the bet (`settlement_error`): tried again by the sweeper */
-  refused: Refused[];
-  /** nothing recorded (the database too busy): the caller retries */
-  failed: Refused[];
 }
 
 /**
@@ -183,7 +177,7 @@ export async function settleBets(deps: SettleDeps, betIds: readonly string[]): P
     const outcome = betOutcome(bet.direction, stake, bet.leverage, new Decimal(bet.startPrice), end.price);
     settling.push({ bet, end, outcome, late: isLate(bet, nowMs) });
   }
-  const written = await writeIsolated(deps, settling, new Date(deps.clock.nowMs()));
+  const written = await writeSettlements(deps, settling);
   await recordRefusals(deps, written.refused);
   for (const { bet, error } of written.refused)
     outcomes.set(bet.id, { kind: 'refused', reason: settlementErrorText(error) });
@@ -196,75 +190,132 @@ export async function settleBets(deps: SettleDeps, betIds: readonly string[]): P
   return betIds.map((id) => outcomes.get(id) ?? { kind: 'done' });
 }
 
+/** Bets settled in one database transaction at most. */
+const SETTLE_BATCH_SIZE_MAX = 200;
+/** Settlements waiting at most before new ones fail (and are retried by their job or the sweeper). */
+const SETTLE_QUEUE_LENGTH_MAX = 100_000;
 /**
- * Writes the settlements in one transaction; if that transaction fails for another reason than
- * contention, each is written alone, so one bet's fault (a constraint it breaks) fails only itself.
+ * How long a settlement waits for others to share its transaction (ms): bets due in the same
+ * instant (their timers or jobs fire one by one) then cost tens of transactions, not 1,000.
  */
-async function writeIsolated(deps: SettleDeps, settling: Settling[], settledAt: Date): Promise<Written> {
-  try {
-    return await writeSettlements(deps, settling, settledAt);
-  } catch (error) {
-    if (error instanceof TransactionContentionError) {
-      return { settled: [], refused: [], failed: settling.map(({ bet }) => ({ bet, error })) };
-    }
-    if (settling.length === 1)
-      return { settled: [], refused: [{ bet: defined(settling[0]).bet, error }], failed: [] };
-    const written: Written = { settled: [], refused: [], failed: [] };
-    for (const one of settling) {
-      const alone = await writeIsolated(deps, [one], settledAt);
-      written.settled.push(...alone.settled);
-      written.refused.push(...alone.refused);
-      written.failed.push(...alone.failed);
-    }
-    return written;
+const SETTLE_WINDOW_MS = 10;
+
+/** A settlement written now, or null: the bet was no longer pending (settled by another caller). */
+type Written = (BetRow & SettledFields) | null;
+
+/**
+ * The money command of bet settlements, one lane for all, with a short window: the rows of the bets
+ * still pending are locked (in id order) and moved to completed by `UPDATE … WHERE status =
+ * 'pending'` in the one transaction that releases their escrow and books their payouts (one journal
+ * per bet, written as a batch). A settlement the ledger refuses (a payout beyond the largest
+ * balance) is that item's refusal; the others are written.
+ */
+function settlementCommand(ledger: Ledger, clock: Clock): MoneyCommand<Settling, Written> {
+  return {
+    name: 'bet_settlement',
+    limits: {
+      batchSizeMax: SETTLE_BATCH_SIZE_MAX,
+      queueLengthMax: SETTLE_QUEUE_LENGTH_MAX,
+      windowMs: SETTLE_WINDOW_MS,
+    },
+    laneOf: () => 'settlements',
+    async apply(tx, items) {
+      const pending = await lockPendingBets(
+        tx,
+        items.map((s) => s.bet.id),
+      );
+      // A bet twice in one batch (its job and the sweeper) is settled by its first item.
+      const seen = new Set<string>();
+      const toWrite = items.filter((s) => {
+        const first = pending.has(s.bet.id) && !seen.has(s.bet.id);
+        seen.add(s.bet.id);
+        return first;
+      });
+      const journals =
+        toWrite.length === 0
+          ? []
+          : await ledger.postBatch(
+              tx,
+              toWrite.map(({ bet, outcome }) => ({
+                kind: 'bet_settlement',
+                postings: settlementPostings(bet.walletId, bet.quoteAsset, new Decimal(bet.stake), outcome),
+                metadata: { bet_id: bet.id, result: outcome.result },
+              })),
+            );
+      const settledAt = new Date(clock.nowMs());
+      const results = new Map<Settling, (BetRow & SettledFields) | DomainError>();
+      toWrite.forEach((settling, i) => {
+        const journal = defined(journals[i]);
+        if (isRefusal(journal)) {
+          results.set(settling, journal);
+          return;
+        }
+        const { bet, end, outcome, late } = settling;
+        const fields = {
+          endPrice: end.price.toFixed(),
+          endPriceAt: new Date(end.atMs),
+          result: outcome.result,
+          profit: outcome.profit.toFixed(),
+          settledAt,
+          // Decided with the instant the price was chosen at, so `late` and the price always agree.
+          late,
+          settleJournalId: journal.journalId,
+        };
+        results.set(settling, { ...bet, ...fields, settlementError: null, status: 'completed' as const });
+      });
+      const settled = [...results.values()].filter(
+        (r): r is BetRow & SettledFields => !(r instanceof DomainError),
+      );
+      const moved = await completeBets(tx, settled);
+      assert(moved === settled.length, 'every bet locked while pending is completed once');
+      return items.map((settling) => results.get(settling) ?? null);
+    },
+  };
+}
+
+/** One settlement command per runner (per process): its lane is shared by every caller. */
+const settlementCommands = new WeakMap<CommandRunner, MoneyCommand<Settling, Written>>();
+
+function settlementCommandOf(deps: SettleDeps): MoneyCommand<Settling, Written> {
+  let command = settlementCommands.get(deps.runner);
+  if (!command) {
+    command = settlementCommand(deps.ledger, deps.clock);
+    settlementCommands.set(deps.runner, command);
   }
+  return command;
+}
+
+/** What writing the settlements came to, item by item. */
+interface WriteOutcomes {
+  settled: (BetRow & SettledFields)[];
+  /** recorded on the bet (`settlement_error`): tried again by the sweeper */
+  refused: Refused[];
+  /** nothing recorded (the database too busy, or a commit of unknown outcome): the caller retries */
+  failed: Refused[];
 }
 
 /**
- * Writes the settlements of the bets still pending, in one database transaction. A settlement the
- * ledger refuses (a payout beyond the largest balance) is left out, the others are written.
+ * Writes the settlements through the runner (they share batches with every settlement asked for at
+ * about the same time). Contention and a commit of unknown outcome leave a bet pending, untouched,
+ * for its caller to retry; any other failure (a refusal, a constraint only this bet breaks, once
+ * the runner ran it alone) is recorded on the bet.
  */
-async function writeSettlements(deps: SettleDeps, settling: Settling[], settledAt: Date): Promise<Written> {
-  if (settling.length === 0) return { settled: [], refused: [], failed: [] };
-  return await withTransaction(deps.db, async (tx) => {
-    const pending = await lockPendingBets(
-      tx,
-      settling.map((s) => s.bet.id),
-    );
-    const toWrite = settling.filter((s) => pending.has(s.bet.id));
-    if (toWrite.length === 0) return { settled: [], refused: [], failed: [] };
-    const journals = await deps.ledger.postBatch(
-      tx,
-      toWrite.map(({ bet, outcome }) => ({
-        kind: 'bet_settlement',
-        postings: settlementPostings(bet.walletId, bet.quoteAsset, new Decimal(bet.stake), outcome),
-        metadata: { bet_id: bet.id, result: outcome.result },
-      })),
-    );
-    const settled: (BetRow & SettledFields)[] = [];
-    const refused: Refused[] = [];
-    toWrite.forEach(({ bet, end, outcome, late }, i) => {
-      const journal = defined(journals[i]);
-      if (isRefusal(journal)) {
-        refused.push({ bet, error: journal });
-        return;
-      }
-      const fields = {
-        endPrice: end.price.toFixed(),
-        endPriceAt: new Date(end.atMs),
-        result: outcome.result,
-        profit: outcome.profit.toFixed(),
-        settledAt,
-        // Decided with the instant the price was chosen at, so `late` and the price always agree.
-        late,
-        settleJournalId: journal.journalId,
-      };
-      settled.push({ ...bet, ...fields, settlementError: null, status: 'completed' as const });
-    });
-    const moved = await completeBets(tx, settled);
-    assert(moved === settled.length, 'every bet locked while pending is completed once');
-    return { settled, refused, failed: [] };
+async function writeSettlements(deps: SettleDeps, settling: Settling[]): Promise<WriteOutcomes> {
+  const command = settlementCommandOf(deps);
+  const outcomes = await Promise.allSettled(settling.map((s) => deps.runner.submit(command, s)));
+  const written: WriteOutcomes = { settled: [], refused: [], failed: [] };
+  outcomes.forEach((outcome, i) => {
+    const { bet } = defined(settling[i]);
+    if (outcome.status === 'fulfilled') {
+      if (outcome.value) written.settled.push(outcome.value);
+      return;
+    }
+    const error: unknown = outcome.reason;
+    const retryable =
+      error instanceof TransactionContentionError || error instanceof CommitOutcomeUnknownError;
+    (retryable ? written.failed : written.refused).push({ bet, error });
   });
+  return written;
 }
 
 /** The text kept on a refused bet: a domain error's own message; nothing internal of another error. */
@@ -365,65 +416,4 @@ export async function sweepDueBets(deps: SettleDeps): Promise<SweepResult> {
     );
   }
   return result;
-}
-
-/** How long a settlement request waits for others to share its transaction (ms). */
-const BATCH_WAIT_MS = 10;
-/** Bets settled per transaction at most by the batcher. */
-const BATCH_SIZE_MAX = 200;
-
-/**
- * Gathers the settlements asked for at about the same time (timers or jobs of bets due in the same
- * instant) into one `settleBets` call — one database transaction — waiting at most `BATCH_WAIT_MS`
- * for company, so that 1,000 bets due in one second cost tens of transactions, not 1,000.
- */
-export class SettlementBatcher {
-  private waiting: { betId: string; resolve: (o: SettleOutcome) => void; reject: (e: unknown) => void }[] =
-    [];
-  private timer: NodeJS.Timeout | undefined;
-  private readonly running = new Set<Promise<void>>();
-
-  constructor(private readonly deps: SettleDeps) {}
-
-  /** Settles what waits now and waits for every batch in flight (before the database closes). */
-  async close(): Promise<void> {
-    while (this.waiting.length > 0) this.flush();
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await Promise.all(this.running);
-  }
-
-  /**
-   * Settles the bet with the next batch.
-   * @returns its outcome (`failed` when no fresh price could be had, `refused` when its settlement
-   *   cannot be written); rejects only when the batch could not even be looked up (nothing written)
-   */
-  submit(betId: string): Promise<SettleOutcome> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ betId, resolve, reject });
-      if (this.waiting.length >= BATCH_SIZE_MAX) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), BATCH_WAIT_MS);
-    });
-  }
-
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.waiting.splice(0, BATCH_SIZE_MAX);
-    if (this.waiting.length > 0) this.timer = setTimeout(() => this.flush(), 0);
-    if (batch.length === 0) return;
-    const run = settleBets(
-      this.deps,
-      batch.map((b) => b.betId),
-    ).then(
-      (outcomes) => {
-        for (const [i, b] of batch.entries()) b.resolve(defined(outcomes[i]));
-      },
-      (error: unknown) => {
-        for (const b of batch) b.reject(error);
-      },
-    );
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
-  }
 }

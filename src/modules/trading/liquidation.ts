@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { KeyValueCache } from '../../platform/cache/cache.js';
-import type { Db } from '../../platform/db/client.js';
-import { withTransaction } from '../../platform/db/tx.js';
+import type { CommandRunner, MoneyCommand } from '../../platform/commands/runner.js';
+import type { Db, Tx } from '../../platform/db/client.js';
 import { type EventBus, publishAccountEvent } from '../../platform/events/bus.js';
 import { runOncePerInterval } from '../../platform/jobs/cluster.js';
 import { liquidations } from '../../platform/observability/metrics.js';
@@ -10,7 +10,7 @@ import { Decimal } from '../../shared/decimal.js';
 import type { Ledger } from '../ledger/index.js';
 import { ALL_PRICES_CHANNEL, type PriceService, type PriceTick, type Quote } from '../market/index.js';
 import { fillMarketOrder } from './fills.js';
-import { insertOrder, listOpenPositionsOf, lockPosition } from './repository.js';
+import { insertOrder, listOpenPositionsOf, lockPosition, type OrderRow } from './repository.js';
 import { closeShort, isBelowMaintenance, type MarginRates } from './shorts.js';
 import { toOrderView } from './views.js';
 
@@ -23,10 +23,12 @@ export interface LiquidationDeps {
   takerFeeRate: string;
   margin: MarginRates;
   logger: Logger;
+  /** where every money movement runs */
+  runner: CommandRunner;
 }
 
-/** Positions closed at once by one check (each in its own transaction). */
-const LIQUIDATION_CONCURRENCY = 8;
+/** Liquidations one check has in flight at once (they share the command's batches). */
+const LIQUIDATION_CONCURRENCY = 256;
 
 /** Current quotes of the symbols, young enough to trade on; a symbol without one is left out. */
 async function tradableQuotes(prices: PriceService, symbols: string[]): Promise<Map<string, Quote>> {
@@ -44,10 +46,80 @@ async function tradableQuotes(prices: PriceService, symbols: string[]): Promise<
   return found;
 }
 
+/** A short to liquidate at a quote, if it is still below its maintenance margin under its lock. */
+interface LiquidationItem {
+  positionId: string;
+  quote: Quote;
+}
+
+/** A liquidation written: the closing order, and what the insurance account paid of it. */
+interface Liquidated {
+  order: OrderRow;
+  insurancePaid: Decimal;
+}
+
+/** Liquidations run in one database transaction at most. */
+const LIQUIDATION_BATCH_SIZE_MAX = 64;
+/** Liquidations waiting at most (more fail, and are tried again at the next check). */
+const LIQUIDATION_QUEUE_LENGTH_MAX = 100_000;
+
+/**
+ * The money command of liquidations, one lane for all: each short of a batch is locked, checked
+ * again at its quote's ask and, if still open and below the maintenance margin, bought back whole
+ * at the ask, with a `close_short` order marked `liquidation`. Exactly once, however many checks
+ * race for it. Positions are locked in id order, so two batches queue rather than deadlock.
+ */
+function liquidationCommand(deps: LiquidationDeps): MoneyCommand<LiquidationItem, Liquidated | null> {
+  return {
+    name: 'liquidation',
+    limits: { batchSizeMax: LIQUIDATION_BATCH_SIZE_MAX, queueLengthMax: LIQUIDATION_QUEUE_LENGTH_MAX },
+    laneOf: () => 'liquidations',
+    async apply(tx, items) {
+      const results = new Map<LiquidationItem, Liquidated | null>();
+      const ordered = [...items].sort((a, b) => (a.positionId < b.positionId ? -1 : 1));
+      for (const item of ordered) results.set(item, await liquidateOne(tx, deps, item));
+      return items.map((item) => results.get(item) ?? null);
+    },
+  };
+}
+
+async function liquidateOne(
+  tx: Tx,
+  deps: LiquidationDeps,
+  item: LiquidationItem,
+): Promise<Liquidated | null> {
+  const position = await lockPosition(tx, item.positionId);
+  if (position?.status !== 'open') return null;
+  if (!isBelowMaintenance(position, new Decimal(item.quote.ask), deps.margin.maintenance)) return null;
+  const fill = fillMarketOrder('close_short', new Decimal(position.quantity), item.quote, deps.takerFeeRate);
+  const result = await closeShort(tx, deps.ledger, position, fill, true);
+  const order = await insertOrder(tx, {
+    userId: position.userId,
+    walletId: position.walletId,
+    clientOrderId: null,
+    symbol: position.symbol,
+    baseAsset: position.baseAsset,
+    quoteAsset: position.quoteAsset,
+    side: 'close_short',
+    quantity: fill.quantity.toFixed(),
+    price: fill.price.toFixed(),
+    notional: fill.notional.toFixed(),
+    fee: result.fee.toFixed(),
+    status: 'filled',
+    positionId: position.id,
+    realizedPnl: result.realizedPnl.toFixed(),
+    liquidation: true,
+    journalId: result.journalId,
+  });
+  return { order, insurancePaid: result.insurancePaid };
+}
+
+/** One liquidation command per runner (per process): its lane is shared by every check. */
+const liquidationCommands = new WeakMap<CommandRunner, MoneyCommand<LiquidationItem, Liquidated | null>>();
+
 /**
  * Liquidates one short if, under its row lock, it is still open and still below the maintenance
- * margin at `quote`'s ask: bought back whole at the ask, with a `close_short` order marked
- * `liquidation`. Exactly once, however many checks race for it.
+ * margin at `quote`'s ask (see `liquidationCommand`); shorts asked for together share a transaction.
  * @returns true when this call closed it
  */
 export async function liquidatePosition(
@@ -55,33 +127,12 @@ export async function liquidatePosition(
   positionId: string,
   quote: Quote,
 ): Promise<boolean> {
-  const ask = new Decimal(quote.ask);
-  const closed = await withTransaction(deps.db, async (tx) => {
-    const position = await lockPosition(tx, positionId);
-    if (position?.status !== 'open') return undefined;
-    if (!isBelowMaintenance(position, ask, deps.margin.maintenance)) return undefined;
-    const fill = fillMarketOrder('close_short', new Decimal(position.quantity), quote, deps.takerFeeRate);
-    const result = await closeShort(tx, deps.ledger, position, fill, true);
-    const order = await insertOrder(tx, {
-      userId: position.userId,
-      walletId: position.walletId,
-      clientOrderId: null,
-      symbol: position.symbol,
-      baseAsset: position.baseAsset,
-      quoteAsset: position.quoteAsset,
-      side: 'close_short',
-      quantity: fill.quantity.toFixed(),
-      price: fill.price.toFixed(),
-      notional: fill.notional.toFixed(),
-      fee: result.fee.toFixed(),
-      status: 'filled',
-      positionId: position.id,
-      realizedPnl: result.realizedPnl.toFixed(),
-      liquidation: true,
-      journalId: result.journalId,
-    });
-    return { order, insurancePaid: result.insurancePaid };
-  });
+  let command = liquidationCommands.get(deps.runner);
+  if (!command) {
+    command = liquidationCommand(deps);
+    liquidationCommands.set(deps.runner, command);
+  }
+  const closed = await deps.runner.submit(command, { positionId, quote });
   if (!closed) return false;
   liquidations.inc({ covered: closed.insurancePaid.gt(0) ? 'insurance' : 'collateral' });
   deps.logger.info(
@@ -100,7 +151,7 @@ export async function liquidatePosition(
 
 /**
  * Checks every open short (or those of `symbols`) against the maintenance margin at current asks
- * and liquidates those below it (several at once, each in its own transaction).
+ * and liquidates those below it (many at once, batched by the liquidation command).
  * @returns how many were liquidated
  */
 export async function liquidateUnderwater(deps: LiquidationDeps, symbols?: string[]): Promise<number> {

@@ -12,6 +12,7 @@ import { NotFoundError } from '../../shared/errors.js';
 import { ORDER_SIDES } from './fills.js';
 import { getPortfolio, listPositions } from './portfolio.js';
 import { getOrder, listOrders, placeOrder, type TradingDeps } from './service.js';
+import { toOrderView } from './views.js';
 
 const orderOutput = z
   .object({
@@ -124,7 +125,7 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
         quantity: body.quantity?.toFixed(),
         quote_amount: body.quote_amount?.toFixed(),
       });
-      const response = await placeOrder(
+      const { response } = await placeOrder(
         deps,
         userId,
         {
@@ -136,6 +137,7 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
           clientOrderId: body.client_order_id,
         },
         scope,
+        { render: (order) => ({ status: 201, body: toOrderView(order) }) },
       );
       return sendFinalResponse(reply, response);
     },

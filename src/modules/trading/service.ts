@@ -1,42 +1,28 @@
-import type { Db, Tx } from '../../platform/db/client.js';
+import type { FinalResponse, IdempotencyScope } from '../../platform/commands/idempotency.js';
+import type { Answered, CommandRunner, Rendering } from '../../platform/commands/runner.js';
+import type { Db } from '../../platform/db/client.js';
 import { violatedConstraint } from '../../platform/db/tx.js';
 import type { AccountEventSink } from '../../platform/events/bus.js';
 import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
-import {
-  type FinalResponse,
-  findStoredAnswer,
-  type IdempotencyScope,
-  runIdempotent,
-} from '../../platform/http/idempotency.js';
 import { defined } from '../../shared/assert.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import { BalanceLimitError, type Ledger } from '../ledger/index.js';
 import type { PriceService, Quote } from '../market/index.js';
-import { requireWallet } from '../wallets/index.js';
-import type { FillCommits } from './batch.js';
 import { OrderTooSmallError, UntradableSymbolError } from './errors.js';
-import {
-  type Fill,
-  fillMarketOrder,
-  fillPostings,
-  fillPrice,
-  type OrderSide,
-  orderRowOf,
-  type PricedOrder,
-} from './fills.js';
-import { checkCloseBelowMinQty, checkLotSize, checkNotional, roundDownToStep } from './filters.js';
+import { type Fill, fillMarketOrder, fillPrice, type OrderSide, type PricedOrder } from './fills.js';
+import { checkLotSize, checkNotional, roundDownToStep } from './filters.js';
+import type { OrderCommand } from './order-command.js';
 import {
   findOrderByClientId,
   findOrderById,
-  insertOrder,
   listUserOrders,
   type OrderFilter,
   type OrderRow,
 } from './repository.js';
-import { closeShort, type MarginRates, openShort, requireOpenShort } from './shorts.js';
+import type { MarginRates } from './shorts.js';
 import { type OrderView, toOrderView } from './views.js';
 
 export interface TradingDeps {
@@ -47,8 +33,10 @@ export interface TradingDeps {
   /** fraction of the notional, e.g. "0.001" */
   takerFeeRate: string;
   margin: MarginRates;
-  /** group commit of buys and sells; without it each order is its own transaction */
-  fills?: FillCommits;
+  /** where every money movement runs */
+  runner: CommandRunner;
+  /** the order command (its wallet cache is the process's) */
+  orders: OrderCommand;
   /** where each filled order is announced (`order.filled` on its owner's account stream) */
   accountEvents?: AccountEventSink;
 }
@@ -136,9 +124,7 @@ function checkBalanceLimit(fill: Fill): void {
  */
 async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderInput): Promise<PricedOrder> {
   const { symbol, baseAsset } = tradableSymbol(deps.prices, deps.quoteAsset, input.symbol);
-  const walletId = deps.fills
-    ? await deps.fills.resolveWallet(deps.db, userId, input.walletId)
-    : (await requireWallet(deps.db, userId, input.walletId)).id;
+  const walletId = await deps.orders.resolveWallet(deps.db, userId, input.walletId);
   const [quote, info] = await Promise.all([
     deps.prices.getQuote(symbol, 'trade'),
     deps.prices.getSymbolInfo(symbol),
@@ -180,98 +166,54 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
   };
 }
 
-/** Writes a priced order in `tx`: its journal, its position change (shorts), its order row. */
-async function writeOrder(tx: Tx, deps: TradingDeps, order: PricedOrder): Promise<OrderRow> {
-  const { fill, side } = order;
-  const row = orderRowOf(order, deps.quoteAsset);
-  if (side === 'buy' || side === 'sell') {
-    const journal = await deps.ledger.post(tx, {
-      kind: 'order_fill',
-      postings: fillPostings(order.walletId, side, order.baseAsset, deps.quoteAsset, fill),
-      metadata: { symbol: order.symbol, side },
-    });
-    return await insertOrder(tx, { ...row, journalId: journal.journalId });
-  }
-  const target = { ...order, quoteAsset: deps.quoteAsset };
-  if (side === 'short') {
-    const opened = await openShort(tx, deps.ledger, target, fill, deps.margin);
-    return await insertOrder(tx, { ...row, positionId: opened.position.id, journalId: opened.journalId });
-  }
-  const position = await requireOpenShort(tx, order.walletId, order.symbol, fill.quantity);
-  if (order.belowMinQty)
-    checkCloseBelowMinQty(fill.quantity, new Decimal(position.quantity), order.symbol, order.belowMinQty);
-  const closed = await closeShort(tx, deps.ledger, position, fill, false);
-  return await insertOrder(tx, {
-    ...row,
-    positionId: position.id,
-    realizedPnl: closed.realizedPnl.toFixed(),
-    journalId: closed.journalId,
-  });
-}
-
 /**
  * Places a market order and fills it at once: buy and close_short at the ask, sell and short at
  * the bid of a price no older than `PRICE_MAX_AGE_MS`, with the taker fee in the quote asset.
  * Binance's LOT_SIZE and NOTIONAL filters apply. The fill's journal, the position change and the
- * order row are written in one database transaction, once per idempotency key (`scope`). A repeated
- * `clientOrderId` answers the first order (200) and moves nothing. A filled order is announced as
- * `order.filled` on its owner's account stream.
- * @returns the answer: 201 with the order, 200 for a repeated client order id, a replayed answer
+ * order row are written in one database transaction by the order command, once per idempotency key
+ * (`scope`). A repeated `clientOrderId` answers the first order (200) and moves nothing. A filled
+ * order is announced as `order.filled` on its owner's account stream.
+ * @param rendering how the filled order is answered (201) and stored for replays
+ * @returns the answer (201, 200 for a repeated client order id, a replayed or stored answer) and
+ *   the order when it was filled now
  * @throws {NotFoundError}, {UnknownSymbolError} (404); {ValidationError}, {UntradableSymbolError},
  *   {FilterFailureError}, {OrderTooSmallError}, {BalanceLimitError} (422); {InsufficientFundsError},
  *   {InsufficientMarginError} (400); {NoOpenShortError} (409) — stored as the answer when the
- *   request has an idempotency key; {PriceUnavailableError} (503)
+ *   request has an idempotency key; {PriceUnavailableError}, {TransactionContentionError},
+ *   {CommitOutcomeUnknownError} (503)
  */
 export async function placeOrder(
   deps: TradingDeps,
   userId: string,
   input: PlaceOrderInput,
-  scope?: IdempotencyScope,
-): Promise<FinalResponse> {
-  const repeated = async () => {
+  scope: IdempotencyScope | undefined,
+  rendering: Rendering<OrderRow>,
+): Promise<Answered<OrderRow>> {
+  const repeated = async (): Promise<FinalResponse | undefined> => {
     const existing = input.clientOrderId
       ? await findOrderByClientId(deps.db, userId, input.clientOrderId)
       : undefined;
-    return existing
-      ? { status: 200, body: JSON.stringify(toOrderView(existing)), replayed: false }
-      : undefined;
+    if (!existing) return undefined;
+    return { status: 200, body: JSON.stringify(rendering.render(existing).body), replayed: false };
   };
-  const first = (await findStoredAnswer(deps.db, scope)) ?? (await repeated());
-  if (first) return first;
-  const response = await fillOrder(deps, userId, input, scope, repeated);
-  // Announced once, when it was filled now (not for a replay or a repeated client order id).
-  if (response.status === 201 && !response.replayed)
-    deps.accountEvents?.(userId, 'order.filled', JSON.parse(response.body));
-  return response;
-}
-
-/** Prices an order and writes it: in the next group commit (buys and sells), or alone. */
-async function fillOrder(
-  deps: TradingDeps,
-  userId: string,
-  input: PlaceOrderInput,
-  scope: IdempotencyScope | undefined,
-  repeated: () => Promise<FinalResponse | undefined>,
-): Promise<FinalResponse> {
-  const order = await priceOrder(deps, userId, input);
-  // Buys and sells go in group commits; an order with a client order id alone (its uniqueness is
-  // decided by its own insert).
-  if (deps.fills && !order.clientOrderId && (order.side === 'buy' || order.side === 'sell')) {
-    return await deps.fills.submit({ ...order, side: order.side }, scope);
-  }
+  let answered: Answered<OrderRow>;
   try {
-    return await runIdempotent(deps.db, scope, async (tx) => ({
-      status: 201,
-      body: toOrderView(await writeOrder(tx, deps, order)),
-    }));
+    answered = await deps.runner.execute(deps.orders, {
+      scope,
+      ...rendering,
+      answered: repeated,
+      prepare: () => priceOrder(deps, userId, input),
+    });
   } catch (error) {
-    // Two requests with one client order id raced: the loser's transaction rolled back; answer the winner's order.
-    if (violatedConstraint(error) === 'orders_user_client_order_id_key') {
-      const winner = await repeated();
-      if (winner) return winner;
-    }
-    throw error;
+    // Two requests with one client order id raced: the loser's insert failed; answer the winner's order.
+    const winner =
+      violatedConstraint(error) === 'orders_user_client_order_id_key' ? await repeated() : undefined;
+    if (!winner) throw error;
+    answered = { response: winner };
   }
+  // Announced once, when it was filled now (not for a replay or a repeated client order id).
+  if (answered.result) deps.accountEvents?.(userId, 'order.filled', toOrderView(answered.result));
+  return answered;
 }
 
 /** Maximum orders per page. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { CommandRunner } from '../../platform/commands/runner.js';
 import type { Db } from '../../platform/db/client.js';
 import { withTransaction } from '../../platform/db/tx.js';
 import type { AccountEventSink } from '../../platform/events/bus.js';
@@ -94,6 +95,8 @@ export interface WalletRoutesDeps {
   requireAuth: onRequestAsyncHookHandler;
   /** the per-user limit of money-moving requests */
   moneyRateLimit: preHandlerAsyncHookHandler;
+  /** where every money movement runs */
+  runner: CommandRunner;
   /** where each operation is announced (`wallet.operation` on its owner's account stream) */
   accountEvents?: AccountEventSink;
 }
@@ -105,7 +108,7 @@ export interface WalletRoutesDeps {
 export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', deps.requireAuth);
-  const operations = new WalletOperations(deps.db, deps.ledger, deps.accountEvents);
+  const operations = new WalletOperations(deps.db, deps.ledger, deps.runner, deps.accountEvents);
 
   r.get(
     '',
@@ -178,7 +181,9 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
       if (!(await deps.prices.knowsAsset(asset))) throw new UnknownAssetError(asset);
       const scope = idempotencyScopeOf(request, userId, { type, asset, amount: amount.toFixed() });
       const input = { walletId: request.params.wallet_id.toLowerCase(), type, asset, amount };
-      const response = await operations.submit(userId, input, scope);
+      const { response } = await operations.submit(userId, input, scope, {
+        render: (operation) => ({ status: 201, body: operation }),
+      });
       return sendFinalResponse(reply, response);
     },
   );

@@ -1,19 +1,14 @@
+import type { IdempotencyScope } from '../../platform/commands/idempotency.js';
+import type { Answered, CommandRunner, MoneyCommand, Rendering } from '../../platform/commands/runner.js';
 import type { Db, Queryable, Tx } from '../../platform/db/client.js';
-import { GroupCommit, type Settled } from '../../platform/db/group-commit.js';
+import { withSavepoint } from '../../platform/db/tx.js';
 import type { AccountEventSink } from '../../platform/events/bus.js';
 import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
-import {
-  type BatchItemOutcome,
-  type FinalResponse,
-  type IdempotencyScope,
-  runIdempotent,
-  runIdempotentBatch,
-} from '../../platform/http/idempotency.js';
 import { assert, defined } from '../../shared/assert.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { type Decimal, formatDecimal } from '../../shared/decimal.js';
-import { NotFoundError } from '../../shared/errors.js';
+import { DomainError, NotFoundError } from '../../shared/errors.js';
 import {
   type AssetBalance,
   available,
@@ -211,21 +206,60 @@ const WALLET_OWNER_CACHE_SIZE_MAX = 100_000;
 /** Operations waiting for one wallet at most before new ones are refused with 503. */
 const OPERATION_QUEUE_LENGTH_MAX = 10_000;
 
-interface QueuedOperation {
+/** An operation checked outside the transaction. */
+interface PreparedOperation {
   userId: string;
   input: OperationInput;
-  scope: IdempotencyScope | undefined;
+  /** the wallet exists and is the caller's; else it is created by a deposit (or the answer is 404) */
+  walletKnown: boolean;
 }
 
 /**
- * Deposits and withdrawals, each answered exactly as if it ran alone, with concurrent operations on
- * one existing wallet grouped into one database transaction (group commit). Each operation keeps its
- * own journal, its own accept/reject decision in arrival order, its own idempotency record and its
- * own answer, sent only after its batch has committed. SPEC §6: one operation per transaction tops
- * out near 1,000/s on one row, because the row lock is held across each commit.
+ * The money command of deposits and withdrawals, one lane per wallet: concurrent operations on one
+ * wallet share one transaction (group commit), each keeping its own journal and its own decision in
+ * arrival order. SPEC §6: one operation per transaction tops out near 1,000/s on one row, because
+ * the row lock is held across each commit.
+ */
+function operationCommand(ledger: Ledger): MoneyCommand<PreparedOperation, OperationView> {
+  return {
+    name: 'wallet_operation',
+    limits: { batchSizeMax: OPERATION_BATCH_SIZE_MAX, queueLengthMax: OPERATION_QUEUE_LENGTH_MAX },
+    laneOf: (item) => item.input.walletId,
+    async apply(tx, items) {
+      const results: (OperationView | DomainError | undefined)[] = items.map(() => undefined);
+      for (const [i, item] of items.entries()) {
+        if (item.walletKnown) continue;
+        // A wallet to create (or a 404): the rare path, in a savepoint so a refused deposit leaves
+        // no wallet behind.
+        results[i] = await withSavepoint(tx, (sp) =>
+          applyOperation(sp, ledger, item.userId, item.input),
+        ).catch((error: unknown) => {
+          if (error instanceof DomainError) return error;
+          throw error;
+        });
+      }
+      const known = items.flatMap((item, i) => (item.walletKnown ? [{ i, item }] : []));
+      if (known.length > 0) {
+        const posted = await ledger.postBatch(
+          tx,
+          known.map(({ item }) => operationJournal(item.input.walletId, item.input)),
+        );
+        known.forEach(({ i, item }, n) => {
+          const journal = defined(posted[n]);
+          results[i] = isRefusal(journal) ? journal : operationView(item.input.walletId, item.input, journal);
+        });
+      }
+      return results.map((r) => defined(r));
+    },
+  };
+}
+
+/**
+ * Deposits and withdrawals through the command runner, each answered exactly as if it ran alone,
+ * once per idempotency key.
  */
 export class WalletOperations {
-  private readonly groups: GroupCommit<QueuedOperation, FinalResponse>;
+  private readonly command: MoneyCommand<PreparedOperation, OperationView>;
   /**
    * Owner of each wallet seen: a wallet never changes owner and is never deleted, so this saves a
    * query per operation on the hot path. Bounded: cleared when full.
@@ -234,40 +268,41 @@ export class WalletOperations {
 
   constructor(
     private readonly db: Db,
-    private readonly ledger: Ledger,
+    ledger: Ledger,
+    private readonly runner: CommandRunner,
     private readonly accountEvents?: AccountEventSink,
   ) {
-    this.groups = new GroupCommit((walletId, items) => this.runBatch(walletId, items), {
-      batchSizeMax: OPERATION_BATCH_SIZE_MAX,
-      queueLengthMax: OPERATION_QUEUE_LENGTH_MAX,
-    });
+    this.command = operationCommand(ledger);
   }
 
   /**
    * Applies one operation for `userId`, once per idempotency key (`scope`), and announces it as
    * `wallet.operation` on the owner's account stream.
-   * @returns the answer to send: 201 with the operation, a replayed answer, or a stored final error
-   * @throws {NotFoundError} (404), {WalletLimitError} (409), {InsufficientFundsError} (400) when the
-   *   request has no idempotency key (with one, these are stored and returned as the answer);
-   *   {IdempotencyInProgressError}, {IdempotencyKeyReusedError} (409); {TransactionContentionError} (503)
+   * @returns the answer to send (`rendering`'s 201, a replayed answer, or a stored final error) and
+   *   the operation when it happened now
+   * @throws {NotFoundError} (404), {WalletLimitError} (409), {InsufficientFundsError} (400),
+   *   {BalanceLimitError} (422) when the request has no idempotency key (with one, these are stored
+   *   and returned as the answer); {IdempotencyInProgressError}, {IdempotencyKeyReusedError} (409);
+   *   {TransactionContentionError}, {CommitOutcomeUnknownError} (503)
    */
   async submit(
     userId: string,
     input: OperationInput,
     scope: IdempotencyScope | undefined,
-  ): Promise<FinalResponse> {
-    const response = await this.apply(userId, input, scope);
+    rendering: Rendering<OperationView>,
+  ): Promise<Answered<OperationView>> {
+    const answered = await this.runner.execute(this.command, {
+      scope,
+      ...rendering,
+      prepare: () => this.prepare(userId, input),
+    });
     // Announced once, when it happened now (not for a replayed answer).
-    if (response.status === 201 && !response.replayed)
-      this.accountEvents?.(userId, 'wallet.operation', JSON.parse(response.body));
-    return response;
+    if (answered.result) this.accountEvents?.(userId, 'wallet.operation', answered.result);
+    return answered;
   }
 
-  private async apply(
-    userId: string,
-    input: OperationInput,
-    scope: IdempotencyScope | undefined,
-  ): Promise<FinalResponse> {
+  /** @throws {NotFoundError} (404) the wallet is another user's */
+  private async prepare(userId: string, input: OperationInput): Promise<PreparedOperation> {
     // Ledger account codes contain the wallet id as text: one spelling per wallet.
     assert(input.walletId === input.walletId.toLowerCase(), 'wallet ids are lower-case');
     let ownerId = this.owners.get(input.walletId);
@@ -280,34 +315,7 @@ export class WalletOperations {
     }
     if (ownerId !== undefined && ownerId !== userId)
       throw new NotFoundError(`wallet ${input.walletId} not found`);
-    if (ownerId === undefined) {
-      // A wallet to create (or a 404): the rare path, one transaction of its own.
-      return await runIdempotent(this.db, scope, async (tx) => ({
-        status: 201,
-        body: await applyOperation(tx, this.ledger, userId, input),
-      }));
-    }
-    return await this.groups.submit(input.walletId, { userId, input, scope });
-  }
-
-  private async runBatch(walletId: string, items: QueuedOperation[]): Promise<Settled<FinalResponse>[]> {
-    return await runIdempotentBatch(
-      this.db,
-      items,
-      (item) => item.scope,
-      async (tx, toRun): Promise<BatchItemOutcome[]> => {
-        const posted = await this.ledger.postBatch(
-          tx,
-          toRun.map((item) => operationJournal(walletId, item.input)),
-        );
-        return toRun.map((item, n) => {
-          const journal = defined(posted[n]);
-          if (isRefusal(journal)) return { ok: false, error: journal };
-          const view = operationView(walletId, item.input, journal);
-          return { ok: true, status: 201, body: JSON.stringify(view) };
-        });
-      },
-    );
+    return { userId, input, walletKnown: ownerId !== undefined };
   }
 }
 

@@ -17,6 +17,35 @@ export class TransactionContentionError extends DomainError {
   }
 }
 
+/**
+ * The connection was lost while the transaction committed: it may or may not have committed, and
+ * nothing here can tell. 503 with `Retry-After`; never re-run on the client's behalf — a retry with
+ * the same `Idempotency-Key` finds the stored answer if it did commit, and runs it once if it did not.
+ */
+export class CommitOutcomeUnknownError extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor(cause: unknown) {
+    super('the database connection was lost while saving: retry with the same Idempotency-Key', {
+      retry_after_seconds: '1',
+    });
+    this.cause = cause;
+  }
+}
+
+/**
+ * SQLSTATE classes the server sends for a transaction it rolled back while committing (a deferred
+ * constraint, a trigger, a serialization failure): the outcome of such a COMMIT is known.
+ * Connection (08), operator intervention (57), system (58) and internal (XX) errors, or an error
+ * with no SQLSTATE at all (a reset socket), leave it unknown.
+ */
+const UNKNOWN_OUTCOME_CLASSES = new Set(['08', '57', '58', 'XX']);
+
+/** True when an error raised by COMMIT leaves the transaction's outcome unknown. */
+function leavesOutcomeUnknown(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === undefined || UNKNOWN_OUTCOME_CLASSES.has(state.slice(0, 2));
+}
+
 /** SQLSTATE of a PostgreSQL error (wrapped or not), if any. */
 export function sqlState(error: unknown): string | undefined {
   let current: unknown = error;
@@ -79,7 +108,9 @@ export async function withSavepoint<T>(tx: Tx, work: (tx: Tx) => Promise<T>): Pr
  * Runs `work` in one database transaction, retrying it from the start when PostgreSQL reports a
  * serialization failure (40001) or a deadlock (40P01) — bounded, with jittered backoff. The
  * `afterCommit` hooks of the attempt that committed run once it has.
- * @throws {TransactionContentionError} when every retry lost its race
+ * @throws {TransactionContentionError} (503) when every retry lost its race
+ * @throws {CommitOutcomeUnknownError} (503) when the COMMIT itself failed with its outcome unknown
+ *   (the connection lost): not retried, since it may have committed
  */
 export async function withTransaction<T>(
   db: Db,
@@ -87,13 +118,21 @@ export async function withTransaction<T>(
   options: { isolationLevel?: 'read committed' | 'repeatable read' | 'serializable' } = {},
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
+    // Set once `work` has returned: an error after that comes from the COMMIT.
+    let committing = false;
     try {
-      const { value, hooks } = await db.transaction((tx) => withHooks(tx, work), {
-        isolationLevel: options.isolationLevel ?? 'read committed',
-      });
+      const { value, hooks } = await db.transaction(
+        async (tx) => {
+          const done = await withHooks(tx, work);
+          committing = true;
+          return done;
+        },
+        { isolationLevel: options.isolationLevel ?? 'read committed' },
+      );
       for (const hook of hooks) hook();
       return value;
     } catch (error) {
+      if (committing && leavesOutcomeUnknown(error)) throw new CommitOutcomeUnknownError(error);
       const state = sqlState(error);
       if (!state || !RETRYABLE_SQLSTATES.has(state)) throw error;
       if (attempt >= RETRY_COUNT_MAX) throw new TransactionContentionError();

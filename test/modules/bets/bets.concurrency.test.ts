@@ -22,6 +22,7 @@ import {
 import { Ledger } from '../../../src/modules/ledger/index.js';
 import { createPriceService } from '../../../src/modules/market/index.js';
 import type { RedisCache } from '../../../src/platform/cache/redis.js';
+import { CommandRunner } from '../../../src/platform/commands/runner.js';
 import type { Db } from '../../../src/platform/db/client.js';
 import {
   expectLedgerSound,
@@ -40,6 +41,7 @@ function settleDepsOf(built: TestApp): SettleDeps {
   return {
     db: deps.db,
     ledger: new Ledger(),
+    runner: new CommandRunner(deps.db),
     prices: createPriceService(deps.config, deps.cache, deps.clock, deps.priceSource),
     clock: deps.clock,
     events: deps.events,

@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { type SettleDeps, settleBets, sweepDueBets } from '../../../src/modules/bets/index.js';
 import { Ledger } from '../../../src/modules/ledger/index.js';
 import { createPriceService } from '../../../src/modules/market/index.js';
+import { CommandRunner } from '../../../src/platform/commands/runner.js';
 import { metricsRegistry } from '../../../src/platform/observability/metrics.js';
 import { bearer, expectLedgerSound, registerUser, type TestApp, useAppFactory } from '../../helpers/app.js';
 import { getBet, placedBet, quoteAt } from './helpers.js';
@@ -37,6 +38,7 @@ function settleDepsOf(built: TestApp): { deps: SettleDeps; logLines: string[] } 
     deps: {
       db: deps.db,
       ledger: new Ledger(),
+      runner: new CommandRunner(deps.db),
       prices: createPriceService(deps.config, deps.cache, deps.clock, deps.priceSource),
       clock: deps.clock,
       events: deps.events,

@@ -10,6 +10,7 @@ import { Ledger } from '../../../src/modules/ledger/index.js';
 import { BinancePriceSource, createPriceService } from '../../../src/modules/market/index.js';
 import { liquidateUnderwater } from '../../../src/modules/trading/liquidation.js';
 import { MemoryCache } from '../../../src/platform/cache/memory.js';
+import { CommandRunner } from '../../../src/platform/commands/runner.js';
 import { MemoryEventBus } from '../../../src/platform/events/bus.js';
 import { createLogger } from '../../../src/platform/observability/logger.js';
 import { systemClock } from '../../../src/shared/clock.js';
@@ -105,6 +106,7 @@ describe('liquidation', () => {
     const deps = {
       db: t.db,
       ledger: new Ledger(),
+      runner: new CommandRunner(t.db),
       prices: createPriceService(
         {
           priceCacheTtlMs: 0,

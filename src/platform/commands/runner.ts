@@ -1,0 +1,192 @@
+import { assert } from '../../shared/assert.js';
+import { DomainError } from '../../shared/errors.js';
+import type { Db, Tx } from '../db/client.js';
+import { withTransaction } from '../db/tx.js';
+import { type ErrorRenderer, renderV1Error } from '../http/error-handler.js';
+import {
+  claimIdempotencyKeys,
+  type FinalResponse,
+  findStoredAnswer,
+  type IdempotencyScope,
+  isFinalError,
+  recordIdempotentResponses,
+  renderFinalError,
+} from './idempotency.js';
+import { type LaneLimits, Lanes, type Settled } from './lanes.js';
+
+/**
+ * A kind of money movement (a deposit, an order fill, a bet, a settlement): the part that runs in
+ * the database transaction. What it needs from outside (prices, lookups) is prepared before, by
+ * its service, with no lock held.
+ */
+export interface MoneyCommand<I, R> {
+  /** e.g. `wallet_operation`, `order_fill` */
+  readonly name: string;
+  readonly limits: LaneLimits;
+  /** the group-commit lane of an item: items of one lane run together, one batch at a time */
+  laneOf(item: I): string;
+  /**
+   * Applies `items` in `tx`, deciding each in order as if they ran one after another.
+   * @returns one result per item, in order: its value, or the `DomainError` that refused it — a
+   *   refused item leaves no write behind (decide before writing, or write in a savepoint)
+   * @throws only for what no item decides (a bug, a lost connection): the runner then re-runs each
+   *   item alone when the transaction surely rolled back, and never when its COMMIT's outcome is unknown
+   */
+  apply(tx: Tx, items: readonly I[]): Promise<(R | DomainError)[]>;
+}
+
+/** How a request's result and its final errors go on the wire (stored as such for replays). */
+export interface Rendering<R> {
+  render: (result: R) => { status: number; body: unknown };
+  /** the body shape of a final client error (v1's unless a seed contract has its own) */
+  renderError?: ErrorRenderer;
+}
+
+/** A money request from a client: what to prepare, once per idempotency key. */
+export interface CommandRequest<I, R> extends Rendering<R> {
+  scope: IdempotencyScope | undefined;
+  /** an answer already given without a key (a repeated client order id), checked before `prepare` */
+  answered?: () => Promise<FinalResponse | undefined>;
+  /** runs outside the transaction (pricing, lookups); what it throws is answered and not stored */
+  prepare: () => Promise<I>;
+}
+
+/** The answer to send, and the result when this call committed it now. */
+export interface Answered<R> {
+  response: FinalResponse;
+  /** set only when the movement committed now: not for a replayed answer or a stored refusal */
+  result?: R;
+}
+
+interface Entry<I, R> {
+  item: I;
+  scope?: IdempotencyScope | undefined;
+  rendering?: Rendering<R> | undefined;
+}
+
+/**
+ * The one way money moves: every balance change of the product is a `MoneyCommand` run here. The
+ * runner owns, for every command alike:
+ * - the bounded group commit per lane (`Lanes`): many items, one transaction, one commit;
+ * - the idempotency claim and the stored answer, written in the transaction that moved the money,
+ *   so a key's answer exists exactly when its movement committed;
+ * - contention retries with jitter (`withTransaction`) and the 503 when a lane's queue is full;
+ * - the rule for a COMMIT of unknown outcome (the connection lost while committing): never re-run
+ *   an item; answer 503 with `Retry-After`, and the client's retry with the same `Idempotency-Key`
+ *   finds the truth — which is why every money POST should carry one.
+ */
+export class CommandRunner {
+  private readonly lanes = new Map<MoneyCommand<never, unknown>, Lanes<Entry<never, unknown>, unknown>>();
+
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Runs a client's request: its stored answer if its key has one, else `prepare` and the command in
+   * the next batch of its lane.
+   * @returns the answer (201 with the rendered result, a replayed answer, or — with a key — a stored
+   *   final client error) and the result when it committed now
+   * @throws what `prepare` throws; a refusal (`DomainError`) when the request has no key;
+   *   {IdempotencyInProgressError}, {IdempotencyKeyReusedError} (409); {TransactionContentionError},
+   *   {CommitOutcomeUnknownError} (503)
+   */
+  async execute<I, R>(command: MoneyCommand<I, R>, request: CommandRequest<I, R>): Promise<Answered<R>> {
+    // A retry gets its first answer, whatever the price or the wallet says now.
+    const stored = (await findStoredAnswer(this.db, request.scope)) ?? (await request.answered?.());
+    if (stored) return { response: stored };
+    const item = await request.prepare();
+    const answered = await this.enqueue(command, { item, scope: request.scope, rendering: request });
+    assert(answered.response, 'a rendered request has a response');
+    return answered as Answered<R>;
+  }
+
+  /**
+   * Runs one item of the product's own (a settlement, a liquidation) in the next batch of its lane.
+   * @returns its result
+   * @throws the `DomainError` that refused it; {TransactionContentionError}, {CommitOutcomeUnknownError} (503)
+   */
+  async submit<I, R>(command: MoneyCommand<I, R>, item: I): Promise<R> {
+    const { result } = await this.enqueue(command, { item });
+    return result as R;
+  }
+
+  /** Waits until every batch queued or running now has settled (before the database closes). */
+  async close(): Promise<void> {
+    await Promise.all([...this.lanes.values()].map((lanes) => lanes.close()));
+  }
+
+  private enqueue<I, R>(command: MoneyCommand<I, R>, entry: Entry<I, R>): Promise<Partial<Answered<R>>> {
+    let lanes = this.lanes.get(command as MoneyCommand<never, unknown>) as
+      | Lanes<Entry<I, R>, Partial<Answered<R>>>
+      | undefined;
+    if (!lanes) {
+      lanes = new Lanes((entries) => this.runBatch(command, entries), command.limits);
+      this.lanes.set(
+        command as MoneyCommand<never, unknown>,
+        lanes as unknown as Lanes<Entry<never, unknown>, unknown>,
+      );
+    }
+    return lanes.submit(`${command.name}:${command.laneOf(entry.item)}`, entry);
+  }
+
+  /** One batch in one transaction: claims, the command, the answers and their records. */
+  private async runBatch<I, R>(
+    command: MoneyCommand<I, R>,
+    entries: Entry<I, R>[],
+  ): Promise<Settled<Partial<Answered<R>>>[]> {
+    return await withTransaction(this.db, async (tx) => {
+      const outcomes = await claimAll(tx, entries);
+      const toRun = entries.flatMap((entry, i) => (outcomes[i] ? [] : [{ i, entry }]));
+      const results =
+        toRun.length > 0
+          ? await command.apply(
+              tx,
+              toRun.map(({ entry }) => entry.item),
+            )
+          : [];
+      assert(results.length === toRun.length, `${command.name}: one result per item`);
+      const records: { scope: IdempotencyScope; status: number; body: string }[] = [];
+      toRun.forEach(({ i, entry }, n) => {
+        const outcome = answerOf(entry, results[n] as R | DomainError);
+        if (outcome.ok && outcome.value.response && entry.scope)
+          records.push({ scope: entry.scope, ...outcome.value.response });
+        outcomes[i] = outcome;
+      });
+      await recordIdempotentResponses(tx, records);
+      return outcomes.map((o) => o ?? { ok: false, error: new Error('batch item left undecided') });
+    });
+  }
+}
+
+/** Claims the keys of a batch: replayed answers and 409s are decided here, the rest left to run. */
+async function claimAll<I, R>(
+  tx: Tx,
+  entries: Entry<I, R>[],
+): Promise<(Settled<Partial<Answered<R>>> | undefined)[]> {
+  const outcomes: (Settled<Partial<Answered<R>>> | undefined)[] = entries.map(() => undefined);
+  const keyed = entries.flatMap((entry, i) => (entry.scope ? [{ i, scope: entry.scope }] : []));
+  const claims = await claimIdempotencyKeys(
+    tx,
+    keyed.map((k) => k.scope),
+  );
+  keyed.forEach(({ i }, n) => {
+    const claim = claims[n];
+    if (claim instanceof Error) outcomes[i] = { ok: false, error: claim };
+    else if (claim) outcomes[i] = { ok: true, value: { response: claim } };
+  });
+  return outcomes;
+}
+
+/** What one item that ran comes to: its rendered answer, a stored refusal, or the error its caller gets. */
+function answerOf<I, R>(entry: Entry<I, R>, result: R | DomainError): Settled<Partial<Answered<R>>> {
+  const { rendering } = entry;
+  if (result instanceof DomainError) {
+    // A final client error is the answer of a key (a retry must not succeed later); without a key
+    // the caller's error handler answers it.
+    if (!entry.scope || !rendering || !isFinalError(result)) return { ok: false, error: result };
+    const response = renderFinalError(result, rendering.renderError ?? renderV1Error);
+    return { ok: true, value: { response: { ...response, replayed: false } } };
+  }
+  if (!rendering) return { ok: true, value: { result } };
+  const { status, body } = rendering.render(result);
+  return { ok: true, value: { result, response: { status, body: JSON.stringify(body), replayed: false } } };
+}
