@@ -13,7 +13,7 @@ import type { Clock } from '../../shared/clock.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
-import { available, BalanceLimitError, type Ledger, locked } from '../ledger/index.js';
+import { available, BalanceLimitError, betEscrow, type Ledger } from '../ledger/index.js';
 import type { PriceService } from '../market/index.js';
 import { requireWallet } from '../wallets/index.js';
 import { BetLimitError } from './errors.js';
@@ -146,7 +146,7 @@ export async function placeBet(
       postings: [
         {
           source: available(wallet.id),
-          destination: locked(wallet.id),
+          destination: betEscrow(wallet.id),
           asset: deps.quoteAsset,
           amount: input.stake,
         },
