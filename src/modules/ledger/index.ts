@@ -10,7 +10,17 @@ export {
   system,
 } from './accounts.js';
 export { BalanceLimitError, InsufficientFundsError, type JournalRefusal } from './errors.js';
-export { isReconciled, type ReconcileReport, reconcile } from './invariants.js';
+export {
+  comparePurposeBalances,
+  type EntriesReport,
+  isReconciled,
+  type PurposeCheck,
+  type PurposeExpectation,
+  type PurposeMismatch,
+  type ReconcileReport,
+  reconcile,
+  reconcileEntries,
+} from './invariants.js';
 export { isRefusal, type JournalRequest, Ledger, type PostedJournal, type Posting } from './journal.js';
 export {
   type AssetBalance,
