@@ -9,9 +9,10 @@ import {
   parseAdminCommand,
   runAdminCommand,
 } from './modules/admin/command.js';
+import { reconcileAll } from './modules/admin/reconcile.js';
 import { resolveJwtSecret } from './modules/auth/index.js';
 import { createSettlementScheduler } from './modules/bets/index.js';
-import { isReconciled, reconcile } from './modules/ledger/index.js';
+import { isReconciled } from './modules/ledger/index.js';
 import { createFallbackPriceSource, createPriceSource, ReplayFileError } from './modules/market/index.js';
 import { createCache } from './platform/cache/index.js';
 import { RedisCache } from './platform/cache/redis.js';
@@ -74,7 +75,7 @@ async function runCommand(db: Db, logger: Logger, admin: AdminCommand | undefine
     process.stdout.write(`${await runAdminCommand(db, admin)}\n`);
     return 0;
   }
-  const report = await reconcile(db);
+  const report = await reconcileAll(db);
   const ok = isReconciled(report);
   process.stdout.write(`${JSON.stringify({ ok, report }, null, 2)}\n`);
   logger.info({ ok }, ok ? 'ledger reconciled: every rule holds' : 'ledger does NOT reconcile');

@@ -3,7 +3,8 @@
  * last request has finished, and the ledger's reconcile at the end of the run. A failed check makes
  * the run exit 1; a missed goal does not.
  */
-import { isReconciled, type ReconcileReport, reconcile } from '../../src/modules/ledger/invariants.js';
+import { reconcileAll } from '../../src/modules/admin/reconcile.js';
+import { isReconciled, type ReconcileReport } from '../../src/modules/ledger/invariants.js';
 import type { Db } from '../../src/platform/db/client.js';
 import { Decimal } from '../../src/shared/decimal.js';
 import type { LoadResult } from '../load.js';
@@ -68,11 +69,11 @@ export interface LedgerCheck {
 
 /**
  * Reconciles the whole ledger, once every app is closed and its requests finished: every stored
- * balance equals the sum of its entries, every journal balances, every entry chain is intact and
- * every asset sums to zero.
+ * balance equals the sum of its entries, every journal balances, every entry chain is intact,
+ * every asset sums to zero, and every locked account holds what its pending bets or open short say.
  */
 export async function checkLedger(db: Db): Promise<LedgerCheck> {
-  const report = await reconcile(db);
+  const report = await reconcileAll(db);
   return { ok: isReconciled(report), report };
 }
 
@@ -80,7 +81,8 @@ export async function checkLedger(db: Db): Promise<LedgerCheck> {
 export function ledgerLine({ ok, report }: LedgerCheck): string {
   return (
     `reconcile: ${ok ? 'OK' : 'FAIL'} (${report.unbalancedJournals.length} unbalanced journals, ` +
-    `${report.balanceMismatches.length} balance mismatches, ${report.brokenChains.length} broken chains; ` +
+    `${report.balanceMismatches.length} balance mismatches, ${report.brokenChains.length} broken chains, ` +
+    `${report.purposeMismatches.length} locked purpose mismatches; ` +
     `asset totals ${report.assetTotals.map((t) => `${t.asset}=${t.total}`).join(', ') || 'none'})`
   );
 }

@@ -26,7 +26,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isReconciled, reconcile } from '../../src/modules/ledger/index.js';
+import { reconcileAll } from '../../src/modules/admin/reconcile.js';
+import { isReconciled } from '../../src/modules/ledger/index.js';
 import { createDb, type Db } from '../../src/platform/db/client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
@@ -378,7 +379,7 @@ describe.runIf(process.env.REDIS_URL && process.env.DATABASE_URL)(
         workerReadyAfterMs: readyAfterMs,
         journalsPerBet,
       });
-      expect(isReconciled(await reconcile(db!))).toBe(true);
+      expect(isReconciled(await reconcileAll(db!))).toBe(true);
     }, 120_000);
   },
 );

@@ -13,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isReconciled, reconcile } from '../../src/modules/ledger/index.js';
+import { reconcileAll } from '../../src/modules/admin/reconcile.js';
+import { isReconciled } from '../../src/modules/ledger/index.js';
 import { createDb, type Db } from '../../src/platform/db/client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
 import { FakeBinance } from '../helpers/fake-binance.js';
@@ -125,7 +126,7 @@ describe('a restart after bets came due', () => {
     expect(await settlementCount(ids)).toBe(ids.length);
     const status = await call(second, 'GET', `/api/v1/trade_status/${trade.json.id}`, { token });
     expect(status.json).toEqual({ status: 'completed', result: 'L', profit: -10 });
-    expect(isReconciled(await reconcile(db!))).toBe(true);
+    expect(isReconciled(await reconcileAll(db!))).toBe(true);
     await second.stop();
   }, 120_000);
 });

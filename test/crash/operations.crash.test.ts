@@ -20,7 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isReconciled, reconcile } from '../../src/modules/ledger/index.js';
+import { reconcileAll } from '../../src/modules/admin/reconcile.js';
+import { isReconciled } from '../../src/modules/ledger/index.js';
 import { createDb } from '../../src/platform/db/client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
 import { Decimal } from '../../src/shared/decimal.js';
@@ -234,7 +235,7 @@ describe('SIGKILL in the middle of a burst of operations', () => {
 
     const db = createDb(scratch!.url, 2);
     try {
-      const report = await reconcile(db);
+      const report = await reconcileAll(db);
       expect(report.unbalancedJournals).toEqual([]);
       expect(report.balanceMismatches).toEqual([]);
       expect(report.brokenChains).toEqual([]);

@@ -17,7 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isReconciled, reconcile } from '../../src/modules/ledger/index.js';
+import { reconcileAll } from '../../src/modules/admin/reconcile.js';
+import { isReconciled } from '../../src/modules/ledger/index.js';
 import { createDb } from '../../src/platform/db/client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
 import { Decimal } from '../../src/shared/decimal.js';
@@ -258,7 +259,7 @@ describe('SIGTERM during a load of orders and withdrawals', () => {
       expect(withdrawalRows.rowCount).toBe(created.filter((a) => a.r.kind === 'withdrawal').length);
 
       await expectLedgerSound(db);
-      expect(isReconciled(await reconcile(db))).toBe(true);
+      expect(isReconciled(await reconcileAll(db))).toBe(true);
     } finally {
       await db.$client.end();
     }

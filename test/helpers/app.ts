@@ -5,8 +5,8 @@ import type { Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { startJobs } from '../../src/jobs.js';
+import { reconcileAll } from '../../src/modules/admin/reconcile.js';
 import { createSettlementScheduler } from '../../src/modules/bets/index.js';
-import { reconcile } from '../../src/modules/ledger/index.js';
 import type { PriceSource } from '../../src/modules/market/index.js';
 import { BinancePriceSource } from '../../src/modules/market/index.js';
 import { setUserRole } from '../../src/modules/users/index.js';
@@ -164,12 +164,16 @@ export async function registerAdmin(app: FastifyInstance, db: Db): Promise<strin
   return login.json<{ access_token: string }>().access_token;
 }
 
-/** Asserts every rule of the ledger on the whole database (run after each test). */
+/**
+ * Asserts every rule of the ledger on the whole database (run after each test), every locked
+ * purpose against its rows included.
+ */
 export async function expectLedgerSound(db: Db): Promise<void> {
-  const report = await reconcile(db);
+  const report = await reconcileAll(db);
   expect(report.unbalancedJournals).toEqual([]);
   expect(report.balanceMismatches).toEqual([]);
   expect(report.brokenChains).toEqual([]);
+  expect(report.purposeMismatches).toEqual([]);
   for (const { asset, total } of report.assetTotals)
     expect({ asset, zero: new Decimal(total).isZero() }).toEqual({ asset, zero: true });
 }

@@ -4,12 +4,14 @@
  * - every answer is predicted (201, or 409 NO_OPEN_SHORT for a close of more than is open, or 400
  *   INSUFFICIENT_MARGIN when the margin and fee do not fit the free cash);
  * - after each step the wallet's locked quote equals the open position's collateral, and its
- *   quantity the model's;
+ *   quantity the model's; each position's collateral account holds its collateral (reconcile per
+ *   purpose);
  * - once everything is closed, the cash is exactly the initial balance plus the realized P&L of
  *   every close (the opening fees are all attributed to closes), locked is 0, and reconcile is clean.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { reconcileAll } from '../../src/modules/admin/reconcile.js';
 import { Decimal } from '../../src/shared/decimal.js';
 import { bearer, expectLedgerSound, getWallet, postOrder, registerUser, useTestApp } from '../helpers/app.js';
 
@@ -88,6 +90,8 @@ describe('shorts: model-checked sequences', () => {
           const usdt = (await getWallet(t.app, token, walletId)).balances.find((b) => b.asset === 'USDT')!;
           expect(position?.quantity ?? '0').toBe(open.toFixed());
           expect(usdt.locked).toBe(position?.collateral ?? '0');
+          // Each position's own collateral account holds its collateral; closed ones hold 0.
+          expect((await reconcileAll(t.db)).purposeMismatches).toEqual([]);
         }
         if (open.gt(0)) {
           t.binance!.setQuote('DOGEUSDT', { last: '0.25', bid: '0.25', ask: '0.2501' });

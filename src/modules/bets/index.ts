@@ -1,5 +1,6 @@
 export { startBetJobs } from './jobs.js';
 export { type BetDirection, type BetOutcome, type BetResult, betOutcome } from './payout.js';
+export { betEscrowCheck, reconcileBetEscrow } from './reconcile.js';
 export type { BetRow } from './repository.js';
 export { answerPlaceBet, betRoutes, placeBetErrorResponses } from './routes.js';
 export {

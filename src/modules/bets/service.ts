@@ -10,7 +10,7 @@ import type { Clock } from '../../shared/clock.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
 import { BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { type DomainError, NotFoundError, ValidationError } from '../../shared/errors.js';
-import { available, BalanceLimitError, isRefusal, type Ledger, locked } from '../ledger/index.js';
+import { available, BalanceLimitError, betEscrow, isRefusal, type Ledger } from '../ledger/index.js';
 import type { PriceService } from '../market/index.js';
 import { requireWallet } from '../wallets/index.js';
 import { BetLimitError } from './errors.js';
@@ -142,7 +142,7 @@ export function placeBetCommand(
           postings: [
             {
               source: available(bet.walletId),
-              destination: locked(bet.walletId),
+              destination: betEscrow(bet.walletId),
               asset: quoteAsset,
               amount: bet.input.stake,
             },

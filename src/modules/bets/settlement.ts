@@ -8,7 +8,7 @@ import { assert, defined } from '../../shared/assert.js';
 import type { Clock } from '../../shared/clock.js';
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import { DomainError } from '../../shared/errors.js';
-import { available, isRefusal, type Ledger, locked, type Posting, system } from '../ledger/index.js';
+import { available, betEscrow, isRefusal, type Ledger, type Posting, system } from '../ledger/index.js';
 import type { PriceService } from '../market/index.js';
 import { type BetOutcome, betOutcome } from './payout.js';
 import {
@@ -70,7 +70,7 @@ export function settlementPostings(
   stake: Decimal,
   outcome: BetOutcome,
 ): Posting[] {
-  const escrow = locked(walletId);
+  const escrow = betEscrow(walletId);
   const wallet = available(walletId);
   const house = system('house');
   const postings: Posting[] = [];

@@ -4,7 +4,7 @@ import { afterCommit } from '../../platform/db/tx.js';
 import { ledgerBatchSize, ledgerJournals } from '../../platform/observability/metrics.js';
 import { assert, defined } from '../../shared/assert.js';
 import { AMOUNT_SCALE, BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
-import { type AccountRef, accountCode } from './accounts.js';
+import { type AccountRef, accountCode, type WalletAccountRef } from './accounts.js';
 import { BalanceLimitError, InsufficientFundsError, type JournalRefusal } from './errors.js';
 
 /** A request to move `amount` (> 0, at most 8 decimals) of `asset` from `source` to `destination`. */
@@ -171,13 +171,13 @@ export class Ledger {
 
   /** Resolves every account of the postings; wallet accounts are created if missing and locked. */
   private async lockAccounts(tx: Tx, postings: Posting[]): Promise<Map<string, AccountState>> {
-    const walletAccounts = new Map<string, { walletId: string; bucket: string; asset: string }>();
+    const walletAccounts = new Map<string, { ref: WalletAccountRef; asset: string }>();
     const systemAccounts = new Map<string, string>();
     for (const posting of postings) {
       for (const ref of [posting.source, posting.destination]) {
         const code = accountCode(ref, posting.asset);
         if ('system' in ref) systemAccounts.set(code, posting.asset);
-        else walletAccounts.set(code, { walletId: ref.walletId, bucket: ref.bucket, asset: posting.asset });
+        else walletAccounts.set(code, { ref, asset: posting.asset });
       }
     }
 
@@ -236,14 +236,20 @@ export class Ledger {
     const missing = codes.filter((code) => !states.has(code));
     if (missing.length > 0) {
       const specs = missing.map((code) => defined(walletAccounts.get(code)));
+      const purposeOf = ({ ref }: { ref: WalletAccountRef }) =>
+        ref.bucket === 'locked' ? ref.purpose : null;
+      const referenceOf = ({ ref }: { ref: WalletAccountRef }) =>
+        ref.bucket === 'locked' && ref.purpose === 'short_collateral' ? ref.reference : null;
       await tx.execute(sql`
-        insert into ledger_accounts (code, wallet_id, asset, bucket, balance)
-        select c, w, a, b, 0 from unnest(
+        insert into ledger_accounts (code, wallet_id, asset, bucket, purpose, reference, balance)
+        select c, w, a, b, p, r, 0 from unnest(
           ${sql.param(missing)}::text[],
-          ${sql.param(specs.map((s) => s.walletId))}::uuid[],
+          ${sql.param(specs.map((s) => s.ref.walletId))}::uuid[],
           ${sql.param(specs.map((s) => s.asset))}::text[],
-          ${sql.param(specs.map((s) => s.bucket))}::text[]
-        ) as x(c, w, a, b)
+          ${sql.param(specs.map((s) => s.ref.bucket))}::text[],
+          ${sql.param(specs.map(purposeOf))}::text[],
+          ${sql.param(specs.map(referenceOf))}::text[]
+        ) as x(c, w, a, b, p, r)
         on conflict (code) do nothing`);
       remember((await lock(missing)).rows);
     }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../platform/db/client.js';
+import type { AccountPurpose } from './accounts.js';
 
 /** One asset's balances in a wallet, as decimal strings from NUMERIC(38,8). */
 export interface AssetBalance {
@@ -9,7 +10,9 @@ export interface AssetBalance {
 }
 
 /**
- * Balances per asset of each wallet, read from the wallet accounts' stored balances.
+ * Balances per asset of each wallet, read from the wallet accounts' stored balances: `locked` is
+ * the sum of the wallet's locked accounts of that asset, whatever their purpose (bet escrow, each
+ * short's collateral, order reserve; the emptied pre-0008 account adds 0).
  * @returns a map from wallet id to its balances, sorted by asset; wallets with no account map to []
  */
 export async function readWalletBalances(
@@ -32,14 +35,48 @@ export async function readWalletBalances(
   return result;
 }
 
+/** The stored balance of one locked account of one purpose, as a decimal string from NUMERIC(38,8). */
+export interface PurposeBalance {
+  walletId: string;
+  asset: string;
+  /** the position id of a `short_collateral` account; null for per-wallet purposes */
+  reference: string | null;
+  balance: string;
+}
+
+/**
+ * Every wallet account of `purpose` with its stored balance, for the modules that own the rows a
+ * purpose's money stands for (bets, positions) to check them against the ledger. Reads the whole
+ * purpose: meant for reconcile, not for requests.
+ */
+export async function readPurposeBalances(db: Queryable, purpose: AccountPurpose): Promise<PurposeBalance[]> {
+  const rows = await db.execute<{
+    wallet_id: string;
+    asset: string;
+    reference: string | null;
+    balance: string;
+  }>(sql`
+    select wallet_id, asset, reference, balance::text as balance
+      from ledger_accounts
+     where bucket = 'locked' and purpose = ${purpose}
+     order by wallet_id, asset, reference`);
+  return rows.rows.map((r) => ({
+    walletId: r.wallet_id,
+    asset: r.asset,
+    reference: r.reference,
+    balance: r.balance,
+  }));
+}
+
 /** One line of a journal as the history shows it; amounts are decimal strings. */
 export interface HistoryEntry {
   accountId: string;
   /** null for system accounts */
   walletId: string | null;
   /**
-   * what the account is: `available` or `locked` for a wallet's own, else the system account's
-   * name (`funding`, `exchange`, `fees`, …: the second part of its code)
+   * what the account is: `available` or `locked` for a wallet's own (`locked` whatever the
+   * account's purpose), else the system account's name (`funding`, `exchange`, `fees`, …: the
+   * second part of its code)
    */
   account: string;
   asset: string;

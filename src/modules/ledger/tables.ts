@@ -15,8 +15,12 @@ import {
 import { wallets } from '../wallets/tables.js';
 
 /**
- * One balance of one asset. Wallet accounts (`wallet:<id>:<asset>:<bucket>`) store their balance,
- * which a CHECK keeps ≥ 0. System accounts (`system:<name>:<asset>`: funding, exchange, fees) are
+ * One balance of one asset. Wallet accounts store their balance, which a CHECK keeps ≥ 0: one
+ * `available` account per asset (`wallet:<id>:<asset>:available`) and `locked` accounts, one per
+ * purpose (`wallet:<id>:<asset>:locked:bet_escrow`, `…:locked:order_reserve`) or, for a short's
+ * collateral, per position (`…:locked:short_collateral:<position id>`, the id in `reference`).
+ * Accounts of purpose `legacy` are the one locked account per asset of the ledger before migration
+ * 0008: their history stays, their balance is 0 for ever. System accounts (`system:<name>:<asset>`: funding, exchange, fees) are
  * counterparties touched by every fill; they store no balance (NULL) and are never locked, so that
  * orders on different wallets do not queue behind one hot system row. Their balance is the sum of
  * their entries.
@@ -29,6 +33,12 @@ export const ledgerAccounts = pgTable(
     walletId: uuid('wallet_id').references(() => wallets.id),
     asset: text('asset').notNull(),
     bucket: text('bucket', { enum: ['available', 'locked', 'system'] }).notNull(),
+    /** what a `locked` account holds money for; null for the other buckets */
+    purpose: text('purpose', {
+      enum: ['bet_escrow', 'short_collateral', 'order_reserve', 'legacy'],
+    }),
+    /** the commitment a per-commitment account belongs to: the position id of a `short_collateral` account */
+    reference: text('reference'),
     balance: numeric('balance', { precision: 38, scale: 8 }),
     version: bigint('version', { mode: 'number' }).notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -41,6 +51,22 @@ export const ledgerAccounts = pgTable(
       'ledger_accounts_kind_check',
       sql`(${t.bucket} = 'system' and ${t.walletId} is null and ${t.balance} is null)
         or (${t.bucket} in ('available', 'locked') and ${t.walletId} is not null and ${t.balance} is not null)`,
+    ),
+    // Every locked account says what it is for, and only locked accounts have a purpose.
+    check(
+      'ledger_accounts_purpose_check',
+      sql`(${t.bucket} = 'locked') = (${t.purpose} is not null)
+        and (${t.purpose} is null or ${t.purpose} in ('bet_escrow', 'short_collateral', 'order_reserve', 'legacy'))`,
+    ),
+    // Per-position accounts name their position; per-wallet ones name nothing.
+    check(
+      'ledger_accounts_reference_check',
+      sql`(${t.reference} is not null) = (${t.purpose} is not distinct from 'short_collateral')`,
+    ),
+    // The pre-0008 locked accounts were emptied into the purpose accounts and take no money again.
+    check(
+      'ledger_accounts_legacy_empty_check',
+      sql`${t.purpose} is distinct from 'legacy' or ${t.balance} = 0`,
     ),
   ],
 );

@@ -5,8 +5,8 @@ import {
   available,
   InsufficientFundsError,
   type Ledger,
-  locked,
   type Posting,
+  shortCollateral,
   system,
 } from '../ledger/index.js';
 import { InsufficientMarginError, NoOpenShortError } from './errors.js';
@@ -74,7 +74,7 @@ export async function openShort(
     position = await addToPosition(tx, target, fill, margin, position);
   }
   const wallet = available(target.walletId);
-  const held = locked(target.walletId);
+  const held = shortCollateral(target.walletId, position.id);
   const postings: Posting[] = [
     { source: system('exchange'), destination: held, asset: target.quoteAsset, amount: fill.notional },
   ];
@@ -194,7 +194,7 @@ export async function closeShort(
 
   const quote = position.quoteAsset;
   const wallet = available(position.walletId);
-  const held = locked(position.walletId);
+  const held = shortCollateral(position.walletId, position.id);
   const postings: Posting[] = [];
   let insurancePaid = new Decimal(0);
   let fee = fill.fee;

@@ -21,7 +21,13 @@ describe('GET /api/v1/admin/reconcile', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       ok: true,
-      report: { unbalancedJournals: [], balanceMismatches: [], brokenChains: [] },
+      report: {
+        unbalancedJournals: [],
+        balanceMismatches: [],
+        brokenChains: [],
+        purposesChecked: ['order_reserve', 'legacy', 'bet_escrow', 'short_collateral'],
+        purposeMismatches: [],
+      },
     });
   });
 
