@@ -9,6 +9,7 @@ import {
 import { defined } from '../../shared/assert.js';
 import { isRefusal, type Ledger } from '../ledger/index.js';
 import { requireWallet } from '../wallets/index.js';
+import { applyFillsToBooks } from './cost-basis.js';
 import { fillPostings, orderRowOf, type PricedOrder } from './fills.js';
 import { insertOrders } from './repository.js';
 import { toOrderView } from './views.js';
@@ -103,6 +104,7 @@ export class FillCommits {
             ? []
             : [{ ...orderRowOf(order, this.quoteAsset), journalId: journal.journalId }];
         });
+        await applyFillsToBooks(tx, filled);
         const rows = new Map((await insertOrders(tx, filled)).map((row) => [row.journalId, row]));
         return journals.map((journal) => {
           if (isRefusal(journal)) return { ok: false, error: journal };

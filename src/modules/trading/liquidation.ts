@@ -9,6 +9,7 @@ import { defined } from '../../shared/assert.js';
 import { Decimal } from '../../shared/decimal.js';
 import type { Ledger } from '../ledger/index.js';
 import { ALL_PRICES_CHANNEL, type PriceService, type PriceTick, type Quote } from '../market/index.js';
+import { applyFillsToBooks } from './cost-basis.js';
 import { fillMarketOrder } from './fills.js';
 import { insertOrder, listOpenPositionsOf, lockPosition } from './repository.js';
 import { closeShort, isBelowMaintenance, type MarginRates } from './shorts.js';
@@ -80,6 +81,7 @@ export async function liquidatePosition(
       liquidation: true,
       journalId: result.journalId,
     });
+    await applyFillsToBooks(tx, [order]);
     return { order, insurancePaid: result.insurancePaid };
   });
   if (!closed) return false;

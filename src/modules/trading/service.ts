@@ -17,6 +17,7 @@ import { BalanceLimitError, type Ledger } from '../ledger/index.js';
 import type { PriceService, Quote } from '../market/index.js';
 import { requireWallet } from '../wallets/index.js';
 import type { FillCommits } from './batch.js';
+import { applyFillsToBooks } from './cost-basis.js';
 import { OrderTooSmallError, UntradableSymbolError } from './errors.js';
 import {
   type Fill,
@@ -260,10 +261,11 @@ async function fillOrder(
     return await deps.fills.submit({ ...order, side: order.side }, scope);
   }
   try {
-    return await runIdempotent(deps.db, scope, async (tx) => ({
-      status: 201,
-      body: toOrderView(await writeOrder(tx, deps, order)),
-    }));
+    return await runIdempotent(deps.db, scope, async (tx) => {
+      const row = await writeOrder(tx, deps, order);
+      await applyFillsToBooks(tx, [row]);
+      return { status: 201, body: toOrderView(row) };
+    });
   } catch (error) {
     // Two requests with one client order id raced: the loser's transaction rolled back; answer the winner's order.
     if (violatedConstraint(error) === 'orders_user_client_order_id_key') {
