@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../../platform/db/client.js';
+import type { Queryable, Tx } from '../../platform/db/client.js';
 import { assert } from '../../shared/assert.js';
 import { AMOUNT_SCALE, Decimal } from '../../shared/decimal.js';
 import type { OrderRow } from './repository.js';
@@ -241,4 +241,30 @@ async function writeBooks(tx: Tx, books: LockedBook[], pnls: LockedPnl[]): Promi
     Number(row?.books) === books.length && Number(row?.pnls) === pnls.length,
     'every book and P&L row is written',
   );
+}
+
+/**
+ * A wallet's books as the portfolio reads them, in one query: one row per asset it ever bought or
+ * sold, plus its realized P&L (quote asset; 0 before its first sell or close).
+ */
+export async function readBooks(
+  db: Queryable,
+  walletId: string,
+): Promise<{ books: Map<string, CostBook>; realizedPnl: Decimal }> {
+  const result = await db.execute<{
+    asset: string | null;
+    quantity: string | null;
+    cost: string | null;
+    realized_pnl: string | null;
+  }>(sql`
+    select asset, quantity::text, cost::text, null::text as realized_pnl from cost_basis where wallet_id = ${walletId}
+    union all
+    select null, null, null, realized_pnl::text from wallet_pnl where wallet_id = ${walletId}`);
+  const books = new Map<string, CostBook>();
+  let realizedPnl = new Decimal(0);
+  for (const row of result.rows) {
+    if (row.asset === null) realizedPnl = new Decimal(row.realized_pnl ?? 0);
+    else books.set(row.asset, { quantity: new Decimal(row.quantity ?? 0), cost: new Decimal(row.cost ?? 0) });
+  }
+  return { books, realizedPnl };
 }
