@@ -9,6 +9,7 @@ import { defined } from '../../shared/assert.js';
 import { Decimal } from '../../shared/decimal.js';
 import type { Ledger } from '../ledger/index.js';
 import { ALL_PRICES_CHANNEL, type PriceService, type PriceTick, type Quote } from '../market/index.js';
+import { applyFillsToBooks } from './cost-basis.js';
 import { fillMarketOrder } from './fills.js';
 import { insertOrder, listOpenPositionsOf, lockPosition, type OrderRow } from './repository.js';
 import { closeShort, isBelowMaintenance, type MarginRates } from './shorts.js';
@@ -111,6 +112,7 @@ async function liquidateOne(
     liquidation: true,
     journalId: result.journalId,
   });
+  await applyFillsToBooks(tx, [order]);
   return { order, insurancePaid: result.insurancePaid };
 }
 

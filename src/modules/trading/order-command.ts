@@ -6,6 +6,7 @@ import { Decimal } from '../../shared/decimal.js';
 import { DomainError } from '../../shared/errors.js';
 import { isRefusal, type Ledger } from '../ledger/index.js';
 import { requireWallet } from '../wallets/index.js';
+import { applyFillsToBooks } from './cost-basis.js';
 import { fillPostings, orderRowOf, type PricedOrder } from './fills.js';
 import { checkCloseBelowMinQty } from './filters.js';
 import { insertOrder, insertOrders, type OrderRow } from './repository.js';
@@ -36,7 +37,8 @@ export interface OrderCommandDeps {
  * The money command of market orders on all four sides, one lane for all: the orders that arrive
  * while a batch runs are written by the next one, in one database transaction, each decided in
  * arrival order. A run of buys and sells is written by one ledger batch and one insert (a refused
- * fill moves nothing and the others go ahead); a short or a close_short locks its position and
+ * fill moves nothing and the others go ahead), and the wallets' average-cost books are updated
+ * with them; a short or a close_short locks its position and
  * writes in a savepoint of its own, so a refused one leaves nothing behind. The ledger's ascending-id
  * locking keeps it from deadlocking with other writers (and a deadlock is retried).
  */
@@ -111,12 +113,19 @@ export class OrderCommand implements MoneyCommand<PricedOrder, OrderRow> {
       const journal = defined(journals[n]);
       return isRefusal(journal) ? [] : [{ ...orderRowOf(order, quoteAsset), journalId: journal.journalId }];
     });
+    await applyFillsToBooks(tx, filled);
     const rows = new Map((await insertOrders(tx, filled)).map((row) => [row.journalId, row]));
     return journals.map((journal) => (isRefusal(journal) ? journal : defined(rows.get(journal.journalId))));
   }
 
-  /** A short or a close_short: its position change, its journal, its order row. */
+  /** A short or a close_short: its position change, its journal, its order row, its books. */
   private async writeShortSide(tx: Tx, order: PricedOrder): Promise<OrderRow> {
+    const row = await this.writeShortSideOrder(tx, order);
+    await applyFillsToBooks(tx, [row]);
+    return row;
+  }
+
+  private async writeShortSideOrder(tx: Tx, order: PricedOrder): Promise<OrderRow> {
     const { ledger, quoteAsset, margin } = this.deps;
     const { fill } = order;
     const row = orderRowOf(order, quoteAsset);

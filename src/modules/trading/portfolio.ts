@@ -4,7 +4,8 @@ import { defined } from '../../shared/assert.js';
 import { Decimal, formatDecimal, roundAmount } from '../../shared/decimal.js';
 import { type PriceService, PriceUnavailableError, type Quote } from '../market/index.js';
 import { getWallet } from '../wallets/index.js';
-import { listOpenPositions, listWalletFills, type PositionRow } from './repository.js';
+import { readBooks } from './cost-basis.js';
+import { listOpenPositions, type PositionRow } from './repository.js';
 import { liquidationPrice } from './shorts.js';
 
 /** An open short valued at the current ask (its buy-back price); amounts are decimal strings. */
@@ -117,17 +118,12 @@ export interface PortfolioView {
   as_of: string;
 }
 
-/** The average-cost book of one asset, replayed from a wallet's fills. */
-interface CostBook {
-  quantity: Decimal;
-  cost: Decimal;
-}
-
 /**
  * A wallet's holdings and open shorts valued at live prices, with totals. Average cost and realized
- * P&L are replayed from the wallet's fills in order (average-cost method): a buy adds its notional
- * and fee to the cost; a sell takes out the average cost of what it sold and realizes the rest, net
- * of its fee. Units that came in by deposit carry no cost.
+ * P&L are the wallet's books (cost-basis.ts), which every fill updates by the average-cost method:
+ * a buy adds its notional and fee to the cost; a sell takes out the average cost of what it sold
+ * and realizes the rest, net of its fee. Units that came in by deposit carry no cost. Four queries
+ * whatever the number of fills: the wallet, its balances, its books, its open shorts.
  * @throws {NotFoundError} (404) when the wallet is not one the viewer may read
  * @throws {PriceUnavailableError} (503) when a price young enough cannot be had
  */
@@ -137,28 +133,10 @@ export async function getPortfolio(
   walletId: string,
 ): Promise<PortfolioView> {
   const wallet = await getWallet(deps.db, viewer, walletId, deps.quoteAsset);
-  const [fills, shortRows] = await Promise.all([
-    listWalletFills(deps.db, wallet.id),
+  const [{ books, realizedPnl: realized }, shortRows] = await Promise.all([
+    readBooks(deps.db, wallet.id),
     listOpenPositions(deps.db, { walletId: wallet.id }),
   ]);
-  const books = new Map<string, CostBook>();
-  let realized = new Decimal(0);
-  for (const fill of fills) {
-    if (fill.side === 'close_short') realized = realized.plus(fill.realizedPnl ?? 0);
-    if (fill.side !== 'buy' && fill.side !== 'sell') continue;
-    const book = books.get(fill.baseAsset) ?? { quantity: new Decimal(0), cost: new Decimal(0) };
-    books.set(fill.baseAsset, book);
-    if (fill.side === 'buy') {
-      book.quantity = book.quantity.plus(fill.quantity);
-      book.cost = book.cost.plus(fill.notional).plus(fill.fee);
-      continue;
-    }
-    const sold = Decimal.min(fill.quantity, book.quantity);
-    const soldCost = book.quantity.gt(0) ? book.cost.times(sold).div(book.quantity) : new Decimal(0);
-    realized = realized.plus(new Decimal(fill.notional).minus(fill.fee).minus(soldCost));
-    book.quantity = book.quantity.minus(sold);
-    book.cost = book.cost.minus(soldCost);
-  }
 
   const held = wallet.balances
     .filter((b) => b.asset !== deps.quoteAsset)

@@ -114,11 +114,6 @@ export async function listUserOrders(
     .limit(limit);
 }
 
-/** Every fill of a wallet, oldest first (for the average-cost replay of the portfolio). */
-export async function listWalletFills(db: Queryable, walletId: string): Promise<OrderRow[]> {
-  return await db.select().from(orders).where(eq(orders.walletId, walletId)).orderBy(asc(orders.journalId));
-}
-
 /** The open short of a wallet on a symbol, locked `FOR UPDATE` until `tx` ends. */
 export async function lockOpenPosition(
   tx: Tx,

@@ -6,6 +6,7 @@ import {
   index,
   numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -125,3 +126,46 @@ export const orders = pgTable(
     ),
   ],
 );
+
+/**
+ * The average-cost book of one asset in one wallet, as the portfolio reads it: what the wallet's
+ * buys and sells leave, updated with each fill in the transaction that writes it. `quantity` is what
+ * the book holds (bought and not yet sold; units deposited are not in it), `cost` what those units
+ * cost, fees included. Both are NUMERIC without a scale: a sell takes out `cost × sold / quantity`,
+ * which decimal.js computes to 60 significant digits, and the stored value is exactly that, so a
+ * read gives what replaying every fill would (rounding either to 8 decimals would not).
+ */
+export const costBasis = pgTable(
+  'cost_basis',
+  {
+    walletId: uuid('wallet_id')
+      .notNull()
+      .references(() => wallets.id),
+    /** the base asset of the symbols traded */
+    asset: text('asset').notNull(),
+    /** base asset units the book holds */
+    quantity: numeric('quantity').notNull(),
+    /** quote asset paid for them, fees included */
+    cost: numeric('cost').notNull(),
+    /** the journal of the last fill applied: fills are applied in journal order */
+    lastJournalId: bigint('last_journal_id', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.walletId, t.asset] }),
+    check('cost_basis_quantity_non_negative_check', sql`${t.quantity} >= 0`),
+  ],
+);
+
+/**
+ * A wallet's realized P&L in the quote asset: the sells by the average-cost method plus the closed
+ * shorts' `realized_pnl`, summed in journal order (the order the portfolio always summed them in:
+ * a sum at 60 significant digits depends on it). NUMERIC without a scale, as `cost_basis`.
+ */
+export const walletPnl = pgTable('wallet_pnl', {
+  walletId: uuid('wallet_id')
+    .primaryKey()
+    .references(() => wallets.id),
+  realizedPnl: numeric('realized_pnl').notNull(),
+  /** the journal of the last fill applied */
+  lastJournalId: bigint('last_journal_id', { mode: 'number' }).notNull(),
+});
