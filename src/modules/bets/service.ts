@@ -221,17 +221,17 @@ export async function placeBet(
   scope: IdempotencyScope | undefined,
   rendering: Rendering<BetRow>,
 ): Promise<Answered<BetRow>> {
-  const answered = await deps.runner.execute(deps.placeBets, {
-    scope,
-    ...rendering,
-    prepare: () => prepareBet(deps, userId, input),
-  });
-  const bet = answered.result;
-  if (bet) {
+  // A retry gets its first answer, whatever the price does now.
+  const stored = await deps.runner.storedAnswer(scope);
+  if (stored) return { response: stored };
+  const bet = await prepareBet(deps, userId, input);
+  const answered = await deps.runner.execute(deps.placeBets, bet, { scope, ...rendering });
+  const placed = answered.result;
+  if (placed) {
     // Committed: a scheduling failure (Redis down) is not the client's; the sweeper settles the bet.
     await deps.scheduler
-      .schedule(bet.id, bet.dueAt.getTime())
-      .catch((err: unknown) => deps.logger.error({ err, betId: bet.id }, 'bet settlement not scheduled'));
+      .schedule(placed.id, placed.dueAt.getTime())
+      .catch((err: unknown) => deps.logger.error({ err, betId: placed.id }, 'bet settlement not scheduled'));
   }
   return answered;
 }

@@ -196,14 +196,12 @@ export async function placeOrder(
     if (!existing) return undefined;
     return { status: 200, body: JSON.stringify(rendering.render(existing).body), replayed: false };
   };
+  const first = (await deps.runner.storedAnswer(scope)) ?? (await repeated());
+  if (first) return { response: first };
+  const order = await priceOrder(deps, userId, input);
   let answered: Answered<OrderRow>;
   try {
-    answered = await deps.runner.execute(deps.orders, {
-      scope,
-      ...rendering,
-      answered: repeated,
-      prepare: () => priceOrder(deps, userId, input),
-    });
+    answered = await deps.runner.execute(deps.orders, order, { scope, ...rendering });
   } catch (error) {
     // Two requests with one client order id raced: the loser's insert failed; answer the winner's order.
     const winner =

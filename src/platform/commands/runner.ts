@@ -42,13 +42,9 @@ export interface Rendering<R> {
   renderError?: ErrorRenderer;
 }
 
-/** A money request from a client: what to prepare, once per idempotency key. */
-export interface CommandRequest<I, R> extends Rendering<R> {
+/** A client's money request: its key and how its answer goes on the wire. */
+export interface CommandRequest<R> extends Rendering<R> {
   scope: IdempotencyScope | undefined;
-  /** an answer already given without a key (a repeated client order id), checked before `prepare` */
-  answered?: () => Promise<FinalResponse | undefined>;
-  /** runs outside the transaction (pricing, lookups); what it throws is answered and not stored */
-  prepare: () => Promise<I>;
 }
 
 /** The answer to send, and the result when this call committed it now. */
@@ -65,7 +61,8 @@ interface Entry<I, R> {
 }
 
 /**
- * The one way money moves: every balance change of the product is a `MoneyCommand` run here. The
+ * The one way money moves: every balance change of the product is a `MoneyCommand` run here. A
+ * service prepares an item (outside any transaction: pricing, lookups) and hands it over; the
  * runner owns, for every command alike:
  * - the bounded group commit per lane (`Lanes`): many items, one transaction, one commit;
  * - the idempotency claim and the stored answer, written in the transaction that moved the money,
@@ -81,19 +78,27 @@ export class CommandRunner {
   constructor(private readonly db: Db) {}
 
   /**
-   * Runs a client's request: its stored answer if its key has one, else `prepare` and the command in
-   * the next batch of its lane.
-   * @returns the answer (201 with the rendered result, a replayed answer, or — with a key — a stored
-   *   final client error) and the result when it committed now
-   * @throws what `prepare` throws; a refusal (`DomainError`) when the request has no key;
-   *   {IdempotencyInProgressError}, {IdempotencyKeyReusedError} (409); {TransactionContentionError},
-   *   {CommitOutcomeUnknownError} (503)
+   * The stored answer of a request's key, looked up before its service prepares anything, so that a
+   * retry gets its first answer whatever the price or the wallet says now. Read only: the claim in
+   * the batch's transaction still decides when there is no record yet.
+   * @throws {IdempotencyKeyReusedError} (409) the key's stored request differs from this one
    */
-  async execute<I, R>(command: MoneyCommand<I, R>, request: CommandRequest<I, R>): Promise<Answered<R>> {
-    // A retry gets its first answer, whatever the price or the wallet says now.
-    const stored = (await findStoredAnswer(this.db, request.scope)) ?? (await request.answered?.());
-    if (stored) return { response: stored };
-    const item = await request.prepare();
+  async storedAnswer(scope: IdempotencyScope | undefined): Promise<FinalResponse | undefined> {
+    return await findStoredAnswer(this.db, scope);
+  }
+
+  /**
+   * Runs a client's prepared item in the next batch of its command's lane, once per idempotency key.
+   * @returns the answer (the rendered result, a replayed answer, or — with a key — a stored final
+   *   client error) and the result when it committed now
+   * @throws a refusal (`DomainError`) when the request has no key; {IdempotencyInProgressError},
+   *   {IdempotencyKeyReusedError} (409); {TransactionContentionError}, {CommitOutcomeUnknownError} (503)
+   */
+  async execute<I, R>(
+    command: MoneyCommand<I, R>,
+    item: I,
+    request: CommandRequest<R>,
+  ): Promise<Answered<R>> {
     const answered = await this.enqueue(command, { item, scope: request.scope, rendering: request });
     assert(answered.response, 'a rendered request has a response');
     return answered as Answered<R>;

@@ -208,11 +208,7 @@ describe('CommandRunner', () => {
     const command = counterCommand();
     const render = (n: number) => ({ status: 201, body: { n } });
     const request = (key: string) =>
-      runner.execute(command, {
-        scope: scopeOf(key),
-        render,
-        prepare: async () => ({ lane: 'd', delta: 5 }),
-      });
+      runner.execute(command, { lane: 'd', delta: 5 }, { scope: scopeOf(key), render });
     const lost = await request('k-lost').catch((e: unknown) => e);
     expect(lost).toBeInstanceOf(CommitOutcomeUnknownError);
     expect(toHttpError(lost)).toMatchObject({ status: 503, retryAfterSeconds: 1 });
@@ -232,42 +228,40 @@ describe('CommandRunner', () => {
     const command = counterCommand();
     let renders = 0;
     const render = (n: number) => ({ status: 201, body: { n, render: ++renders } });
-    const first = await runner.execute(command, {
-      scope: scopeOf('k-replay'),
-      render,
-      prepare: async () => ({ lane: 'e', delta: 3 }),
-    });
+    const first = await runner.execute(
+      command,
+      { lane: 'e', delta: 3 },
+      { scope: scopeOf('k-replay'), render },
+    );
     expect(first.result).toBe(3);
-    const again = await runner.execute(command, {
-      scope: scopeOf('k-replay'),
-      render,
-      prepare: async () => ({ lane: 'e', delta: 3 }),
-    });
+    const again = await runner.execute(
+      command,
+      { lane: 'e', delta: 3 },
+      { scope: scopeOf('k-replay'), render },
+    );
     expect(again.response).toEqual({ ...first.response, replayed: true });
     expect(again.response.body).toBe('{"n":3,"render":1}');
-    const refused = await runner.execute(command, {
-      scope: scopeOf('k-refused'),
-      render,
-      prepare: async () => ({ lane: 'e', delta: -100 }),
-    });
+    // The same answer is found before any work (the services ask first, then prepare).
+    expect(await runner.storedAnswer(scopeOf('k-replay'))).toEqual(again.response);
+    const refused = await runner.execute(
+      command,
+      { lane: 'e', delta: -100 },
+      { scope: scopeOf('k-refused'), render },
+    );
     expect(refused.response.status).toBe(400);
     expect(JSON.parse(refused.response.body)).toMatchObject({ error: { code: 'INSUFFICIENT_FUNDS' } });
     // Now it would fit, but the key's answer is final.
     await runner.submit(command, { lane: 'e', delta: 200 });
-    const retried = await runner.execute(command, {
-      scope: scopeOf('k-refused'),
-      render,
-      prepare: async () => ({ lane: 'e', delta: -100 }),
-    });
+    const retried = await runner.execute(
+      command,
+      { lane: 'e', delta: -100 },
+      { scope: scopeOf('k-refused'), render },
+    );
     expect(retried.response).toEqual({ ...refused.response, replayed: true });
     expect(await counterOf('e')).toBe(203);
     // The same key with another request is refused, and nothing runs.
     const reused = await runner
-      .execute(command, {
-        scope: scopeOf('k-replay', 'other'),
-        render,
-        prepare: async () => ({ lane: 'e', delta: 1 }),
-      })
+      .execute(command, { lane: 'e', delta: 1 }, { scope: scopeOf('k-replay', 'other'), render })
       .catch((e: unknown) => e);
     expect(toHttpError(reused)).toMatchObject({ status: 409, code: 'IDEMPOTENCY_KEY_REUSED' });
     await runner.close();
