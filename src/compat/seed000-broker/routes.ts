@@ -1,25 +1,28 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { type AuthRoutesDeps, setAuthCookie } from '../../modules/auth/index.js';
 import { placeOrder, type TradingDeps, tradableSymbol } from '../../modules/trading/index.js';
-import {
-  authenticate,
-  emailInput,
-  getProfile,
-  passwordInput,
-  registerUser,
-  usernameInput,
-} from '../../modules/users/index.js';
+import { authenticate, getProfile, registerUser } from '../../modules/users/index.js';
 import { listWallets } from '../../modules/wallets/index.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import { installErrorHandlers } from '../../platform/http/error-handler.js';
-import { positiveAmountInput } from '../../platform/http/schemas.js';
 import { ForbiddenError, NotFoundError } from '../../shared/errors.js';
 import { decimalToJsonNumber } from '../../shared/json.js';
 import { renderSeed000Error } from './mappers.js';
-
-const seedError = z.object({ detail: z.unknown() });
+import {
+  assetOutput,
+  assetQuery,
+  loginBody,
+  loginOutput,
+  newUserBody,
+  newUserOutput,
+  seedError,
+  seedUserOutput,
+  seedWalletOutput,
+  transactionBody,
+  transactionOutput,
+  userIdQuery,
+} from './schemas.js';
 
 /** What seed 000's routes are built from: the auth routes' services and the trading ones. */
 export interface Seed000Deps extends AuthRoutesDeps {
@@ -27,13 +30,6 @@ export interface Seed000Deps extends AuthRoutesDeps {
   /** the per-user limit of money-moving requests */
   moneyRateLimit: preHandlerAsyncHookHandler;
 }
-
-const userOutput = z.object({
-  id: z.uuid(),
-  username: z.string(),
-  email: z.string().nullable().optional(),
-  created_at: z.string(),
-});
 
 /**
  * Seed 000's broker API, as that seed documents it: `POST /login` → `{access_token, token_type}`,
@@ -43,6 +39,14 @@ const userOutput = z.object({
  */
 export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Promise<void> {
   installErrorHandlers(app, renderSeed000Error, { notFound: false });
+  registerSeed000Accounts(app, deps);
+  registerSeed000Users(app, deps);
+  registerSeed000AssetData(app, deps);
+  registerSeed000Transaction(app, deps);
+}
+
+/** `POST /login` and `POST /new_user` (public). */
+function registerSeed000Accounts(app: FastifyInstance, deps: Seed000Deps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -51,13 +55,8 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
       schema: {
         tags: ['seed 000: broker'],
         summary: 'Log in (seed 000)',
-        body: z.object({ username: z.string().min(1).max(256), password: z.string().min(1).max(1024) }),
-        response: {
-          200: z.object({ access_token: z.string(), token_type: z.literal('bearer') }),
-          401: seedError,
-          422: seedError,
-          429: seedError,
-        },
+        body: loginBody,
+        response: { 200: loginOutput, 401: seedError, 422: seedError, 429: seedError },
       },
     },
     async (request, reply) => {
@@ -75,17 +74,8 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
       schema: {
         tags: ['seed 000: broker'],
         summary: 'Create a user (seed 000); the user gets a funded default wallet',
-        body: z.object({ username: usernameInput, email: emailInput, password: passwordInput }),
-        response: {
-          200: z.object({
-            id: z.uuid(),
-            username: z.string(),
-            email: z.string().nullable(),
-            created_at: z.string(),
-          }),
-          409: seedError,
-          422: seedError,
-        },
+        body: newUserBody,
+        response: { 200: newUserOutput, 409: seedError, 422: seedError },
       },
     },
     async (request) => {
@@ -93,6 +83,11 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
       return { id: user.id, username: user.username, email: user.email, created_at: user.created_at };
     },
   );
+}
+
+/** `GET /get_user_by_id` and `GET /get_user_wallet_by_user_id` (with the JWT). */
+function registerSeed000Users(app: FastifyInstance, deps: Seed000Deps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
     '/get_user_by_id',
@@ -102,8 +97,8 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
         tags: ['seed 000: broker'],
         summary: 'A user (seed 000): the full profile for oneself, the public one for others',
         security: [{ bearerAuth: [] }],
-        querystring: z.object({ user_id: z.uuid() }),
-        response: { 200: userOutput, 401: seedError, 404: seedError, 422: seedError },
+        querystring: userIdQuery,
+        response: { 200: seedUserOutput, 401: seedError, 404: seedError, 422: seedError },
       },
     },
     async (request) => await getProfile(deps.db, principalOf(request), request.query.user_id.toLowerCase()),
@@ -117,21 +112,8 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
         tags: ['seed 000: broker'],
         summary: 'The caller’s default wallet (seed 000); another user’s → 403',
         security: [{ bearerAuth: [] }],
-        querystring: z.object({ user_id: z.uuid() }),
-        response: {
-          200: z.object({
-            id: z.uuid(),
-            user_id: z.uuid(),
-            name: z.string(),
-            balance: z.number().meta({ description: 'available quote asset' }),
-            balances: z.array(z.object({ asset: z.string(), available: z.number(), locked: z.number() })),
-            created_at: z.string(),
-          }),
-          401: seedError,
-          403: seedError,
-          404: seedError,
-          422: seedError,
-        },
+        querystring: userIdQuery,
+        response: { 200: seedWalletOutput, 401: seedError, 403: seedError, 404: seedError, 422: seedError },
       },
     },
     async (request) => {
@@ -156,6 +138,11 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
       };
     },
   );
+}
+
+/** `GET /asset_data`: an asset's price (with the JWT). */
+function registerSeed000AssetData(app: FastifyInstance, deps: Seed000Deps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
     '/asset_data',
@@ -165,18 +152,9 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
         tags: ['seed 000: broker'],
         summary: `The current price of an asset against the quote asset (seed 000)`,
         security: [{ bearerAuth: [] }],
-        querystring: z.object({ asset_name: z.string().min(1).max(20).meta({ example: 'BTC' }) }),
+        querystring: assetQuery,
         response: {
-          200: z.object({
-            asset_name: z.string(),
-            symbol: z.string(),
-            price: z.number(),
-            bid: z.number(),
-            ask: z.number(),
-            source: z.string(),
-            as_of: z.string(),
-            stale: z.boolean(),
-          }),
+          200: assetOutput,
           401: seedError,
           404: seedError,
           422: seedError,
@@ -203,6 +181,11 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
       };
     },
   );
+}
+
+/** `POST /transaction`: a market order on the caller's default wallet (with the JWT). */
+function registerSeed000Transaction(app: FastifyInstance, deps: Seed000Deps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
     '/transaction',
@@ -215,13 +198,9 @@ export async function seed000Routes(app: FastifyInstance, deps: Seed000Deps): Pr
         description:
           '`amount` is in units of the asset (fractions allowed). Fills as POST /api/v1/orders does: buy and close_short at the ask, sell and short at the bid, with the taker fee and Binance’s filters.',
         security: [{ bearerAuth: [] }],
-        body: z.object({
-          asset_name: z.string().min(1).max(20).meta({ example: 'BTC' }),
-          amount: positiveAmountInput.meta({ description: 'units of the asset', example: 0.012 }),
-          transaction_type: z.enum(['buy', 'sell', 'short', 'close_short']),
-        }),
+        body: transactionBody,
         response: {
-          200: z.object({ status: z.literal('success') }),
+          200: transactionOutput,
           400: seedError,
           401: seedError,
           404: seedError,

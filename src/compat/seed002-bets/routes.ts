@@ -8,29 +8,10 @@ import {
   placeBetErrorResponses,
 } from '../../modules/bets/index.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
-import { idempotencyKeyHeader } from '../../platform/http/idempotency.js';
-import { errorResponse, positiveAmountInput } from '../../platform/http/schemas.js';
+import { errorResponse } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { toTradeStatus, toTradeView } from './mappers.js';
-
-const tradeBody = z.object({
-  exchange: z
-    .string()
-    .min(1)
-    .max(32)
-    .meta({ description: 'the asset, e.g. BTC (or BTCUSDT)', example: 'BTC' }),
-  bet_amount: positiveAmountInput.meta({ description: 'the stake in the quote asset (USDT)', example: 100 }),
-  leverage: z.number().int().meta({ description: 'integer, 1 to 100', example: 5 }),
-  direction: z.enum(['up', 'down']),
-  time: z
-    .number()
-    .positive()
-    .meta({ description: 'minutes until settlement, fractions allowed', example: 5 }),
-  start_price: z
-    .union([z.number(), z.string().max(64)])
-    .optional()
-    .meta({ description: 'ignored: the server uses and returns its own price', example: 50000 }),
-});
+import { tradeBody, tradeHeaders, tradeIdParam, tradeOutput, tradeStatusOutput } from './schemas.js';
 
 export interface Seed002RoutesDeps extends PlaceBetDeps {
   requireAuth: onRequestAsyncHookHandler;
@@ -58,23 +39,9 @@ export async function seed002Routes(app: FastifyInstance, deps: Seed002RoutesDep
         description:
           'The start price is the server’s own last price (a client’s start_price is ignored and the server’s returned). profit = bet_amount × leverage × (end − start) / start × (+1 up, −1 down), never below −bet_amount. Honours Idempotency-Key.',
         security: [{ bearerAuth: [] }],
-        headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
+        headers: tradeHeaders,
         body: tradeBody,
-        response: {
-          201: z.object({
-            id: z.uuid(),
-            status: z.literal('pending'),
-            exchange: z.string(),
-            symbol: z.string(),
-            bet_amount: z.number(),
-            leverage: z.number(),
-            direction: z.enum(['up', 'down']),
-            time: z.number().meta({ description: 'minutes' }),
-            start_price: z.number().meta({ description: 'the server’s price, not the client’s' }),
-            due_at: z.string(),
-          }),
-          ...placeBetErrorResponses(errorResponse),
-        },
+        response: { 201: tradeOutput, ...placeBetErrorResponses(errorResponse) },
       },
     },
     async (request, reply) => {
@@ -98,16 +65,8 @@ export async function seed002Routes(app: FastifyInstance, deps: Seed002RoutesDep
         tags: ['seed 002: bets'],
         summary: 'A bet’s status and result (seed 002); another user’s bet answers 404',
         security: [{ bearerAuth: [] }],
-        params: z.object({ trade_id: z.string().max(64) }),
-        response: {
-          200: z.object({
-            status: z.enum(['pending', 'completed']),
-            result: z.enum(['W', 'L', 'D']).nullable(),
-            profit: z.number().nullable().meta({ description: 'quote asset; null while pending' }),
-          }),
-          401: errorResponse,
-          404: errorResponse,
-        },
+        params: tradeIdParam,
+        response: { 200: tradeStatusOutput, 401: errorResponse, 404: errorResponse },
       },
     },
     async (request) => {

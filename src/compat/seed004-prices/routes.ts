@@ -1,23 +1,33 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { type AuthRoutesDeps, setAuthCookie } from '../../modules/auth/index.js';
 import { UnknownSymbolError } from '../../modules/market/index.js';
 import {
   bearerSecurity,
   historyView,
   statsView,
-  symbolInput,
   type TrackingRoutesDeps,
   trackedView,
 } from '../../modules/tracking/index.js';
-import { authenticate, passwordInput, registerUser, usernameInput } from '../../modules/users/index.js';
+import { authenticate, registerUser } from '../../modules/users/index.js';
 import { installErrorHandlers } from '../../platform/http/error-handler.js';
 import { ValidationError } from '../../shared/errors.js';
 import { renderSeed004Error, seed004Crypto, seed004History, seed004Stats, seed004Status } from './mappers.js';
-
-const seedError = z.object({ error: z.string() }).meta({ description: 'seed 004’s error shape' });
-const tokenAnswer = z.object({ token: z.string().meta({ description: 'JWT for Authorization: Bearer' }) });
+import {
+  credentials,
+  cryptoAnswer,
+  cryptoHistoryOutput,
+  cryptoListOutput,
+  cryptoStatsOutput,
+  emptyOutput,
+  registerBody,
+  seedCrypto,
+  seedError,
+  seedErrors,
+  symbolParam,
+  tokenAnswer,
+  trackBody,
+} from './schemas.js';
 
 /**
  * Seed 004's auth contract, as that seed documents it: `POST /auth/register` → 201 `{token}` (400 for
@@ -28,10 +38,6 @@ const tokenAnswer = z.object({ token: z.string().meta({ description: 'JWT for Au
 export async function seed004AuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Promise<void> {
   installErrorHandlers(app, renderSeed004Error, { notFound: false, statusOf: seed004Status });
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const credentials = z.object({
-    username: z.string().min(1).max(256),
-    password: z.string().min(1).max(1024),
-  });
 
   r.post(
     '/register',
@@ -39,7 +45,7 @@ export async function seed004AuthRoutes(app: FastifyInstance, deps: AuthRoutesDe
       schema: {
         tags: ['seed 004: price server'],
         summary: 'Register (seed 004); the user also gets a funded default wallet',
-        body: z.object({ username: usernameInput, password: passwordInput }),
+        body: registerBody,
         response: { 201: tokenAnswer, 400: seedError, 409: seedError },
       },
     },
@@ -71,16 +77,6 @@ export async function seed004AuthRoutes(app: FastifyInstance, deps: AuthRoutesDe
   );
 }
 
-const seedCrypto = z
-  .object({
-    symbol: z.string().meta({ example: 'BTC' }),
-    name: z.string().meta({ example: 'Bitcoin' }),
-    current_price: z.number().meta({ example: 45000.5 }),
-    last_updated: z.string().meta({ example: '2024-01-01T12:00:00.000Z' }),
-  })
-  .meta({ description: 'seed 004’s crypto object' });
-const seedErrors = { 400: seedError, 401: seedError, 404: seedError, 503: seedError };
-const symbolParam = z.object({ symbol: symbolInput });
 const cryptoTags = ['seed 004: price server'];
 
 /**
@@ -92,8 +88,15 @@ const cryptoTags = ['seed 004: price server'];
  */
 export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRoutesDeps): Promise<void> {
   installErrorHandlers(app, renderSeed004Error, { notFound: true, statusOf: seed004Status });
+  app.addHook('onRequest', deps.requireAuth);
+  registerCryptoCollection(app, deps);
+  registerCryptoPrices(app, deps);
+  registerCryptoRemoval(app, deps);
+}
+
+/** `GET ''` (every tracked crypto) and `POST ''` (track one more). */
+function registerCryptoCollection(app: FastifyInstance, deps: TrackingRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.addHook('onRequest', deps.requireAuth);
   const { tracking } = deps;
 
   r.get(
@@ -103,7 +106,7 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
         tags: cryptoTags,
         summary: 'Every tracked crypto (seed 004)',
         security: bearerSecurity,
-        response: { 200: z.object({ cryptos: z.array(seedCrypto) }), 401: seedError },
+        response: { 200: cryptoListOutput, 401: seedError },
       },
     },
     async () => ({ cryptos: (await tracking.list()).map((c) => seed004Crypto(trackedView(c))) }),
@@ -116,8 +119,8 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
         tags: cryptoTags,
         summary: 'Start tracking a ticker (seed 004)',
         security: bearerSecurity,
-        body: z.object({ symbol: symbolInput }),
-        response: { 201: z.object({ crypto: seedCrypto }), 409: seedError, ...seedErrors },
+        body: trackBody,
+        response: { 201: cryptoAnswer, 409: seedError, ...seedErrors },
       },
     },
     async (request, reply) => {
@@ -131,6 +134,12 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
       }
     },
   );
+}
+
+/** `GET /{symbol}`, `PUT /{symbol}/refresh`, `GET /{symbol}/history` and `GET /{symbol}/stats`. */
+function registerCryptoPrices(app: FastifyInstance, deps: TrackingRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { tracking } = deps;
 
   r.get(
     '/:symbol',
@@ -154,7 +163,7 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
         summary: 'Take its price now (seed 004)',
         security: bearerSecurity,
         params: symbolParam,
-        response: { 200: z.object({ crypto: seedCrypto }), ...seedErrors },
+        response: { 200: cryptoAnswer, ...seedErrors },
       },
     },
     async (request) => ({
@@ -170,13 +179,7 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
         summary: 'Kept prices, newest first (seed 004)',
         security: bearerSecurity,
         params: symbolParam,
-        response: {
-          200: z.object({
-            symbol: z.string(),
-            history: z.array(z.object({ price: z.number(), timestamp: z.string() })),
-          }),
-          ...seedErrors,
-        },
+        response: { 200: cryptoHistoryOutput, ...seedErrors },
       },
     },
     async (request) => {
@@ -193,25 +196,17 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
         summary: 'Statistics of the kept prices (seed 004)',
         security: bearerSecurity,
         params: symbolParam,
-        response: {
-          200: z.object({
-            symbol: z.string(),
-            current_price: z.number(),
-            stats: z.object({
-              min_price: z.number(),
-              max_price: z.number(),
-              avg_price: z.number(),
-              price_change: z.number(),
-              price_change_percent: z.number(),
-              records_count: z.number().int(),
-            }),
-          }),
-          ...seedErrors,
-        },
+        response: { 200: cryptoStatsOutput, ...seedErrors },
       },
     },
     async (request) => seed004Stats(statsView(await tracking.stats(request.params.symbol))),
   );
+}
+
+/** `DELETE /{symbol}`: stop tracking, `{}`. */
+function registerCryptoRemoval(app: FastifyInstance, deps: TrackingRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { tracking } = deps;
 
   r.delete(
     '/:symbol',
@@ -221,7 +216,7 @@ export async function seed004CryptoRoutes(app: FastifyInstance, deps: TrackingRo
         summary: 'Stop tracking a crypto and drop its history (seed 004)',
         security: bearerSecurity,
         params: symbolParam,
-        response: { 200: z.object({}), ...seedErrors },
+        response: { 200: emptyOutput, ...seedErrors },
       },
     },
     async (request) => {

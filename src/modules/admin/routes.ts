@@ -1,45 +1,12 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { Db } from '../../platform/db/client.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import { errorResponse } from '../../platform/http/schemas.js';
 import { ForbiddenError } from '../../shared/errors.js';
 import { isReconciled } from '../ledger/index.js';
 import { reconcileAll } from './reconcile.js';
-
-const reconcileOutput = z
-  .object({
-    ok: z.boolean().meta({ description: 'true when every rule of the ledger holds' }),
-    report: z.object({
-      unbalancedJournals: z.array(z.object({ journalId: z.string(), asset: z.string(), total: z.string() })),
-      balanceMismatches: z.array(
-        z.object({ accountId: z.string(), code: z.string(), stored: z.string(), fromEntries: z.string() }),
-      ),
-      brokenChains: z.array(z.object({ accountId: z.string(), code: z.string() })),
-      assetTotals: z.array(z.object({ asset: z.string(), total: z.string() })),
-      purposesChecked: z.array(z.string()).meta({
-        description: 'the purposes of locked accounts compared with the rows they stand for',
-        example: ['order_reserve', 'legacy', 'bet_escrow', 'short_collateral'],
-      }),
-      purposeMismatches: z
-        .array(
-          z.object({
-            purpose: z.string(),
-            walletId: z.string(),
-            asset: z.string(),
-            reference: z.string().nullable(),
-            balance: z.string(),
-            expected: z.string(),
-          }),
-        )
-        .meta({
-          description:
-            'locked accounts whose balance differs from their rows: a bet escrow from its pending stakes, a short’s collateral account from its position',
-        }),
-    }),
-  })
-  .meta({ id: 'ReconcileReport' });
+import { reconcileOutput } from './schemas.js';
 
 /** `GET /api/v1/admin/reconcile`: the ledger recomputed from its entries (admins only). */
 export async function adminRoutes(

@@ -2,13 +2,14 @@ export { startBetJobs } from './jobs.js';
 export { type BetDirection, type BetOutcome, type BetResult, betOutcome } from './payout.js';
 export { betEscrowCheck, reconcileBetEscrow } from './reconcile.js';
 export type { BetRow } from './repository.js';
-export { answerPlaceBet, betRoutes, placeBetErrorResponses } from './routes.js';
+export { answerPlaceBet, betRoutes } from './routes.js';
 export {
   BullMqSettlementScheduler,
   createSettlementScheduler,
   InProcessSettlementScheduler,
   type SettlementScheduler,
 } from './scheduler.js';
+export { placeBetErrorResponses } from './schemas.js';
 export {
   betLimitsOf,
   getBet,

@@ -1,23 +1,22 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { decimalOutput, errorResponse } from '../../platform/http/schemas.js';
+import type { z } from 'zod';
+import { errorResponse } from '../../platform/http/schemas.js';
 import { formatDecimal } from '../../shared/decimal.js';
 import { ValidationError } from '../../shared/errors.js';
-import { CANDLE_INTERVALS, type Quote } from './quote.js';
+import type { Quote } from './quote.js';
+import {
+  candlesOutput,
+  candlesQuery,
+  feesOutput,
+  priceOutput,
+  pricesOutput,
+  pricesQuery,
+  symbolListOutput,
+  symbolParam,
+  tickerOutput,
+} from './schemas.js';
 import type { PriceService, ServedQuote } from './service.js';
-
-export const priceOutput = z
-  .object({
-    symbol: z.string().meta({ example: 'BTCUSDT' }),
-    price: decimalOutput('last trade price, quote asset', '43250.12'),
-    bid: decimalOutput('best bid: what a sell fills at', '43250.11'),
-    ask: decimalOutput('best ask: what a buy fills at', '43250.12'),
-    source: z.string().meta({ example: 'binance' }),
-    as_of: z.string().meta({ description: 'when the price was true (ISO 8601 UTC)' }),
-    stale: z.boolean().meta({ description: 'true when served from cache because the source is failing' }),
-  })
-  .meta({ id: 'Price' });
 
 /** The wire form of a quote. */
 export function toPriceView(quote: ServedQuote): z.infer<typeof priceOutput> {
@@ -31,57 +30,6 @@ export function toPriceView(quote: ServedQuote): z.infer<typeof priceOutput> {
     stale: quote.stale,
   };
 }
-
-const tickerOutput = z
-  .object({
-    symbol: z.string().meta({ example: 'BTCUSDT' }),
-    open: decimalOutput('first price of the window', '62636.13'),
-    high: decimalOutput('highest price of the window', '63732.39'),
-    low: decimalOutput('lowest price of the window', '60000'),
-    last: decimalOutput('last price', '60755.18'),
-    volume: decimalOutput('base asset traded in the window', '53076.8465'),
-    quote_volume: decimalOutput('quote asset traded in the window', '3289695271.6771771'),
-    price_change: decimalOutput('last − open', '-1880.95'),
-    price_change_percent: z.string().meta({ description: '(last − open) / open × 100', example: '-3.003' }),
-    open_time: z.string(),
-    close_time: z.string(),
-    trade_count: z.number().int().meta({ description: 'trades in the window (0 for the replay)' }),
-  })
-  .meta({ id: 'Ticker24h' });
-
-const candleOutput = z
-  .object({
-    open_time: z.string(),
-    open: decimalOutput('open', '60685.22'),
-    high: decimalOutput('high', '60729.84'),
-    low: decimalOutput('low', '60670.9'),
-    close: decimalOutput('close', '60719.27'),
-    volume: decimalOutput('base asset traded', '21.63272'),
-    close_time: z.string(),
-  })
-  .meta({ id: 'Candle' });
-
-const symbolOutput = z
-  .object({
-    symbol: z.string().meta({ example: 'BTCUSDT' }),
-    base_asset: z.string().meta({ example: 'BTC' }),
-    quote_asset: z.string().meta({ example: 'USDT' }),
-    tick_size: z.string().nullable().meta({ description: 'PRICE_FILTER tickSize' }),
-    min_qty: z.string().nullable().meta({ description: 'LOT_SIZE minQty' }),
-    max_qty: z.string().nullable().meta({ description: 'LOT_SIZE maxQty' }),
-    step_size: z.string().nullable().meta({ description: 'LOT_SIZE stepSize' }),
-    min_notional: z.string().nullable().meta({ description: 'NOTIONAL (or MIN_NOTIONAL) minNotional' }),
-  })
-  .meta({ id: 'MarketSymbol' });
-
-const feesOutput = z
-  .object({
-    quote_asset: z.string().meta({ example: 'USDT' }),
-    taker_fee_rate: decimalOutput('fee of each fill, a fraction of its notional (quote asset)', '0.001'),
-    short_initial_margin_rate: decimalOutput('margin a short locks, a fraction of its notional', '0.5'),
-    short_maintenance_margin_rate: decimalOutput('equity below which a short is liquidated', '0.3'),
-  })
-  .meta({ id: 'TradingFees' });
 
 /** What this exchange charges and requires (decimal strings, fractions): what an estimate needs. */
 export interface TradingFees {
@@ -100,35 +48,40 @@ const SYMBOLS_PER_REQUEST_MAX = 100;
 const iso = (ms: number) => new Date(ms).toISOString();
 const orNull = (text: string | undefined) => (text === undefined ? null : formatDecimal(text));
 
+/** What the market routes read: the prices and the exchange's fees. */
+interface MarketRoutesDeps {
+  prices: PriceService;
+  fees: TradingFees;
+}
+
 /**
  * Public market data: prices (one or many), 24 h tickers, candles and the tradable symbols.
  * `BTC` means `BTC` + the quote asset.
  */
-export async function marketRoutes(
-  app: FastifyInstance,
-  deps: { prices: PriceService; fees: TradingFees },
-): Promise<void> {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  // The JSON body of each symbol's fresh quote, made once per quote: a hot symbol is read far more
-  // often than it changes.
-  const bodies = new Map<string, { quote: Quote; body: string }>();
-  const bodyOf = (quote: Quote): string => {
-    const kept = bodies.get(quote.symbol);
-    if (kept?.quote === quote) return kept.body;
-    if (bodies.size >= PRICE_BODIES_MAX) bodies.clear();
-    const body = JSON.stringify(toPriceView({ ...quote, stale: false }));
-    bodies.set(quote.symbol, { quote, body });
-    return body;
-  };
-  const symbolOf = (text: string): string => {
-    const symbol = deps.prices.normalizeSymbol(text);
+export async function marketRoutes(app: FastifyInstance, deps: MarketRoutesDeps): Promise<void> {
+  registerPriceList(app, deps);
+  registerMarketStats(app, deps);
+  registerExchangeInfo(app, deps);
+  registerPrice(app, deps);
+}
+
+/** `symbolOf(text)`: the symbol `text` names (`BTC` → `BTCUSDT`); a malformed one → 422. */
+function symbolReader(prices: PriceService): (text: string) => string {
+  return (text) => {
+    const symbol = prices.normalizeSymbol(text);
     if (!symbol) throw new ValidationError('symbol must be 2–20 letters or digits, e.g. BTCUSDT or BTC');
     return symbol;
   };
-  const symbolParam = z.object({ symbol: z.string().max(32).meta({ example: 'BTCUSDT' }) });
-  // The price routes answer views this module builds itself from validated quotes: they are sent
-  // with JSON.stringify rather than validated again on the way out (the hot path of every client).
-  const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
+}
+
+// The price routes answer views this module builds itself from validated quotes: they are sent
+// with JSON.stringify rather than validated again on the way out (the hot path of every client).
+const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
+
+/** `GET /prices?symbols=…`: several prices in one upstream batch. */
+function registerPriceList(app: FastifyInstance, deps: MarketRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const symbolOf = symbolReader(deps.prices);
 
   r.get(
     '/prices',
@@ -137,20 +90,8 @@ export async function marketRoutes(
       schema: {
         tags: ['market'],
         summary: 'Current prices of several symbols at once (one upstream batch for all)',
-        querystring: z.object({
-          symbols: z.string().min(1).max(2000).meta({
-            description: 'comma-separated, at most 100: BTCUSDT,ETHUSDT or BTC,ETH',
-            example: 'BTCUSDT,ETHUSDT',
-          }),
-        }),
-        response: {
-          200: z.object({
-            items: z.array(priceOutput),
-            unknown_symbols: z.array(z.string()).meta({ description: 'symbols the source does not list' }),
-          }),
-          422: errorResponse,
-          503: errorResponse,
-        },
+        querystring: pricesQuery,
+        response: { 200: pricesOutput, 422: errorResponse, 503: errorResponse },
       },
     },
     async (request) => {
@@ -164,6 +105,12 @@ export async function marketRoutes(
       return { items: quotes.map(toPriceView), unknown_symbols: unknown };
     },
   );
+}
+
+/** `GET /tickers/{symbol}` (24 h statistics) and `GET /candles/{symbol}` (OHLCV). */
+function registerMarketStats(app: FastifyInstance, deps: MarketRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const symbolOf = symbolReader(deps.prices);
 
   r.get(
     '/tickers/:symbol',
@@ -207,12 +154,9 @@ export async function marketRoutes(
         tags: ['market'],
         summary: 'OHLCV candles of a symbol, oldest first',
         params: symbolParam,
-        querystring: z.object({
-          interval: z.enum(CANDLE_INTERVALS).default('1m').meta({ description: 'Binance’s kline intervals' }),
-          limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: '1–1000' }),
-        }),
+        querystring: candlesQuery,
         response: {
-          200: z.object({ symbol: z.string(), interval: z.string(), items: z.array(candleOutput) }),
+          200: candlesOutput,
           404: errorResponse,
           422: errorResponse,
           501: errorResponse,
@@ -239,6 +183,11 @@ export async function marketRoutes(
       };
     },
   );
+}
+
+/** `GET /fees` and `GET /symbols`: what the exchange charges and lists. */
+function registerExchangeInfo(app: FastifyInstance, deps: MarketRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
     '/fees',
@@ -263,7 +212,7 @@ export async function marketRoutes(
       schema: {
         tags: ['market'],
         summary: 'Symbols tradable against the quote asset, with Binance’s filters',
-        response: { 200: z.object({ items: z.array(symbolOutput) }), 501: errorResponse, 503: errorResponse },
+        response: { 200: symbolListOutput, 501: errorResponse, 503: errorResponse },
       },
     },
     async () => ({
@@ -279,6 +228,24 @@ export async function marketRoutes(
       })),
     }),
   );
+}
+
+/** `GET /prices/{symbol}`: the hot path, a fresh quote's body kept ready as JSON. */
+function registerPrice(app: FastifyInstance, deps: MarketRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const symbolOf = symbolReader(deps.prices);
+  // The JSON body of each symbol's fresh quote, made once per quote: a hot symbol is read far more
+  // often than it changes.
+  const bodies = new Map<string, { quote: Quote; body: string }>();
+  const bodyOf = (quote: Quote): string => {
+    const kept = bodies.get(quote.symbol);
+    if (kept?.quote === quote) return kept.body;
+    if (bodies.size >= PRICE_BODIES_MAX) bodies.clear();
+    const body = JSON.stringify(toPriceView({ ...quote, stale: false }));
+    bodies.set(quote.symbol, { quote, body });
+    return body;
+  };
+
   r.get(
     '/prices/:symbol',
     {

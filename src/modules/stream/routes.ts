@@ -2,7 +2,6 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { KeyValueCache } from '../../platform/cache/cache.js';
 import type { EventBus } from '../../platform/events/bus.js';
 import { AUTH_COOKIE_NAME, type Principal, UnauthorizedError } from '../../platform/http/auth-guard.js';
@@ -13,6 +12,8 @@ import { CHANNELS_PER_CONNECTION_MAX, isChannelError, parseChannel } from './cha
 import { StreamsClosingError, UpgradeRequiredError } from './errors.js';
 import { StreamHub } from './hub.js';
 import { refreshIntervalMs, startPriceRefresh } from './refresh.js';
+import { sseQuery, streamQuery } from './schemas.js';
+import type { StreamDeps } from './session.js';
 import { serveSse } from './sse.js';
 import { serveWebSocket } from './ws.js';
 
@@ -37,12 +38,6 @@ const CHANNELS_DOC =
   'Channels: "prices:<SYMBOL>" (BTCUSDT or BTC, answered as prices:BTCUSDT; its current price is sent at once, then each change: {channel, symbol, price, bid, ask, as_of}) and "account" (the caller’s own events: {channel: "account", event: "order.filled" | "position.liquidated" | "bet.settled" | "wallet.operation", data: the resource as its REST route answers it}). At most 100 channels per connection and 10 streams per user and instance (the oldest is then closed, 1008).';
 
 const STREAM_DOC = `WebSocket (GET with Upgrade: websocket; answers 101). Authenticate with Authorization: Bearer, the auth cookie, or ?token=<access_token> (browsers cannot set headers on a WebSocket); no or bad token → 401 and no socket. Send {"op":"subscribe","channels":[…]} → {"op":"subscribed","channels":[…]} (an {"op":"error","channel","error"} per channel refused), {"op":"unsubscribe","channels":[…]} → {"op":"unsubscribed",…}, {"op":"ping"} → {"op":"pong"}; a malformed message → {"op":"error"} (10 in a row close the socket, 1008). ${CHANNELS_DOC} The server pings every 30 s and checks the token again: an expired or revoked token closes the socket (1008); a client more than 1 MiB behind is closed (1013); on shutdown, 1001. A plain GET → 426.`;
-
-const tokenQuery = z
-  .string()
-  .max(4096)
-  .optional()
-  .meta({ description: 'the access token, where no header or cookie can carry it' });
 
 /** The caller's access token: `Authorization: Bearer`, the auth cookie, or `?token=`. */
 function streamToken(request: FastifyRequest): string | undefined {
@@ -78,7 +73,22 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamRoutesDeps)
     deps.logger,
   );
   app.addHook('onClose', async () => stopRefresh());
-  const session = { hub, prices: deps.prices, verify: deps.verify };
+  const session: StreamDeps = { hub, prices: deps.prices, verify: deps.verify };
+  const callerOf = authenticateStreams(app, hub, deps);
+  registerWebSocketRoute(app, deps, session, callerOf);
+  registerSseRoute(app, deps, session, callerOf);
+}
+
+/** The verified caller of a stream request, and the token it came with. */
+type CallerOf = (request: FastifyRequest) => { principal: Principal; token: string };
+
+/**
+ * Verifies every stream request's token before its route runs (no or bad token → 401; 503 while
+ * the streams close).
+ *
+ * @returns the caller of a request that passed
+ */
+function authenticateStreams(app: FastifyInstance, hub: StreamHub, deps: StreamRoutesDeps): CallerOf {
   const principals = new WeakMap<FastifyRequest, { principal: Principal; token: string }>();
   app.addHook('onRequest', async (request) => {
     if (hub.isClosing) throw new StreamsClosingError();
@@ -87,12 +97,20 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamRoutesDeps)
       throw new UnauthorizedError('missing access token: send Authorization: Bearer, the cookie, or ?token=');
     principals.set(request, { principal: await deps.verify(token), token });
   });
-  const callerOf = (request: FastifyRequest) => {
+  return (request) => {
     const caller = principals.get(request);
     if (!caller) throw new UnauthorizedError('authentication required');
     return caller;
   };
+}
 
+/** `GET ''` with Upgrade: websocket (a plain GET → 426). */
+function registerWebSocketRoute(
+  app: FastifyInstance,
+  deps: StreamRoutesDeps,
+  session: StreamDeps,
+  callerOf: CallerOf,
+): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.route({
     method: 'GET',
@@ -102,7 +120,7 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamRoutesDeps)
       summary: 'Real-time prices and account events (WebSocket)',
       security: [{ bearerAuth: [] }],
       description: STREAM_DOC,
-      querystring: z.object({ token: tokenQuery }),
+      querystring: streamQuery,
       response: { 401: errorResponse, 426: errorResponse, 503: errorResponse },
     },
     handler: async () => {
@@ -113,7 +131,16 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamRoutesDeps)
       serveWebSocket(socket, request, principal, token, { ...session, pingIntervalMs: deps.pingIntervalMs });
     },
   });
+}
 
+/** `GET /sse?channels=…`: the same streams as Server-Sent Events. */
+function registerSseRoute(
+  app: FastifyInstance,
+  deps: StreamRoutesDeps,
+  session: StreamDeps,
+  callerOf: CallerOf,
+): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     '/sse',
     {
@@ -122,14 +149,7 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamRoutesDeps)
         summary: 'Real-time prices and account events (Server-Sent Events)',
         security: [{ bearerAuth: [] }],
         description: `text/event-stream: one "event: subscribed" naming the channels, then "event: <channel>" + "data: <JSON>" per message (the JSON the WebSocket sends), "event: error" per channel refused, a ": heartbeat" comment every 15 s, and "event: close" ({code, reason}) when the server ends the stream. Same auth as the WebSocket (the cookie needs no ?token=). Last-Event-ID is not supported: events are not kept, a reconnecting client gets what happens from then on. ${CHANNELS_DOC}`,
-        querystring: z.object({
-          channels: z
-            .string()
-            .min(1)
-            .max(8192)
-            .meta({ description: 'comma-separated channel names', example: 'prices:BTCUSDT,account' }),
-          token: tokenQuery,
-        }),
+        querystring: sseQuery,
         response: { 401: errorResponse, 422: errorResponse, 503: errorResponse },
       },
     },

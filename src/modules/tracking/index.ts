@@ -11,7 +11,8 @@ export {
   type TrackingProcessDeps,
   trackingPolls,
 } from './poll.job.js';
-export { bearerSecurity, symbolInput, type TrackingRoutesDeps, trackingRoutes } from './routes.js';
+export { bearerSecurity, type TrackingRoutesDeps, trackingRoutes } from './routes.js';
+export { symbolInput } from './schemas.js';
 export {
   type CoinDirectory,
   type HistoryPoint,

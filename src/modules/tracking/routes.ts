@@ -2,6 +2,7 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponse } from '../../platform/http/schemas.js';
+import { symbolParam, trackBody, trackedListOutput, trackingErrors } from './schemas.js';
 import type { TrackingService } from './service.js';
 import { historyOutput, historyView, statsOutput, statsView, trackedOutput, trackedView } from './views.js';
 
@@ -10,21 +11,24 @@ export interface TrackingRoutesDeps {
   requireAuth: onRequestAsyncHookHandler;
 }
 
-/** A ticker in a path or body: `BTC`, `btc` or `BTCUSDT` are one crypto. */
-export const symbolInput = z.string().max(32).meta({ description: 'ticker, any case', example: 'BTC' });
-const symbolParam = z.object({ symbol: symbolInput });
 const tags = ['tracking'];
 /** Every tracking route needs a token (OpenAPI security requirement). */
 export const bearerSecurity = [{ bearerAuth: [] }];
-const errors = { 401: errorResponse, 404: errorResponse, 422: errorResponse, 503: errorResponse };
 
 /**
  * Price tracking (SPEC C9) under `/api/v1/tracked`: one global list, each crypto with its kept price
  * history and statistics; prices are decimal strings. Every route needs a token.
  */
 export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesDeps): Promise<void> {
+  app.addHook('onRequest', deps.requireAuth);
+  registerTrackedList(app, deps);
+  registerTrackedCrypto(app, deps);
+  registerTrackedPrices(app, deps);
+}
+
+/** `GET ''` (every tracked crypto) and `POST ''` (track one more). */
+function registerTrackedList(app: FastifyInstance, deps: TrackingRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.addHook('onRequest', deps.requireAuth);
   const { tracking } = deps;
 
   r.get(
@@ -34,10 +38,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
         tags,
         summary: 'Every tracked crypto (at most 100, so one page)',
         security: bearerSecurity,
-        response: {
-          200: z.object({ items: z.array(trackedOutput), next_cursor: z.null() }),
-          401: errorResponse,
-        },
+        response: { 200: trackedListOutput, 401: errorResponse },
       },
     },
     async () => ({ items: (await tracking.list()).map(trackedView), next_cursor: null }),
@@ -50,12 +51,18 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
         tags,
         summary: 'Start tracking a ticker; its first price goes into its history at once',
         security: bearerSecurity,
-        body: z.object({ symbol: symbolInput }),
-        response: { 201: trackedOutput, 409: errorResponse, ...errors },
+        body: trackBody,
+        response: { 201: trackedOutput, 409: errorResponse, ...trackingErrors },
       },
     },
     async (request, reply) => reply.status(201).send(trackedView(await tracking.add(request.body.symbol))),
   );
+}
+
+/** `GET`, `DELETE /{symbol}` and `PUT /{symbol}/refresh`: one tracked crypto. */
+function registerTrackedCrypto(app: FastifyInstance, deps: TrackingRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { tracking } = deps;
 
   r.get(
     '/:symbol',
@@ -65,7 +72,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
         summary: 'One tracked crypto',
         security: bearerSecurity,
         params: symbolParam,
-        response: { 200: trackedOutput, ...errors },
+        response: { 200: trackedOutput, ...trackingErrors },
       },
     },
     async (request) => trackedView(await tracking.get(request.params.symbol)),
@@ -79,7 +86,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
         summary: 'Stop tracking a crypto and drop its history',
         security: bearerSecurity,
         params: symbolParam,
-        response: { 204: z.null(), ...errors },
+        response: { 204: z.null(), ...trackingErrors },
       },
     },
     async (request, reply) => {
@@ -96,11 +103,17 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
         summary: 'Take its price now and append it to its history',
         security: bearerSecurity,
         params: symbolParam,
-        response: { 200: trackedOutput, ...errors },
+        response: { 200: trackedOutput, ...trackingErrors },
       },
     },
     async (request) => trackedView(await tracking.refresh(request.params.symbol)),
   );
+}
+
+/** `GET /{symbol}/history` and `GET /{symbol}/stats`: its kept prices. */
+function registerTrackedPrices(app: FastifyInstance, deps: TrackingRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { tracking } = deps;
 
   r.get(
     '/:symbol/history',
@@ -110,7 +123,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
         summary: 'Kept prices, newest first (at most PRICE_HISTORY_LIMIT)',
         security: bearerSecurity,
         params: symbolParam,
-        response: { 200: historyOutput, ...errors },
+        response: { 200: historyOutput, ...trackingErrors },
       },
     },
     async (request) => {
@@ -127,7 +140,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingRoutesD
         summary: 'Min, max, average, change and change % of the kept prices',
         security: bearerSecurity,
         params: symbolParam,
-        response: { 200: statsOutput, ...errors },
+        response: { 200: statsOutput, ...trackingErrors },
       },
     },
     async (request) => statsView(await tracking.stats(request.params.symbol)),

@@ -2,84 +2,23 @@ import type { FastifyInstance, onRequestAsyncHookHandler, preHandlerAsyncHookHan
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../platform/http/auth-guard.js';
-import {
-  idempotencyKeyHeader,
-  idempotencyScopeOf,
-  sendFinalResponse,
-} from '../../platform/http/idempotency.js';
-import { decimalOutput, errorResponse, pageQuery, positiveAmountInput } from '../../platform/http/schemas.js';
+import { idempotencyScopeOf, sendFinalResponse } from '../../platform/http/idempotency.js';
+import { errorResponse } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
-import { ORDER_SIDES } from './fills.js';
 import { getPortfolio, listPositions } from './portfolio.js';
+import {
+  orderIdParam,
+  orderListQuery,
+  orderOutput,
+  orderPageOutput,
+  placeOrderBody,
+  placeOrderHeaders,
+  portfolioOutput,
+  portfolioWalletParam,
+  positionListOutput,
+} from './schemas.js';
 import { getOrder, listOrders, placeOrder, type TradingDeps } from './service.js';
 import { toOrderView } from './views.js';
-
-const orderOutput = z
-  .object({
-    id: z.uuid(),
-    client_order_id: z.string().nullable(),
-    wallet_id: z.uuid(),
-    symbol: z.string().meta({ example: 'BTCUSDT' }),
-    side: z.enum(ORDER_SIDES),
-    quantity: decimalOutput('base asset', '0.01'),
-    price: decimalOutput('fill price, quote asset per base unit', '46969.15'),
-    notional: decimalOutput('price × quantity, quote asset', '469.6915'),
-    fee: decimalOutput('taker fee, quote asset', '0.4696915'),
-    status: z.literal('filled'),
-    position_id: z.uuid().nullable().meta({ description: 'the short a short or close_short belongs to' }),
-    realized_pnl: z
-      .string()
-      .nullable()
-      .meta({ description: 'close_short only: (entry − exit) × quantity − both legs’ fees, quote asset' }),
-    liquidation: z.boolean().meta({ description: 'true for a close_short made by the liquidation job' }),
-    created_at: z.string(),
-  })
-  .meta({ id: 'Order' });
-
-const positionOutput = z
-  .object({
-    id: z.uuid(),
-    wallet_id: z.uuid(),
-    symbol: z.string().meta({ example: 'BTCUSDT' }),
-    quantity: decimalOutput('base asset owed', '0.01'),
-    entry_price: decimalOutput('weighted average sale price', '46969.15'),
-    mark_price: decimalOutput('the ask: buy-back price per unit now', '46990.00'),
-    unrealized_pnl: decimalOutput('(entry − mark) × quantity, quote asset, fees excluded', '-0.2085'),
-    margin: decimalOutput('initial margin held, quote asset', '234.85'),
-    collateral: decimalOutput('sale proceeds plus margin held, quote asset', '704.54'),
-    liquidation_price: decimalOutput('the ask at which the short is liquidated', '54195.17'),
-    opened_at: z.string(),
-  })
-  .meta({ id: 'Position' });
-
-const placeOrderBody = z
-  .object({
-    wallet_id: z.uuid().optional().meta({ description: 'defaults to the caller’s default wallet' }),
-    symbol: z.string().min(1).max(32).meta({ description: 'BTCUSDT or BTC', example: 'BTCUSDT' }),
-    side: z.enum(ORDER_SIDES).meta({
-      description:
-        'buy and close_short fill at the ask, sell and short at the bid. A short holds SHORT_INITIAL_MARGIN × notional plus the sale proceeds as collateral; close_short buys back (part of) the wallet’s open short on the symbol.',
-    }),
-    quantity: positiveAmountInput.optional().meta({
-      description:
-        'base asset, decimal string or number, ≤ 8 decimals, a whole number of the symbol’s LOT_SIZE step (off-step → 422 LOT_SIZE)',
-      example: '0.01',
-    }),
-    quote_amount: positiveAmountInput.optional().meta({
-      description:
-        'instead of quantity: a buy spends at most this much quote, fee included; other sides trade at most this notional (fee excluded). The quantity is rounded DOWN to the lot step.',
-      example: '100',
-    }),
-    client_order_id: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:-]{1,48}$/, '1–48 letters, digits, "_", ".", ":" or "-"')
-      .optional()
-      .meta({ description: 'unique per user: a repeat returns the first order (200)' }),
-  })
-  .refine((body) => (body.quantity === undefined) !== (body.quote_amount === undefined), {
-    message: 'give exactly one of quantity and quote_amount',
-    path: ['quantity'],
-  });
 
 export interface TradingRoutesDeps extends TradingDeps {
   requireAuth: onRequestAsyncHookHandler;
@@ -89,8 +28,14 @@ export interface TradingRoutesDeps extends TradingDeps {
 
 /** `POST /api/v1/orders`, `GET /api/v1/orders`, `GET /api/v1/orders/{id}`. */
 export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps): Promise<void> {
+  app.addHook('onRequest', deps.requireAuth);
+  registerPlaceOrder(app, deps);
+  registerOrderReads(app, deps);
+}
+
+/** `POST ''`: a market order, filled at once. */
+function registerPlaceOrder(app: FastifyInstance, deps: TradingRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.addHook('onRequest', deps.requireAuth);
 
   r.post(
     '',
@@ -102,7 +47,7 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
         description:
           'Binance’s LOT_SIZE and MIN_NOTIONAL/NOTIONAL filters apply (422 FILTER_FAILURE naming the filter). Taker fee TAKER_FEE_RATE in the quote asset on every fill. A short without enough free quote for its margin and fee → 400 INSUFFICIENT_MARGIN; close_short without an open short → 409 NO_OPEN_SHORT. Honours Idempotency-Key.',
         security: [{ bearerAuth: [] }],
-        headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
+        headers: placeOrderHeaders,
         body: placeOrderBody,
         response: {
           200: orderOutput,
@@ -142,6 +87,11 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
       return sendFinalResponse(reply, response);
     },
   );
+}
+
+/** `GET ''` (the caller's orders) and `GET /{order_id}` (one of them). */
+function registerOrderReads(app: FastifyInstance, deps: TradingRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
     '',
@@ -150,15 +100,8 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
         tags: ['trading'],
         summary: 'The caller’s orders, newest first',
         security: [{ bearerAuth: [] }],
-        querystring: pageQuery.extend({
-          symbol: z.string().min(1).max(32).optional().meta({ description: 'BTCUSDT or BTC' }),
-          side: z.enum(ORDER_SIDES).optional(),
-        }),
-        response: {
-          200: z.object({ items: z.array(orderOutput), next_cursor: z.string().nullable() }),
-          401: errorResponse,
-          422: errorResponse,
-        },
+        querystring: orderListQuery,
+        response: { 200: orderPageOutput, 401: errorResponse, 422: errorResponse },
       },
     },
     async (request) => {
@@ -174,7 +117,7 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
         tags: ['trading'],
         summary: 'One of the caller’s orders',
         security: [{ bearerAuth: [] }],
-        params: z.object({ order_id: z.uuid() }),
+        params: orderIdParam,
         response: { 200: orderOutput, 401: errorResponse, 404: errorResponse },
       },
     },
@@ -193,11 +136,7 @@ export async function positionRoutes(app: FastifyInstance, deps: TradingRoutesDe
         tags: ['trading'],
         summary: 'The caller’s open short positions, valued at the current ask',
         security: [{ bearerAuth: [] }],
-        response: {
-          200: z.object({ items: z.array(positionOutput) }),
-          401: errorResponse,
-          503: errorResponse,
-        },
+        response: { 200: positionListOutput, 401: errorResponse, 503: errorResponse },
       },
     },
     async (request) =>
@@ -207,15 +146,6 @@ export async function positionRoutes(app: FastifyInstance, deps: TradingRoutesDe
       ),
   );
 }
-
-const holdingOutput = z.object({
-  asset: z.string().meta({ example: 'BTC' }),
-  quantity: decimalOutput('available + locked', '0.5'),
-  average_cost: z.string().nullable().meta({ description: 'average cost per unit bought, fees included' }),
-  mark_price: decimalOutput('the bid', '46969.15'),
-  market_value: decimalOutput('quantity × bid, quote asset', '23484.575'),
-  unrealized_pnl: decimalOutput('market value − quantity × average cost', '12.5'),
-});
 
 /** `GET /api/v1/wallets/{wallet_id}/portfolio`. */
 export async function portfolioRoutes(app: FastifyInstance, deps: TradingRoutesDeps): Promise<void> {
@@ -230,28 +160,8 @@ export async function portfolioRoutes(app: FastifyInstance, deps: TradingRoutesD
         description:
           'Holdings at the bid, shorts at the ask. Average cost and realized P&L by the average-cost method over the wallet’s fills (fees included; units deposited carry no cost). equity = cash + Σ holdings × bid − Σ shorts × ask.',
         security: [{ bearerAuth: [] }],
-        params: z.object({ wallet_id: z.string().max(64).meta({ description: 'wallet id (UUID)' }) }),
-        response: {
-          200: z
-            .object({
-              wallet_id: z.uuid(),
-              quote_asset: z.string(),
-              holdings: z.array(holdingOutput),
-              shorts: z.array(positionOutput),
-              totals: z.object({
-                cash: decimalOutput('quote asset, available + locked', '10000'),
-                equity: decimalOutput('cash + holdings at the bid − shorts at the ask', '10012.5'),
-                unrealized_pnl: decimalOutput('holdings and shorts', '12.5'),
-                realized_pnl: decimalOutput('sells (average cost) and closed shorts', '0'),
-                margin_used: decimalOutput('initial margin of the open shorts', '0'),
-              }),
-              as_of: z.string(),
-            })
-            .meta({ id: 'Portfolio' }),
-          401: errorResponse,
-          404: errorResponse,
-          503: errorResponse,
-        },
+        params: portfolioWalletParam,
+        response: { 200: portfolioOutput, 401: errorResponse, 404: errorResponse, 503: errorResponse },
       },
     },
     async (request) => {

@@ -5,7 +5,14 @@ import type { Db } from '../../platform/db/client.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import { errorResponse } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
-import { emailInput, passwordInput, usernameInput, userOutput } from './schemas.js';
+import {
+  changePasswordBody,
+  deleteAccountBody,
+  profileOutput,
+  updateProfileBody,
+  userIdParam,
+  userOutput,
+} from './schemas.js';
 import {
   changePassword,
   deleteAccount,
@@ -15,17 +22,6 @@ import {
   updateProfile,
 } from './service.js';
 
-/** The account's current password, which the password change and the account deletion ask for. */
-const currentPasswordInput = z
-  .string()
-  .min(1)
-  .max(1024)
-  .meta({ description: 'the account’s current password', example: 'correct horse battery' });
-
-const publicUserOutput = z
-  .object({ id: z.uuid(), username: z.string(), created_at: z.string() })
-  .meta({ id: 'PublicUser', description: 'another user’s profile: never the email' });
-
 export interface UserRoutesDeps {
   db: Db;
   sessions: SessionRevoker;
@@ -34,14 +30,23 @@ export interface UserRoutesDeps {
   clearSessionCookies: (reply: FastifyReply) => void;
 }
 
+/** Every user route needs a token (OpenAPI security requirement). */
+const security = [{ bearerAuth: [] }];
+
 /**
  * The caller's own profile (`/me`: read, change, delete, change password) and other users' public
  * profiles (`/{user_id}`; full for the user themself and for admins).
  */
 export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<void> {
+  app.addHook('onRequest', deps.requireAuth);
+  registerOwnProfile(app, deps);
+  registerPasswordProtected(app, deps);
+  registerProfiles(app, deps);
+}
+
+/** `GET /me` and `PATCH /me`: the caller's own profile. */
+function registerOwnProfile(app: FastifyInstance, deps: UserRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.addHook('onRequest', deps.requireAuth);
-  const security = [{ bearerAuth: [] }];
 
   r.get(
     '/me',
@@ -63,11 +68,7 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
         tags: ['users'],
         summary: 'Change the caller’s username or email',
         security,
-        body: z
-          .strictObject({ username: usernameInput.optional(), email: emailInput.nullable().optional() })
-          .refine((b) => b.username !== undefined || b.email !== undefined, {
-            message: 'give username or email',
-          }),
+        body: updateProfileBody,
         response: {
           200: userOutput,
           401: errorResponse,
@@ -79,6 +80,11 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
     },
     async (request) => await updateProfile(deps.db, principalOf(request).userId, request.body),
   );
+}
+
+/** `DELETE /me` and `PUT /me/password`: what needs the current password. */
+function registerPasswordProtected(app: FastifyInstance, deps: UserRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.delete(
     '/me',
@@ -89,7 +95,7 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
         description:
           'Needs the current password, so that an access token alone (a stolen one) cannot destroy the account: a wrong one answers 403 INVALID_CURRENT_PASSWORD, a missing one 422. A soft delete: the ledger history stays (and still balances), every session ends at once, and the username stays taken.',
         security,
-        body: z.object({ current_password: currentPasswordInput }),
+        body: deleteAccountBody,
         response: { 204: z.null(), 401: errorResponse, 403: errorResponse, 422: errorResponse },
       },
     },
@@ -107,7 +113,7 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
         tags: ['users'],
         summary: 'Change the caller’s password; every other session ends',
         security,
-        body: z.object({ current_password: currentPasswordInput, new_password: passwordInput }),
+        body: changePasswordBody,
         response: { 204: z.null(), 401: errorResponse, 403: errorResponse, 422: errorResponse },
       },
     },
@@ -123,6 +129,11 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
       return reply.status(204).send(null);
     },
   );
+}
+
+/** `GET /{user_id}`: any user's profile, public or full. */
+function registerProfiles(app: FastifyInstance, deps: UserRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
     '/:user_id',
@@ -131,8 +142,8 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
         tags: ['users'],
         summary: 'A user’s profile: public for others, full for themself and admins',
         security,
-        params: z.object({ user_id: z.string().max(64) }),
-        response: { 200: z.union([userOutput, publicUserOutput]), 401: errorResponse, 404: errorResponse },
+        params: userIdParam,
+        response: { 200: profileOutput, 401: errorResponse, 404: errorResponse },
       },
     },
     async (request) => {

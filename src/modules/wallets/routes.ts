@@ -6,86 +6,24 @@ import type { Db } from '../../platform/db/client.js';
 import { withTransaction } from '../../platform/db/tx.js';
 import type { AccountEventSink } from '../../platform/events/bus.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
-import {
-  idempotencyKeyHeader,
-  idempotencyScopeOf,
-  sendFinalResponse,
-} from '../../platform/http/idempotency.js';
-import { decimalOutput, errorResponse, pageQuery, positiveAmountInput } from '../../platform/http/schemas.js';
+import { idempotencyScopeOf, sendFinalResponse } from '../../platform/http/idempotency.js';
+import { errorResponse, pageQuery } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Ledger } from '../ledger/index.js';
 import type { PriceService } from '../market/index.js';
 import { UnknownAssetError } from './errors.js';
+import {
+  createWalletBody,
+  historyPageOutput,
+  operationBody,
+  operationHeaders,
+  operationOutput,
+  walletIdParam,
+  walletListOutput,
+  walletLookupParam,
+  walletOutput,
+} from './schemas.js';
 import { createWallet, getWallet, listWallets, listWalletTransactions, WalletOperations } from './service.js';
-
-export const walletOutput = z
-  .object({
-    id: z.uuid(),
-    name: z.string().meta({ example: 'Main' }),
-    is_default: z.boolean(),
-    balance: decimalOutput('available balance of the quote asset', '10000'),
-    balances: z.array(
-      z.object({
-        asset: z.string().meta({ example: 'BTC' }),
-        available: decimalOutput('spendable amount', '0.5'),
-        locked: decimalOutput('amount held as margin or escrow', '0'),
-      }),
-    ),
-    created_at: z.string(),
-  })
-  .meta({ id: 'Wallet' });
-
-const operationOutput = z
-  .object({
-    id: z.number().int().meta({ description: 'journal transaction id', example: 1 }),
-    wallet_id: z.uuid(),
-    operation_type: z.enum(['DEPOSIT', 'WITHDRAW']),
-    asset: z.string().meta({ example: 'USDT' }),
-    amount: decimalOutput('amount moved, in `asset`', '1000'),
-    created_at: z.string(),
-  })
-  .meta({ id: 'WalletOperation' });
-
-const operationBody = z.object({
-  operation_type: z.enum(['DEPOSIT', 'WITHDRAW']).meta({ description: 'money in or out (paper funding)' }),
-  amount: positiveAmountInput.meta({
-    description: 'decimal string or number, > 0, at most 8 decimals',
-    example: '1000',
-  }),
-  asset: z
-    .string()
-    .regex(/^[A-Za-z0-9]{2,20}$/, 'must be 2–20 letters or digits, e.g. USDT')
-    .optional()
-    .meta({ description: 'defaults to the quote asset', example: 'USDT' }),
-});
-
-const historyOutput = z
-  .object({
-    id: z.number().int().meta({ description: 'journal transaction id' }),
-    kind: z.string().meta({ example: 'deposit' }),
-    metadata: z.record(z.string(), z.string()),
-    created_at: z.string(),
-    entries: z.array(
-      z.object({
-        account_id: z.string().meta({ description: 'ledger account id' }),
-        wallet_id: z.uuid().nullable().meta({ description: 'null for the broker’s system accounts' }),
-        account: z.string().meta({
-          description:
-            'what the account is: "available" or "locked" for the wallet’s own; the system account’s name otherwise ("funding", "exchange", "fees", …)',
-          example: 'available',
-        }),
-        asset: z.string(),
-        amount: decimalOutput('signed: negative leaves the account', '-100'),
-        balance_after: decimalOutput(
-          'the account’s balance after this entry; null for system accounts',
-          '900',
-        ).nullable(),
-      }),
-    ),
-  })
-  .meta({ id: 'JournalTransaction' });
-
-const walletIdParam = z.object({ wallet_id: z.uuid().meta({ description: 'wallet id (UUID)' }) });
 
 export interface WalletRoutesDeps {
   db: Db;
@@ -106,9 +44,15 @@ export interface WalletRoutesDeps {
  * Another user's wallet is answered exactly like a missing one (404).
  */
 export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): Promise<void> {
+  app.addHook('onRequest', deps.requireAuth);
+  registerWalletCollection(app, deps);
+  registerWalletOperation(app, deps);
+  registerWalletReads(app, deps);
+}
+
+/** `GET ''` (the caller's wallets) and `POST ''` (a new named wallet). */
+function registerWalletCollection(app: FastifyInstance, deps: WalletRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.addHook('onRequest', deps.requireAuth);
-  const operations = new WalletOperations(deps.db, deps.ledger, deps.runner, deps.accountEvents);
 
   r.get(
     '',
@@ -117,10 +61,7 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
         tags: ['wallets'],
         summary: 'The caller’s wallets, the default one first',
         security: [{ bearerAuth: [] }],
-        response: {
-          200: z.object({ items: z.array(walletOutput), next_cursor: z.string().nullable() }),
-          401: errorResponse,
-        },
+        response: { 200: walletListOutput, 401: errorResponse },
       },
     },
     async (request) => ({
@@ -136,7 +77,7 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
         tags: ['wallets'],
         summary: 'Create a named wallet',
         security: [{ bearerAuth: [] }],
-        body: z.object({ name: z.string().trim().min(1).max(64).meta({ example: 'Bot 1' }) }),
+        body: createWalletBody,
         response: { 201: walletOutput, 401: errorResponse, 409: errorResponse, 422: errorResponse },
       },
     },
@@ -148,6 +89,12 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
       return reply.status(201).send(wallet);
     },
   );
+}
+
+/** `POST /{wallet_id}/operation`: a deposit or a withdrawal, run as a money command. */
+function registerWalletOperation(app: FastifyInstance, deps: WalletRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const operations = new WalletOperations(deps.db, deps.ledger, deps.runner, deps.accountEvents);
 
   r.post(
     '/:wallet_id/operation',
@@ -160,7 +107,7 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
           'A DEPOSIT to a well-formed wallet id that does not exist yet creates that wallet for the caller. A withdrawal beyond the available balance answers 400 INSUFFICIENT_FUNDS and changes nothing. Honours Idempotency-Key.',
         security: [{ bearerAuth: [] }],
         params: walletIdParam,
-        headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
+        headers: operationHeaders,
         body: operationBody,
         response: {
           201: operationOutput,
@@ -187,6 +134,11 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
       return sendFinalResponse(reply, response);
     },
   );
+}
+
+/** `GET /{wallet_id}/transactions` (the journal) and `GET /{wallet_id}` (one wallet). */
+function registerWalletReads(app: FastifyInstance, deps: WalletRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
     '/:wallet_id/transactions',
@@ -195,14 +147,9 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
         tags: ['wallets'],
         summary: 'The wallet’s journal transactions with their entries, newest first',
         security: [{ bearerAuth: [] }],
-        params: z.object({ wallet_id: z.string().max(64).meta({ description: 'wallet id (UUID)' }) }),
+        params: walletLookupParam,
         querystring: pageQuery,
-        response: {
-          200: z.object({ items: z.array(historyOutput), next_cursor: z.string().nullable() }),
-          401: errorResponse,
-          404: errorResponse,
-          422: errorResponse,
-        },
+        response: { 200: historyPageOutput, 401: errorResponse, 404: errorResponse, 422: errorResponse },
       },
     },
     async (request) => {
@@ -226,7 +173,7 @@ export async function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps)
         tags: ['wallets'],
         summary: 'One of the caller’s wallets with its balances per asset',
         security: [{ bearerAuth: [] }],
-        params: z.object({ wallet_id: z.string().max(64).meta({ description: 'wallet id (UUID)' }) }),
+        params: walletLookupParam,
         response: { 200: walletOutput, 401: errorResponse, 404: errorResponse },
       },
     },
