@@ -13,7 +13,7 @@ import { ValidationError } from '../../shared/errors.js';
 import type { Ledger } from '../ledger/index.js';
 import { authenticate, registerUser } from '../users/index.js';
 import { clearAuthCookie, REFRESH_COOKIE_NAME, setAuthCookie, setRefreshCookie } from './cookie.js';
-import { loginBody, refreshBody, registerBody, registerOutput, tokenOutput } from './schemas.js';
+import { loginBody, logoutBody, refreshBody, registerBody, registerOutput, tokenOutput } from './schemas.js';
 import type { IssuedTokens, SessionService } from './sessions.js';
 import type { LoginThrottle } from './throttle.js';
 
@@ -130,7 +130,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         tags: ['auth'],
         summary: 'End the session: its access and refresh tokens stop working at once',
         security: [{ bearerAuth: [] }],
-        body: z.object({ refresh_token: z.string().max(256).optional() }).nullish(),
+        body: logoutBody,
         response: { 204: z.null(), 401: errorResponse, 403: errorResponse, 422: errorResponse },
       },
     },

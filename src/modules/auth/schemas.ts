@@ -45,3 +45,6 @@ export const refreshBody = z.object({
     .optional()
     .meta({ description: 'from login or the last refresh; absent: the pb_refresh_token cookie' }),
 });
+
+/** The refresh token to revoke with the session (optional: the access token names the session). */
+export const logoutBody = z.object({ refresh_token: z.string().max(256).optional() }).nullish();
