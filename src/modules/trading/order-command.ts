@@ -89,6 +89,11 @@ export class OrderCommand implements MoneyCommand<PricedOrder, OrderRow> {
       );
     }
     await flush();
+    // The wallets' books take the whole batch in two statements.
+    await applyFillsToBooks(
+      tx,
+      results.filter((r): r is OrderRow => !(r instanceof DomainError)),
+    );
     return results;
   }
 
@@ -113,19 +118,12 @@ export class OrderCommand implements MoneyCommand<PricedOrder, OrderRow> {
       const journal = defined(journals[n]);
       return isRefusal(journal) ? [] : [{ ...orderRowOf(order, quoteAsset), journalId: journal.journalId }];
     });
-    await applyFillsToBooks(tx, filled);
     const rows = new Map((await insertOrders(tx, filled)).map((row) => [row.journalId, row]));
     return journals.map((journal) => (isRefusal(journal) ? journal : defined(rows.get(journal.journalId))));
   }
 
-  /** A short or a close_short: its position change, its journal, its order row, its books. */
+  /** A short or a close_short: its position change, its journal, its order row. */
   private async writeShortSide(tx: Tx, order: PricedOrder): Promise<OrderRow> {
-    const row = await this.writeShortSideOrder(tx, order);
-    await applyFillsToBooks(tx, [row]);
-    return row;
-  }
-
-  private async writeShortSideOrder(tx: Tx, order: PricedOrder): Promise<OrderRow> {
     const { ledger, quoteAsset, margin } = this.deps;
     const { fill } = order;
     const row = orderRowOf(order, quoteAsset);
