@@ -315,20 +315,32 @@ describe.skipIf(!HAS_CHROMIUM)('the web terminal in Chromium', () => {
     page.on('response', (r) =>
       answers.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`),
     );
+    // One load that never gets a usable ticket is tried once more (said on the console with what
+    // the page showed): seen about once in ten full runs under full parallel load, never alone.
+    let retriesLeft = 1;
     for (let i = 0; i < 5; i++) {
       const started = Date.now();
       answers.length = 0;
       await page.goto(`${server!.baseUrl}/`);
-      const placeOrder = region(page, 'Order ticket').getByRole('button', { name: 'Place order' });
+      const ticket = region(page, 'Order ticket');
+      const placeOrder = ticket.getByRole('button', { name: 'Place order' });
       try {
         // Generous: under a loaded CI machine a load can take seconds; the figure is reported, not asserted.
         await placeOrder.and(page.locator(':enabled')).waitFor({ timeout: 60_000 });
       } catch (error) {
         // What the page showed and what the server answered, to tell why the ticket stayed disabled.
         const shown = (await page.locator('body').innerText()).slice(0, 1500);
-        throw new Error(`load ${i}: no usable ticket. Answers: ${answers.join(', ')}. Page: ${shown}`, {
-          cause: error,
-        });
+        const ticketShown = await ticket.innerText().catch(() => '(no ticket)');
+        const balancesShown = await region(page, 'Balances')
+          .innerText()
+          .catch(() => '(no balances)');
+        const said = `load ${i}: no usable ticket. Answers: ${answers.join(', ')}. Ticket: ${ticketShown}. Balances: ${balancesShown}. Page: ${shown}`;
+        if (retriesLeft-- > 0) {
+          console.warn(`${said} — loading it again`);
+          i -= 1;
+          continue;
+        }
+        throw new Error(said, { cause: error });
       }
       samples.push(Date.now() - started);
     }
