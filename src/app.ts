@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -36,6 +37,7 @@ import {
 } from './platform/http/error-handler.js';
 import { installJsonParser, installNulGuard } from './platform/http/json.js';
 import { openApiTransforms } from './platform/http/openapi.js';
+import { perAddressRateLimit, symbolBudget } from './platform/http/public-limits.js';
 import { installRateLimits, perUserRateLimit } from './platform/http/rate-limit.js';
 import { webRoutes } from './platform/http/web.js';
 import { healthRoutes, type ReadinessCheck } from './platform/observability/health.js';
@@ -71,6 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_BYTES_MAX,
     routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
+    // Which proxies' X-Forwarded-For names the client address the limits count by (TRUST_PROXY).
+    trustProxy: typeof config.trustProxy === 'number' ? hopsTrusted(config.trustProxy) : config.trustProxy,
     // Errors of the router itself (a malformed URL, an over-long path parameter) in the one shape;
     // no hook runs for them, so they are counted here.
     frameworkErrors: (error, request, reply) => {
@@ -104,6 +108,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(formbody, { bodyLimit: BODY_BYTES_MAX });
   await installRateLimits(app, deps.cache);
+  // CORS is closed unless origins are configured: a browser on another origin gets no
+  // Access-Control-Allow-Origin and cannot read an answer (the server's own terminal needs none).
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key'],
+      exposedHeaders: ['retry-after', 'x-request-id', 'idempotent-replayed'],
+      maxAge: 600,
+    });
+  }
   installJsonParser(app);
   installErrorHandlers(app, renderV1Error);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -142,7 +157,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     shortInitialMarginRate: config.shortInitialMarginRate,
     shortMaintenanceMarginRate: config.shortMaintenanceMarginRate,
   };
-  await app.register(marketRoutes, { prefix: '/api/v1/market', prices, fees });
+  await app.register(marketRoutes, {
+    prefix: '/api/v1/market',
+    prices,
+    fees,
+    publicLimit: perAddressRateLimit(app, config.publicRateLimitPerAddressPerMin),
+    symbolBudget: symbolBudget(app, deps.cache, clock, config.publicSymbolsPerAddressPerMin),
+  });
   // The web terminal: static files and its shell, with its own security headers (no cookie read).
   await app.register(webRoutes, { root: deps.webRoot });
 
@@ -254,4 +275,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/** Fastify's `trustProxy` for a number of proxy hops: the `hops` nearest addresses are proxies. */
+function hopsTrusted(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }

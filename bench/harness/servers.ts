@@ -41,6 +41,8 @@ export function benchConfig(overrides: Record<string, string>): Config {
     ...process.env,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_USER_PER_MIN: '0',
+    PUBLIC_RATE_LIMIT_PER_ADDRESS_PER_MIN: '0',
+    PUBLIC_SYMBOLS_PER_ADDRESS_PER_MIN: '0',
     ...overrides,
   });
 }

@@ -68,6 +68,9 @@ export async function buildTestApp(db: Db, options: TestAppOptions = {}): Promis
     NODE_ENV: 'test',
     BINANCE_BASE_URL: binance?.baseUrl ?? 'http://127.0.0.1:9',
     UPSTREAM_TIMEOUT_MS: '1500',
+    // Every request of a test comes from one address: the public limits have tests of their own.
+    PUBLIC_RATE_LIMIT_PER_ADDRESS_PER_MIN: '0',
+    PUBLIC_SYMBOLS_PER_ADDRESS_PER_MIN: '0',
     ...options.env,
   });
   const clock = options.clock ?? systemClock;

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
+import type { SymbolBudget } from '../../platform/http/public-limits.js';
 import { errorResponse } from '../../platform/http/schemas.js';
 import { formatDecimal } from '../../shared/decimal.js';
 import { ValidationError } from '../../shared/errors.js';
@@ -52,6 +53,10 @@ const orNull = (text: string | undefined) => (text === undefined ? null : format
 interface MarketRoutesDeps {
   prices: PriceService;
   fees: TradingFees;
+  /** the per-client-address limit of these public routes (`perAddressRateLimit`) */
+  publicLimit: onRequestAsyncHookHandler;
+  /** the distinct symbols a client address may make the server fetch per minute (`symbolBudget`) */
+  symbolBudget: SymbolBudget;
 }
 
 /**
@@ -59,6 +64,7 @@ interface MarketRoutesDeps {
  * `BTC` means `BTC` + the quote asset.
  */
 export async function marketRoutes(app: FastifyInstance, deps: MarketRoutesDeps): Promise<void> {
+  app.addHook('onRequest', deps.publicLimit);
   registerPriceList(app, deps);
   registerMarketStats(app, deps);
   registerExchangeInfo(app, deps);
@@ -91,17 +97,23 @@ function registerPriceList(app: FastifyInstance, deps: MarketRoutesDeps): void {
         tags: ['market'],
         summary: 'Current prices of several symbols at once (one upstream batch for all)',
         querystring: pricesQuery,
-        response: { 200: pricesOutput, 422: errorResponse, 503: errorResponse },
+        response: { 200: pricesOutput, 422: errorResponse, 429: errorResponse, 503: errorResponse },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const parts = request.query.symbols
         .split(',')
         .map((part) => part.trim())
         .filter(Boolean);
       if (parts.length === 0 || parts.length > SYMBOLS_PER_REQUEST_MAX)
         throw new ValidationError(`give 1 to ${SYMBOLS_PER_REQUEST_MAX} symbols, separated by commas`);
-      const { quotes, unknown } = await deps.prices.getQuotes(parts.map(symbolOf), 'read');
+      const symbols = parts.map(symbolOf);
+      await deps.symbolBudget(
+        request,
+        reply,
+        symbols.filter((symbol) => !deps.prices.freshQuote(symbol)),
+      );
+      const { quotes, unknown } = await deps.prices.getQuotes(symbols, 'read');
       return { items: quotes.map(toPriceView), unknown_symbols: unknown };
     },
   );
@@ -123,13 +135,16 @@ function registerMarketStats(app: FastifyInstance, deps: MarketRoutesDeps): void
           200: tickerOutput,
           404: errorResponse,
           422: errorResponse,
+          429: errorResponse,
           501: errorResponse,
           503: errorResponse,
         },
       },
     },
-    async (request) => {
-      const t = await deps.prices.getTicker24h(symbolOf(request.params.symbol));
+    async (request, reply) => {
+      const symbol = symbolOf(request.params.symbol);
+      await deps.symbolBudget(request, reply, [symbol]);
+      const t = await deps.prices.getTicker24h(symbol);
       return {
         symbol: t.symbol,
         open: formatDecimal(t.open),
@@ -159,6 +174,7 @@ function registerMarketStats(app: FastifyInstance, deps: MarketRoutesDeps): void
           200: candlesOutput,
           404: errorResponse,
           422: errorResponse,
+          429: errorResponse,
           501: errorResponse,
           503: errorResponse,
         },
@@ -195,7 +211,7 @@ function registerExchangeInfo(app: FastifyInstance, deps: MarketRoutesDeps): voi
       schema: {
         tags: ['market'],
         summary: 'The fee and margin rates every order pays and needs (for estimates before sending)',
-        response: { 200: feesOutput },
+        response: { 200: feesOutput, 429: errorResponse },
       },
     },
     async () => ({
@@ -212,7 +228,7 @@ function registerExchangeInfo(app: FastifyInstance, deps: MarketRoutesDeps): voi
       schema: {
         tags: ['market'],
         summary: 'Symbols tradable against the quote asset, with Binance’s filters',
-        response: { 200: symbolListOutput, 501: errorResponse, 503: errorResponse },
+        response: { 200: symbolListOutput, 429: errorResponse, 501: errorResponse, 503: errorResponse },
       },
     },
     async () => ({
@@ -256,7 +272,13 @@ function registerPrice(app: FastifyInstance, deps: MarketRoutesDeps): void {
         tags: ['market'],
         summary: 'Current price, best bid and ask of a symbol (BTCUSDT or BTC)',
         params: symbolParam,
-        response: { 200: priceOutput, 404: errorResponse, 422: errorResponse, 503: errorResponse },
+        response: {
+          200: priceOutput,
+          404: errorResponse,
+          422: errorResponse,
+          429: errorResponse,
+          503: errorResponse,
+        },
       },
     },
     (request, reply) => {
@@ -267,7 +289,11 @@ function registerPrice(app: FastifyInstance, deps: MarketRoutesDeps): void {
         (reply as FastifyReply).type('application/json; charset=utf-8').send(bodyOf(fresh));
         return;
       }
-      return deps.prices.getQuote(symbol, 'read').then(toPriceView);
+      // Only a symbol the cache does not hold now costs the client's symbol budget.
+      return deps
+        .symbolBudget(request, reply as FastifyReply, [symbol])
+        .then(() => deps.prices.getQuote(symbol, 'read'))
+        .then(toPriceView);
     },
   );
 }

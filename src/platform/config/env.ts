@@ -91,6 +91,37 @@ const envSchema = z.object({
   BET_DURATION_MAX_S: integer(1, 31_536_000).default(604_800),
   BET_SWEEP_INTERVAL_MS: integer(100, 3_600_000).default(5000),
   RATE_LIMIT_PER_USER_PER_MIN: integer(0, 10_000_000).default(6000),
+  PUBLIC_RATE_LIMIT_PER_ADDRESS_PER_MIN: integer(0, 10_000_000).default(1200),
+  PUBLIC_SYMBOLS_PER_ADDRESS_PER_MIN: integer(0, 1_000_000).default(200),
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .default('')
+    .refine(
+      (text) =>
+        text
+          .split(',')
+          .every((o) => o.trim() === '' || o.trim() === '*' || /^https?:\/\/[^/\s]+$/.test(o.trim())),
+      {
+        message: 'must be a comma-separated list of origins such as https://app.example.com (or *)',
+      },
+    ),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('')
+    .refine(
+      (text) =>
+        text === '' ||
+        text === 'true' ||
+        text === 'false' ||
+        /^\d+$/.test(text) ||
+        /^[0-9a-fA-F.:/, ]+$/.test(text),
+      {
+        message:
+          'must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs',
+      },
+    ),
   LOGIN_FAILURES_PER_ACCOUNT_MAX: integer(1, 1_000_000).default(10),
   LOGIN_FAILURES_PER_ADDRESS_MAX: integer(1, 1_000_000).default(100),
   LOGIN_FAILURES_PER_ACCOUNT_TOTAL_MAX: integer(1, 1_000_000).default(1000),
@@ -169,6 +200,17 @@ export interface Config {
   betSweepIntervalMs: number;
   /** money-moving requests per user per minute; 0 = no limit */
   rateLimitPerUserPerMin: number;
+  /** requests to the public market routes per client address per minute; 0 = no limit */
+  publicRateLimitPerAddressPerMin: number;
+  /** distinct symbols one client address may name on the public market routes per minute; 0 = no limit */
+  publicSymbolsPerAddressPerMin: number;
+  /** origins a browser may call the API from (CORS); empty = none but the server's own */
+  corsOrigins: string[];
+  /**
+   * Fastify's `trustProxy`: which proxies' `X-Forwarded-For` gives the client address the limits
+   * count by. false (the default) trusts none: right when clients connect directly
+   */
+  trustProxy: boolean | number | string[];
   /** wrong-credential logins allowed in `loginFailureWindowMs` per account from one client address */
   loginFailuresPerAccountMax: number;
   /** … per client address, across every account */
@@ -278,6 +320,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     betDurationMaxS: e.BET_DURATION_MAX_S,
     betSweepIntervalMs: e.BET_SWEEP_INTERVAL_MS,
     rateLimitPerUserPerMin: e.RATE_LIMIT_PER_USER_PER_MIN,
+    publicRateLimitPerAddressPerMin: e.PUBLIC_RATE_LIMIT_PER_ADDRESS_PER_MIN,
+    publicSymbolsPerAddressPerMin: e.PUBLIC_SYMBOLS_PER_ADDRESS_PER_MIN,
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
     loginFailuresPerAccountMax: e.LOGIN_FAILURES_PER_ACCOUNT_MAX,
     loginFailuresPerAddressMax: e.LOGIN_FAILURES_PER_ADDRESS_MAX,
     loginFailuresPerAccountTotalMax: e.LOGIN_FAILURES_PER_ACCOUNT_TOTAL_MAX,
@@ -290,4 +338,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
   };
+}
+
+/** `TRUST_PROXY` as Fastify takes it: a boolean, a hop count, or the proxies' addresses. */
+function trustProxyOf(text: string): boolean | number | string[] {
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
