@@ -11,3 +11,18 @@ export function manualClock(startMs = Date.now()): ManualClock {
   let nowMs = startMs;
   return { nowMs: () => nowMs, advance: (ms: number) => (nowMs += ms) };
 }
+
+/**
+ * A clock that runs with real time (so upstream deadlines pass as they would) and that the test
+ * can also move forward at once: reads `Date.now()` plus every `advance` so far.
+ */
+export function advancingClock(): ManualClock {
+  let aheadMs = 0;
+  return {
+    nowMs: () => Date.now() + aheadMs,
+    advance: (ms: number) => {
+      aheadMs += ms;
+      return Date.now() + aheadMs;
+    },
+  };
+}

@@ -14,9 +14,12 @@ type BinanceFilter = { filterType: string } & Record<string, unknown>;
 
 /**
  * How the fake answers: as every fake upstream can, or with JSON that is not the endpoint's format
- * (`wrong-shape`), or Binance's 418 IP ban (`banned`).
+ * (`wrong-shape`), or Binance's 418 IP ban (`banned`), or the network's failures: the right answer
+ * only after `slowMs` (`slow`), the connection reset before any answer (`reset`), or the headers and
+ * half the right body (its full Content-Length announced) and then the socket destroyed
+ * (`cut-body`).
  */
-export type FakeMode = UpstreamMode | 'wrong-shape' | 'banned';
+export type FakeMode = UpstreamMode | 'wrong-shape' | 'banned' | 'slow' | 'reset' | 'cut-body';
 
 type BinanceObject = Record<string, unknown>;
 
@@ -83,6 +86,13 @@ export class FakeBinance extends LoopbackServer {
   readonly batchRequestsBySymbols = new Map<string, number>();
   /** ms to wait before answering in mode 'ok' */
   delayMs = 0;
+  /** ms to wait before answering in mode 'slow' (the right answer, long after any client gave up) */
+  slowMs = 9000;
+  /**
+   * how far Binance's clock is off the real one (ms): `GET /api/v3/time` answers
+   * `{"serverTime": now + serverTimeSkewMs}`
+   */
+  serverTimeSkewMs = 0;
   /**
    * Request weight received since the fake started, as Binance counts it; sent back in
    * `X-MBX-USED-WEIGHT-1M` (Binance's window is a minute, which no test lasts).
@@ -92,6 +102,8 @@ export class FakeBinance extends LoopbackServer {
   private readonly filters = new Map<string, SymbolFilters>();
   /** Every last price each symbol has had, and since when (ms): its 1 s klines are made from them. */
   private readonly lastPrices = new Map<string, { sinceMs: number; price: string }[]>();
+  /** answers of mode 'slow' not sent yet: cleared by `close()` */
+  private readonly slowTimers = new Set<NodeJS.Timeout>();
 
   constructor() {
     super();
@@ -166,6 +178,12 @@ export class FakeBinance extends LoopbackServer {
     return this.origin;
   }
 
+  override async close(): Promise<void> {
+    for (const timer of this.slowTimers) clearTimeout(timer);
+    this.slowTimers.clear();
+    await super.close();
+  }
+
   protected override handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     this.requestsByPath.set(url.pathname, (this.requestsByPath.get(url.pathname) ?? 0) + 1);
@@ -180,16 +198,24 @@ export class FakeBinance extends LoopbackServer {
       }
     }
     this.usedWeight1m += weightOf(url);
+    const failing = this.failPath === undefined || this.failPath === url.pathname;
+    const mode = failing ? this.mode : 'ok';
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, {
         'content-type': 'application/json',
         'x-mbx-used-weight-1m': String(this.usedWeight1m),
+        // Content-Length promises the whole body: in mode 'cut-body' half of it goes out, then the
+        // connection is cut.
+        'content-length': String(Buffer.byteLength(body)),
         ...headers,
       });
-      res.end(body);
+      if (mode === 'cut-body') res.write(body.slice(0, Math.floor(body.length / 2)), () => res.destroy());
+      else res.end(body);
     };
-    const failing = this.failPath === undefined || this.failPath === url.pathname;
-    switch (failing ? this.mode : 'ok') {
+    switch (mode) {
+      case 'reset':
+        req.socket.destroy();
+        return;
       case 'hang':
         this.hang(res);
         return;
@@ -264,9 +290,17 @@ export class FakeBinance extends LoopbackServer {
         });
         return send(200, JSON.stringify(info));
       }
+      if (url.pathname === '/api/v3/time')
+        return send(200, JSON.stringify({ serverTime: Date.now() + this.serverTimeSkewMs }));
       return send(404, '{"code":-1000,"msg":"not served by the fake"}');
     };
-    if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+    if (mode === 'slow') {
+      const timer = setTimeout(() => {
+        this.slowTimers.delete(timer);
+        if (!res.destroyed) answer();
+      }, this.slowMs);
+      this.slowTimers.add(timer);
+    } else if (this.delayMs > 0) setTimeout(answer, this.delayMs);
     else answer();
   }
 }
