@@ -20,10 +20,16 @@ export class UpstreamUnavailableError extends Error {
   }
 }
 
-/** No price young enough for the purpose can be had: 503 with `Retry-After`. Nothing was changed. */
+/**
+ * No price young enough for the purpose can be had: 503 with `Retry-After` (1 s, or what is left of
+ * the upstream's own 429/418 `Retry-After`). Nothing was changed.
+ */
 export class PriceUnavailableError extends DomainError {
   readonly code = 'PRICE_UNAVAILABLE';
-  constructor(symbol: string, reason: string) {
-    super(`no fresh price for ${symbol}: ${reason}`, { symbol, retry_after_seconds: '1' });
+  constructor(symbol: string, reason: string, retryAfterSeconds = 1) {
+    super(`no fresh price for ${symbol}: ${reason}`, {
+      symbol,
+      retry_after_seconds: String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
   }
 }

@@ -225,7 +225,7 @@ export class PriceService {
       return { ...quote, stale: false };
     } catch (error) {
       if (!(error instanceof UpstreamUnavailableError)) throw error;
-      return this.staleOrRefuse(symbol, cached, purpose);
+      return this.staleOrRefuse(symbol, cached, purpose, error.retryAfterSeconds);
     }
   }
 
@@ -257,6 +257,8 @@ export class PriceService {
     if (misses.length > 0) priceCacheLookups.inc({ result: 'miss' }, misses.length);
     const fetched = new Map<string, Quote>();
     let batchAnswered = false;
+    /** the upstream's Retry-After when the batch was refused for a rate limit (s) */
+    let batchRetryAfterSeconds: number | undefined;
     if (misses.length > 0 && this.source.fetchQuotes) {
       try {
         const batch = await this.source.fetchQuotes(misses);
@@ -266,6 +268,7 @@ export class PriceService {
         }
       } catch (error) {
         if (!(error instanceof UpstreamUnavailableError)) throw error;
+        batchRetryAfterSeconds = error.retryAfterSeconds;
         // Each symbol then falls back to its cached price below, or is refused.
       }
     }
@@ -292,7 +295,7 @@ export class PriceService {
       if (this.source.fetchQuotes) {
         // The batch answered without this symbol (unlisted), or failed (stale or refused).
         if (batchAnswered) unknown.push(symbol);
-        else quotes.push(this.staleOrRefuse(symbol, quote, purpose));
+        else quotes.push(this.staleOrRefuse(symbol, quote, purpose, batchRetryAfterSeconds));
         continue;
       }
       try {
@@ -411,13 +414,23 @@ export class PriceService {
     this.recent.set(quote.symbol, quote);
   }
 
-  private staleOrRefuse(symbol: string, cached: Quote | undefined, purpose: PricePurpose): ServedQuote {
+  /**
+   * The cached quote marked stale while it is young enough for `purpose`.
+   * @param retryAfterSeconds the upstream's 429/418 `Retry-After`, passed on to the client's 503
+   * @throws {PriceUnavailableError} (503) when it is not
+   */
+  private staleOrRefuse(
+    symbol: string,
+    cached: Quote | undefined,
+    purpose: PricePurpose,
+    retryAfterSeconds?: number,
+  ): ServedQuote {
     const ageMsMax = purpose === 'trade' ? this.options.priceAgeMsMax : this.options.priceStaleMsMax;
     if (cached && this.clock.nowMs() - cached.asOfMs <= ageMsMax) {
       priceCacheLookups.inc({ result: 'stale' });
       return { ...cached, stale: true };
     }
-    throw new PriceUnavailableError(symbol, 'the price source is unavailable');
+    throw new PriceUnavailableError(symbol, 'the price source is unavailable', retryAfterSeconds);
   }
 
   private reportProcessJoins(): void {
@@ -503,7 +516,11 @@ export class PriceService {
       })) as T;
     } catch (error) {
       if (error instanceof UpstreamUnavailableError) {
-        throw new PriceUnavailableError(symbol, 'the market-data source is unavailable');
+        throw new PriceUnavailableError(
+          symbol,
+          'the market-data source is unavailable',
+          error.retryAfterSeconds,
+        );
       }
       throw error;
     }
