@@ -42,12 +42,17 @@ interface Chaos {
   user: Awaited<ReturnType<typeof registerUser>>;
 }
 
-/** An app over its fake Binance (BTCUSDT and ETHUSDT listed), a registered user, a movable clock. */
-async function chaosApp(): Promise<Chaos> {
+/**
+ * An app over its fake Binance (BTCUSDT and ETHUSDT listed), a registered user, a movable clock;
+ * with `jobs`, the worker's jobs too, checking for liquidations every 100 ms.
+ */
+async function chaosApp(options: { jobs?: boolean } = {}): Promise<Chaos> {
   const clock = advancingClock();
   const t = await apps.build({
     clock,
+    jobs: options.jobs ?? false,
     env: {
+      LIQUIDATION_CHECK_INTERVAL_MS: '100',
       UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
       PRICE_CACHE_TTL_MS: String(CACHE_TTL_MS),
       PRICE_MAX_AGE_MS: String(MAX_AGE_MS),
@@ -276,6 +281,37 @@ describe('Binance asking us to wait', () => {
     c.clock.advance(6000);
     expect((await getPrice(c.app)).json()).toMatchObject({ stale: false });
     expect((await buy(c)).statusCode).toBe(201);
+  });
+});
+
+describe('the worker’s jobs during a ban', () => {
+  it('a 418 with Retry-After: 3 while liquidation checks an open short every 100 ms: no request until it ends', async () => {
+    const c = await chaosApp({ jobs: true });
+    await warmUp(c);
+    expect(
+      (await postOrder(c.app, c.user.token, { symbol: 'BTCUSDT', side: 'short', quantity: '0.001' }))
+        .statusCode,
+    ).toBe(201);
+    c.fake.retryAfterSeconds = 3;
+    c.fake.mode = 'banned';
+    c.clock.advance(CACHE_TTL_MS);
+    // The jobs or this read meet the 418 first: either way the ban starts now.
+    await getPrice(c.app);
+    const bannedAtMs = performance.now();
+    const sent = c.fake.requestCount;
+    c.fake.mode = 'ok';
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    if (performance.now() - bannedAtMs < 2900)
+      expect(c.fake.requestCount, 'no request from any job during the ban').toBe(sent);
+    // Once it ends, the jobs ask again on their own, and get an answer.
+    const deadlineMs = performance.now() + 5000;
+    while (c.fake.count(TICKER_24HR) === 0 || c.fake.requestCount === sent) {
+      if (performance.now() > deadlineMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(c.fake.requestCount).toBeGreaterThan(sent);
+    expect((await getPrice(c.app)).json().stale).toBe(false);
+    await expectLedgerSound(c.t.deps.db);
   });
 });
 
