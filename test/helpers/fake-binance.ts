@@ -17,9 +17,9 @@ type BinanceFilter = { filterType: string } & Record<string, unknown>;
  * (`wrong-shape`), or Binance's 418 IP ban (`banned`), or the network's failures: the right answer
  * only after `slowMs` (`slow`), the connection reset before any answer (`reset`), or the headers and
  * half the right body (its full Content-Length announced) and then the socket destroyed
- * (`cut-body`).
+ * (`cut-body`) or held open without another byte (`stall-body`).
  */
-export type FakeMode = UpstreamMode | 'wrong-shape' | 'banned' | 'slow' | 'reset' | 'cut-body';
+export type FakeMode = UpstreamMode | 'wrong-shape' | 'banned' | 'slow' | 'reset' | 'cut-body' | 'stall-body';
 
 type BinanceObject = Record<string, unknown>;
 
@@ -204,13 +204,17 @@ export class FakeBinance extends LoopbackServer {
       res.writeHead(status, {
         'content-type': 'application/json',
         'x-mbx-used-weight-1m': String(this.usedWeight1m),
-        // Content-Length promises the whole body: in mode 'cut-body' half of it goes out, then the
-        // connection is cut.
+        // Content-Length promises the whole body: in modes 'cut-body' and 'stall-body' half of it
+        // goes out, then the connection is cut or stalls.
         'content-length': String(Buffer.byteLength(body)),
         ...headers,
       });
-      if (mode === 'cut-body') res.write(body.slice(0, Math.floor(body.length / 2)), () => res.destroy());
-      else res.end(body);
+      const half = body.slice(0, Math.floor(body.length / 2));
+      if (mode === 'cut-body') res.write(half, () => res.destroy());
+      else if (mode === 'stall-body') {
+        res.write(half);
+        this.hang(res);
+      } else res.end(body);
     };
     switch (mode) {
       case 'reset':

@@ -1,13 +1,13 @@
 /**
  * Upstream chaos: the real app over a fake Binance on loopback that fails as real ones do — slow
  * (the answer after 9 s, far beyond UPSTREAM_TIMEOUT_MS), hanging, resetting the connection, cutting
- * a body mid-way, a proxy's 502 HTML page, truncated JSON, 429 and 418 with Retry-After, a skewed
- * clock — and what a client sees: price reads served stale (marked) only within
- * PRICE_STALE_MAX_MS, then 503 PRICE_UNAVAILABLE with Retry-After and never a 500; no market order
- * filled on a price older than PRICE_MAX_AGE_MS (503, nothing moves in the ledger); no request to
- * Binance while its Retry-After runs; at most one retry per client request otherwise; and recovery
- * on its own once Binance answers again. Time is the real clock moved ahead by hand, so that upstream
- * deadlines pass as they would and cache ages can jump.
+ * or stalling a body mid-way, a proxy's 502 HTML page, truncated JSON, 429 and 418 with
+ * Retry-After, a skewed clock — and what a client sees: price reads served stale (marked) only
+ * within PRICE_STALE_MAX_MS, then 503 PRICE_UNAVAILABLE with Retry-After and never a 500; no market
+ * order filled on a price older than PRICE_MAX_AGE_MS (503, nothing moves in the ledger); no request
+ * to Binance while its Retry-After runs, from routes or the worker's jobs; at most one retry per
+ * client request otherwise; and recovery on its own once Binance answers again. Time is the real
+ * clock moved ahead by hand, so that upstream deadlines pass as they would and cache ages can jump.
  */
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -111,6 +111,7 @@ const FAILURES: [FakeMode, string][] = [
   ['hang', 'never answers'],
   ['reset', 'resets the connection'],
   ['cut-body', 'cuts the connection mid-body'],
+  ['stall-body', 'stalls mid-body'],
   ['html', 'answers a proxy’s 502 HTML page'],
   ['garbage', 'answers truncated JSON'],
 ];
