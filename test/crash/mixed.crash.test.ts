@@ -108,7 +108,8 @@ async function startServer(): Promise<ServerProcess> {
   const env = childEnv({
     DATABASE_URL: scratch!.url,
     DATA_DIR: dataDir!,
-    LOG_LEVEL: 'silent',
+    // Errors only: the child's recent output then says why, should a request answer 5xx.
+    LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'error',
     BINANCE_BASE_URL: binance!.baseUrl,
     PRICE_CACHE_TTL_MS: '0',
     RATE_LIMIT_PER_USER_PER_MIN: '0',
@@ -369,7 +370,7 @@ describe('SIGKILL under a mixed load, three times', () => {
       for (const a of acknowledged) {
         // 2xx, or a final refusal (funds, margin, no open short, a filter): never a 5xx or a 429.
         expect(a.status, `${a.request.key} ${a.body}`).toBeGreaterThanOrEqual(200);
-        expect(a.status, `${a.request.key} ${a.body}`).toBeLessThan(500);
+        expect(a.status, `${a.request.key} ${a.body}\n${victim.recentOutput}`).toBeLessThan(500);
         expect(a.status, `${a.request.key} ${a.body}`).not.toBe(429);
       }
 
@@ -397,10 +398,10 @@ describe('SIGKILL under a mixed load, three times', () => {
         const res = await send(server, users, request);
         const found = lostCommitted.get(request)!;
         if (found.length === 1) {
-          expect(res.status, `${request.key} ${res.body}`).toBeLessThan(300);
+          expect(res.status, `${request.key} (lost) ${res.body}\n${server.recentOutput}`).toBeLessThan(300);
           expect(idOf(res), request.key).toBe(found[0]);
         } else {
-          expect(res.status, `${request.key} ${res.body}`).toBeLessThan(500);
+          expect(res.status, `${request.key} (lost) ${res.body}\n${server.recentOutput}`).toBeLessThan(500);
         }
         return { request, ...res };
       });
