@@ -113,9 +113,11 @@ export async function applyFillsToBooks(tx: Tx, fills: readonly BookedFill[]): P
     if (side === 'buy') continue;
     const pnl = pnls.get(fill.walletId);
     assert(pnl, 'the P&L of a fill’s wallet is locked');
-    assert(fill.journalId > pnl.lastJournalId, 'fills are applied to a wallet’s P&L in journal order');
+    // Not asserted to come in journal order, unlike a book: a liquidation's close locks no account
+    // a sell of the same wallet locks (only its short's), so their journal ids may commit in either
+    // order; a sum is the same in any order (to 60 significant digits).
     pnl.realizedPnl = pnl.realizedPnl.plus(realized);
-    pnl.lastJournalId = fill.journalId;
+    pnl.lastJournalId = Math.max(pnl.lastJournalId, fill.journalId);
   }
   await writeBooks(tx, [...books.values()], [...pnls.values()]);
 }
@@ -126,6 +128,16 @@ async function lockBooks(
   keys: { walletId: string; asset: string }[],
   walletIds: string[],
 ): Promise<{ books: Map<string, LockedBook>; pnls: Map<string, LockedPnl> }> {
+  // A wallet's P&L row is made first (at zero) when it may be new: a liquidation's close and a sell
+  // of the same wallet lock no ledger account in common, so both could insert it at once and one
+  // would fail with a unique violation; this way the second queues on the first's row. (A book
+  // needs none of this: every buy or sell of a wallet locks its available quote account first.)
+  if (walletIds.length > 0) {
+    await tx.execute(sql`
+      insert into wallet_pnl (wallet_id, realized_pnl, last_journal_id)
+      select w, 0, 0 from unnest(${sql.param(walletIds)}::uuid[]) as w order by w
+      on conflict do nothing`);
+  }
   const result = await tx.execute<{
     wallet_id: string;
     asset: string | null;
