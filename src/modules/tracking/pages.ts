@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { REQUEST_ID_HEADER } from '../../platform/http/error-handler.js';
 import { toHttpError } from '../../platform/http/errors.js';
 import { bearerSecurity, type TrackingRoutesDeps } from './routes.js';
 import { historyView, statsView, trackedView } from './views.js';
@@ -63,6 +64,17 @@ function sendPage(reply: FastifyReply, status: number, html: string): FastifyRep
 }
 
 /**
+ * Answers `error` as an error page (the pages' errors are pages too), with the request id; also
+ * for the router's own errors on the pages' paths (a broken percent-encoding, an over-long symbol).
+ */
+export function sendPageError(reply: FastifyReply, error: unknown): FastifyReply {
+  const httpError = toHttpError(error);
+  const text = httpError.status === 401 ? 'Log in to see the tracked cryptos.' : httpError.message;
+  reply.header(REQUEST_ID_HEADER, reply.request.id);
+  return sendPage(reply, httpError.status, page(`Error ${httpError.status}`, `<p>${escapeHtml(text)}</p>`));
+}
+
+/**
  * Server-rendered pages of the tracked cryptos (seed 004's templates): the list, one crypto's
  * history with a small price chart, and its statistics. Authenticated like the API (the auth cookie
  * set at login, or a bearer token); errors are pages too. The full web front end is a later issue.
@@ -71,10 +83,8 @@ export async function trackingPages(app: FastifyInstance, deps: TrackingRoutesDe
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', deps.requireAuth);
   app.setErrorHandler((error, request, reply) => {
-    const httpError = toHttpError(error);
-    if (httpError.status >= 500) request.log.error({ err: error }, 'tracking page failed');
-    const text = httpError.status === 401 ? 'Log in to see the tracked cryptos.' : httpError.message;
-    return sendPage(reply, httpError.status, page(`Error ${httpError.status}`, `<p>${escapeHtml(text)}</p>`));
+    if (toHttpError(error).status >= 500) request.log.error({ err: error }, 'tracking page failed');
+    return sendPageError(reply, error);
   });
   const { tracking } = deps;
   const params = z.object({ symbol: z.string().max(32) });

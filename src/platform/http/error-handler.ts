@@ -16,13 +16,24 @@ export const renderV1Error: ErrorRenderer = (error) => ({
   error: { code: error.code, message: error.message, details: error.details ?? {} },
 });
 
+/**
+ * Answers `error` in the shape `render` gives, with the status `statusOf` gives (a seed contract's
+ * own), and the request id; for errors raised outside any route (the router's own).
+ */
+export function sendError(
+  reply: FastifyReply,
+  error: unknown,
+  render: ErrorRenderer,
+  statusOf?: (error: HttpError) => number,
+): void {
+  const classified = toHttpError(error);
+  const httpError = statusOf ? { ...classified, status: statusOf(classified) } : classified;
+  void reply.header(REQUEST_ID_HEADER, reply.request.id).status(httpError.status).send(render(httpError));
+}
+
 /** Answers `error` in the v1 shape; for errors raised outside any route (the router's own). */
 export function sendV1Error(reply: FastifyReply, error: unknown): void {
-  const httpError = toHttpError(error);
-  void reply
-    .header(REQUEST_ID_HEADER, reply.request.id)
-    .status(httpError.status)
-    .send(renderV1Error(httpError));
+  sendError(reply, error, renderV1Error);
 }
 
 /** Node's HTTP parser errors (by `error.code`) answered otherwise than 400 `BAD_REQUEST`. */
