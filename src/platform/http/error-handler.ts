@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { observeUnmatched } from '../observability/metrics.js';
 import { codeToStatus, type HttpError, toHttpError } from './errors.js';
+import { documentRoutes } from './openapi.js';
 
 /** The response header naming the request, as its log lines do (`reqId`): on every error answer. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -82,13 +83,15 @@ export function answerClientError(this: FastifyInstance, error: ConnectionError,
  * not-found handler on `app` and its children that answer in the shape `render` gives, with the
  * status `statusOf` gives when a seed contract answers other statuses than v1 (400 for 422), and
  * the request id in `x-request-id`. A 500 is logged with its stack and request id; the client sees
- * only a generic message.
+ * only a generic message. The routes registered on `app` afterwards are documented with `statusOf`
+ * (their platform errors in the OpenAPI document: see `documentRoutes`).
  */
 export function installErrorHandlers(
   app: FastifyInstance,
   render: ErrorRenderer,
   options: { notFound: boolean; statusOf?: (error: HttpError) => number } = { notFound: true },
 ): void {
+  if (options.statusOf) documentRoutes(app, { statusOf: options.statusOf });
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const classified = toHttpError(error);
     const httpError = options.statusOf ? { ...classified, status: options.statusOf(classified) } : classified;
