@@ -59,6 +59,11 @@ export function priceChart(pricesNewestFirst: string[], label: string): string {
 <polyline fill="none" stroke="currentColor" stroke-width="2" points="${points}"/></svg>`;
 }
 
+/** A response of the document that is a page (a string: the handlers send HTML, nothing is serialized). */
+function htmlPage(description: string) {
+  return { description, content: { 'text/html': { schema: z.string() } } };
+}
+
 function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
   return reply.status(status).type('text/html; charset=utf-8').send(html);
 }
@@ -89,10 +94,17 @@ export async function trackingPages(app: FastifyInstance, deps: TrackingRoutesDe
   const { tracking } = deps;
   const params = z.object({ symbol: z.string().max(32) });
   const tags = ['pages'];
+  const list = { 200: htmlPage('the page'), 401: htmlPage('an error page: not signed in') };
+  const onePage = {
+    ...list,
+    404: htmlPage('an error page: the symbol is not tracked'),
+    422: htmlPage('an error page: the symbol is not one'),
+    503: htmlPage('an error page: no price or coin name can be had now'),
+  };
 
   r.get(
     '',
-    { schema: { tags, summary: 'Tracked cryptos (HTML page)', security: bearerSecurity } },
+    { schema: { tags, summary: 'Tracked cryptos (HTML page)', security: bearerSecurity, response: list } },
     async (_request, reply) => {
       const rows = (await tracking.list()).map(trackedView);
       const body = rows.length
@@ -117,6 +129,7 @@ export async function trackingPages(app: FastifyInstance, deps: TrackingRoutesDe
         summary: 'A tracked crypto’s history with a chart (HTML page)',
         security: bearerSecurity,
         params,
+        response: onePage,
       },
     },
     async (request, reply) => {
@@ -142,6 +155,7 @@ export async function trackingPages(app: FastifyInstance, deps: TrackingRoutesDe
         summary: 'A tracked crypto’s statistics (HTML page)',
         security: bearerSecurity,
         params,
+        response: onePage,
       },
     },
     async (request, reply) => {
