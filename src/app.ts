@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { seed000Routes } from './compat/seed000-broker/routes.js';
 import { seed002Routes } from './compat/seed002-bets/routes.js';
+import { renderSeed004Error, seed004Status } from './compat/seed004-prices/mappers.js';
 import { seed004AuthRoutes, seed004CryptoRoutes } from './compat/seed004-prices/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import {
@@ -21,7 +22,12 @@ import { betLimitsOf, betRoutes, createSettlementScheduler, placeBetCommand } fr
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, marketRoutes } from './modules/market/index.js';
 import { streamRoutes } from './modules/stream/index.js';
-import { createTrackingService, trackingPages, trackingRoutes } from './modules/tracking/index.js';
+import {
+  createTrackingService,
+  sendPageError,
+  trackingPages,
+  trackingRoutes,
+} from './modules/tracking/index.js';
 import { OrderCommand, orderRoutes, portfolioRoutes, positionRoutes } from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
@@ -33,6 +39,7 @@ import {
   installErrorHandlers,
   REQUEST_ID_HEADER,
   renderV1Error,
+  sendError,
   sendV1Error,
 } from './platform/http/error-handler.js';
 import { installJsonParser, installNulGuard } from './platform/http/json.js';
@@ -55,6 +62,17 @@ export interface AppDeps extends ProcessDeps {
   webRoot?: string;
 }
 
+/**
+ * The route families whose errors are not in the v1 shape, by the start of their paths: the router's
+ * own errors there (a broken percent-encoding, a path parameter over 256 characters) are answered
+ * as the family answers its other errors — seed 004's `{"error": "text"}` (its clients read no
+ * other), the tracking pages' error page. Everything else answers in the v1 shape.
+ */
+const ROUTER_ERROR_FAMILIES: [string, (reply: FastifyReply, error: unknown) => void][] = [
+  ['/crypto/', (reply, error) => sendError(reply, error, renderSeed004Error, seed004Status)],
+  ['/tracked/', sendPageError],
+];
+
 /** Largest request body accepted (bytes); more → 413. */
 const BODY_BYTES_MAX = 64 * 1024;
 
@@ -75,10 +93,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Which proxies' X-Forwarded-For names the client address the limits count by (TRUST_PROXY).
     trustProxy: typeof config.trustProxy === 'number' ? hopsTrusted(config.trustProxy) : config.trustProxy,
-    // Errors of the router itself (a malformed URL, an over-long path parameter) in the one shape;
-    // no hook runs for them, so they are counted here.
+    // Errors of the router itself (a malformed URL, an over-long path parameter) in the shape of
+    // the family whose path it is; no hook runs for them, so they are counted here.
     frameworkErrors: (error, request, reply) => {
-      sendV1Error(reply as FastifyReply, error);
+      const family = ROUTER_ERROR_FAMILIES.find(([prefix]) => request.url.startsWith(prefix));
+      (family?.[1] ?? sendV1Error)(reply as FastifyReply, error);
       observeUnmatched(request, reply as FastifyReply);
     },
     // What Node's HTTP parser refuses (headers over its limit, bytes that are not HTTP) in that shape too.

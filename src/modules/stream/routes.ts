@@ -2,6 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { KeyValueCache } from '../../platform/cache/cache.js';
 import type { EventBus } from '../../platform/events/bus.js';
 import { AUTH_COOKIE_NAME, type Principal, UnauthorizedError } from '../../platform/http/auth-guard.js';
@@ -150,7 +151,15 @@ function registerSseRoute(
         security: [{ bearerAuth: [] }],
         description: `text/event-stream: one "event: subscribed" naming the channels, then "event: <channel>" + "data: <JSON>" per message (the JSON the WebSocket sends), "event: error" per channel refused, a ": heartbeat" comment every 15 s, and "event: close" ({code, reason}) when the server ends the stream. Same auth as the WebSocket (the cookie needs no ?token=). Last-Event-ID is not supported: events are not kept, a reconnecting client gets what happens from then on. ${CHANNELS_DOC}`,
         querystring: sseQuery,
-        response: { 401: errorResponse, 422: errorResponse, 503: errorResponse },
+        response: {
+          200: {
+            description: 'the stream: stays open until the client or the server ends it',
+            content: { 'text/event-stream': { schema: z.string() } },
+          },
+          401: errorResponse,
+          422: errorResponse,
+          503: errorResponse,
+        },
       },
     },
     async (request, reply) => {

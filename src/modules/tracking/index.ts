@@ -4,7 +4,7 @@ export {
   NotTrackedError,
   TrackedLimitReachedError,
 } from './errors.js';
-export { escapeHtml, priceChart, trackingPages } from './pages.js';
+export { escapeHtml, priceChart, sendPageError, trackingPages } from './pages.js';
 export {
   createTrackingService,
   startTrackingJobs,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { REQUEST_ID_HEADER } from '../../platform/http/error-handler.js';
 import { toHttpError } from '../../platform/http/errors.js';
 import { bearerSecurity, type TrackingRoutesDeps } from './routes.js';
 import { historyView, statsView, trackedView } from './views.js';
@@ -58,8 +59,24 @@ export function priceChart(pricesNewestFirst: string[], label: string): string {
 <polyline fill="none" stroke="currentColor" stroke-width="2" points="${points}"/></svg>`;
 }
 
+/** A response of the document that is a page (a string: the handlers send HTML, nothing is serialized). */
+function htmlPage(description: string) {
+  return { description, content: { 'text/html': { schema: z.string() } } };
+}
+
 function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
   return reply.status(status).type('text/html; charset=utf-8').send(html);
+}
+
+/**
+ * Answers `error` as an error page (the pages' errors are pages too), with the request id; also
+ * for the router's own errors on the pages' paths (a broken percent-encoding, an over-long symbol).
+ */
+export function sendPageError(reply: FastifyReply, error: unknown): FastifyReply {
+  const httpError = toHttpError(error);
+  const text = httpError.status === 401 ? 'Log in to see the tracked cryptos.' : httpError.message;
+  reply.header(REQUEST_ID_HEADER, reply.request.id);
+  return sendPage(reply, httpError.status, page(`Error ${httpError.status}`, `<p>${escapeHtml(text)}</p>`));
 }
 
 /**
@@ -71,18 +88,23 @@ export async function trackingPages(app: FastifyInstance, deps: TrackingRoutesDe
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', deps.requireAuth);
   app.setErrorHandler((error, request, reply) => {
-    const httpError = toHttpError(error);
-    if (httpError.status >= 500) request.log.error({ err: error }, 'tracking page failed');
-    const text = httpError.status === 401 ? 'Log in to see the tracked cryptos.' : httpError.message;
-    return sendPage(reply, httpError.status, page(`Error ${httpError.status}`, `<p>${escapeHtml(text)}</p>`));
+    if (toHttpError(error).status >= 500) request.log.error({ err: error }, 'tracking page failed');
+    return sendPageError(reply, error);
   });
   const { tracking } = deps;
   const params = z.object({ symbol: z.string().max(32) });
   const tags = ['pages'];
+  const list = { 200: htmlPage('the page'), 401: htmlPage('an error page: not signed in') };
+  const onePage = {
+    ...list,
+    404: htmlPage('an error page: the symbol is not tracked'),
+    422: htmlPage('an error page: the symbol is not one'),
+    503: htmlPage('an error page: no price or coin name can be had now'),
+  };
 
   r.get(
     '',
-    { schema: { tags, summary: 'Tracked cryptos (HTML page)', security: bearerSecurity } },
+    { schema: { tags, summary: 'Tracked cryptos (HTML page)', security: bearerSecurity, response: list } },
     async (_request, reply) => {
       const rows = (await tracking.list()).map(trackedView);
       const body = rows.length
@@ -107,6 +129,7 @@ export async function trackingPages(app: FastifyInstance, deps: TrackingRoutesDe
         summary: 'A tracked crypto’s history with a chart (HTML page)',
         security: bearerSecurity,
         params,
+        response: onePage,
       },
     },
     async (request, reply) => {
@@ -132,6 +155,7 @@ export async function trackingPages(app: FastifyInstance, deps: TrackingRoutesDe
         summary: 'A tracked crypto’s statistics (HTML page)',
         security: bearerSecurity,
         params,
+        response: onePage,
       },
     },
     async (request, reply) => {

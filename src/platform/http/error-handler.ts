@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { observeUnmatched } from '../observability/metrics.js';
 import { codeToStatus, type HttpError, toHttpError } from './errors.js';
+import { documentRoutes } from './openapi.js';
 
 /** The response header naming the request, as its log lines do (`reqId`): on every error answer. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -16,13 +17,24 @@ export const renderV1Error: ErrorRenderer = (error) => ({
   error: { code: error.code, message: error.message, details: error.details ?? {} },
 });
 
+/**
+ * Answers `error` in the shape `render` gives, with the status `statusOf` gives (a seed contract's
+ * own), and the request id; for errors raised outside any route (the router's own).
+ */
+export function sendError(
+  reply: FastifyReply,
+  error: unknown,
+  render: ErrorRenderer,
+  statusOf?: (error: HttpError) => number,
+): void {
+  const classified = toHttpError(error);
+  const httpError = statusOf ? { ...classified, status: statusOf(classified) } : classified;
+  void reply.header(REQUEST_ID_HEADER, reply.request.id).status(httpError.status).send(render(httpError));
+}
+
 /** Answers `error` in the v1 shape; for errors raised outside any route (the router's own). */
 export function sendV1Error(reply: FastifyReply, error: unknown): void {
-  const httpError = toHttpError(error);
-  void reply
-    .header(REQUEST_ID_HEADER, reply.request.id)
-    .status(httpError.status)
-    .send(renderV1Error(httpError));
+  sendError(reply, error, renderV1Error);
 }
 
 /** Node's HTTP parser errors (by `error.code`) answered otherwise than 400 `BAD_REQUEST`. */
@@ -71,13 +83,15 @@ export function answerClientError(this: FastifyInstance, error: ConnectionError,
  * not-found handler on `app` and its children that answer in the shape `render` gives, with the
  * status `statusOf` gives when a seed contract answers other statuses than v1 (400 for 422), and
  * the request id in `x-request-id`. A 500 is logged with its stack and request id; the client sees
- * only a generic message.
+ * only a generic message. The routes registered on `app` afterwards are documented with `statusOf`
+ * (their platform errors in the OpenAPI document: see `documentRoutes`).
  */
 export function installErrorHandlers(
   app: FastifyInstance,
   render: ErrorRenderer,
   options: { notFound: boolean; statusOf?: (error: HttpError) => number } = { notFound: true },
 ): void {
+  if (options.statusOf) documentRoutes(app, { statusOf: options.statusOf });
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const classified = toHttpError(error);
     const httpError = options.statusOf ? { ...classified, status: options.statusOf(classified) } : classified;

@@ -3,6 +3,7 @@ import { defined } from '../../shared/assert.js';
 import { JSON_NUMBER_DIGITS_MAX } from '../../shared/decimal.js';
 import { DomainError, ValidationError } from '../../shared/errors.js';
 import { JSON_STRING_OR_NUMBER } from '../../shared/json.js';
+import { documentRoutes } from './openapi.js';
 
 /**
  * The first JSON number literal in `text` with more than 15 significant digits, if any. Such a
@@ -122,6 +123,7 @@ function nulPath(value: unknown, path: string, depth = 0): string | undefined {
  * \u0000; a form sends %00). Path parameters are left to their routes, which validate them strictly.
  */
 export function installNulGuard(app: FastifyInstance): void {
+  documentRoutes(app, { nulGuarded: true });
   app.addHook('preValidation', (request, _reply, done) => {
     const field = nulPath(request.body, 'body') ?? nulPath(request.query, 'querystring');
     if (!field) {

@@ -1,7 +1,8 @@
 /**
  * Requests refused before any route sees them (issue 22 point 4): headers over Node's limit (431),
  * a URL longer than that limit (431), a path parameter over the router's 256 characters (414) and
- * a request Node cannot parse at all (400) all answer in the one v1 error shape, with a request id,
+ * a request Node cannot parse at all (400) all answer in the one v1 error shape (the router's two
+ * in seed 004's shape and as an error page on those families' paths), with a request id,
  * echoing nothing of the request. Sent over a real loopback socket, byte for byte, because `inject`
  * skips Node's HTTP parser, where the first three of these are decided.
  */
@@ -72,11 +73,40 @@ describe('requests refused before routing', () => {
   });
 
   it('answers a path parameter over the router’s limit with 414 in the v1 shape', async () => {
-    for (const path of [`/api/v1/users/${MARKER}${'x'.repeat(300)}`, `/crypto/${MARKER}${'x'.repeat(300)}`]) {
-      const res = await sendRaw(get(path));
-      expectRefused(res, 414, 'URI_TOO_LONG');
-    }
+    const res = await sendRaw(get(`/api/v1/users/${MARKER}${'x'.repeat(300)}`));
+    expectRefused(res, 414, 'URI_TOO_LONG');
   });
+
+  // The router's own errors on a seed 004 path are in seed 004's shape (its clients read
+  // `{"error": "text"}` and nothing else), on a tracking page's path an error page: found by
+  // test/fuzz/openapi.fuzz.test.ts, whose document says so for those operations.
+  it.each([
+    ['over the router’s limit', `${MARKER}${'x'.repeat(300)}`, 414],
+    ['with a broken percent-encoding', '%E0%A4%A', 400],
+  ])(
+    'answers a seed 004 or page path parameter %s in that family’s shape',
+    async (_what, segment, status) => {
+      const seed = await sendRaw(get(`/crypto/${segment}/history`));
+      expect(seed.statusCode).toBe(status);
+      expect(seed.headers['content-type']).toMatch(/^application\/json/);
+      expect(Object.keys(JSON.parse(seed.body))).toEqual(['error']);
+      expect(typeof JSON.parse(seed.body).error).toBe('string');
+      expect(seed.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(seed.body).not.toContain(MARKER);
+      const page = await sendRaw(get(`/tracked/${segment}/stats`));
+      expect(page.statusCode).toBe(status);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.body).toContain(`<title>Error ${status}`);
+      expect(page.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(page.body).not.toContain(MARKER);
+      // and everywhere else, the v1 shape
+      expectRefused(
+        await sendRaw(get(`/api/v1/tracked/${segment}/stats`)),
+        status,
+        status === 414 ? 'URI_TOO_LONG' : 'BAD_REQUEST',
+      );
+    },
+  );
 
   it('answers a request Node cannot parse with 400 in the v1 shape', async () => {
     const res = await sendRaw(

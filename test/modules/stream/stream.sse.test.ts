@@ -57,6 +57,25 @@ describe('Server-Sent Events', () => {
   });
 });
 
+describe('the SSE route in the OpenAPI document', () => {
+  // The document listed only its 401, 422 and 503: found by test/fuzz/openapi.fuzz.test.ts.
+  it('lists the 200 it answers, as text/event-stream', async () => {
+    const built = await factory.build();
+    const user = await registerUser(built.app);
+    const doc = (await built.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const ok = doc.paths['/api/v1/stream/sse'].get.responses['200'];
+    expect(Object.keys(ok.content)).toEqual(['text/event-stream']);
+    const abort = new AbortController();
+    const res = await fetch(`${await originOf(built.app)}/api/v1/stream/sse?channels=account`, {
+      headers: bearer(user.token),
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    abort.abort();
+  });
+});
+
 describe('Server-Sent Events, limits and isolation', () => {
   it('sends a user only their own events, and ends a stream whose token expired', async () => {
     let offsetMs = 0;

@@ -153,6 +153,29 @@ describe('/tracked pages', () => {
       expect(res.body).not.toContain('<b>');
     }
   });
+
+  // The document listed only a 200 with no content type: found by test/fuzz/openapi.fuzz.test.ts.
+  it('are documented as they answer: pages, errors included', async () => {
+    const { paths } = (await t.built.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const types = (path: string) =>
+      Object.fromEntries(
+        Object.entries(paths[path].get.responses as Record<string, { content: object }>).map(
+          ([status, r]) => [status, Object.keys(r.content)],
+        ),
+      );
+    const html = ['text/html'];
+    expect(types('/tracked')).toEqual({ 200: html, 401: html, 422: html });
+    for (const path of ['/tracked/{symbol}', '/tracked/{symbol}/stats'])
+      expect(types(path)).toEqual({
+        200: html,
+        400: html,
+        401: html,
+        404: html,
+        414: html,
+        422: html,
+        503: html,
+      });
+  });
 });
 
 describe('/api/v1/tracked under concurrency', () => {
