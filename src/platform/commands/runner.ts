@@ -73,7 +73,8 @@ interface Entry<I, R> {
  *   finds the truth — which is why every money POST should carry one.
  */
 export class CommandRunner {
-  private readonly lanes = new Map<MoneyCommand<never, unknown>, Lanes<Entry<never, unknown>, unknown>>();
+  /** Each command's lanes, keyed by the command object (one per process, made at start-up). */
+  private readonly lanes = new Map<object, { close(): Promise<void> }>();
 
   constructor(private readonly db: Db) {}
 
@@ -120,17 +121,20 @@ export class CommandRunner {
   }
 
   private enqueue<I, R>(command: MoneyCommand<I, R>, entry: Entry<I, R>): Promise<Partial<Answered<R>>> {
-    let lanes = this.lanes.get(command as MoneyCommand<never, unknown>) as
-      | Lanes<Entry<I, R>, Partial<Answered<R>>>
-      | undefined;
-    if (!lanes) {
-      lanes = new Lanes((entries) => this.runBatch(command, entries), command.limits);
-      this.lanes.set(
-        command as MoneyCommand<never, unknown>,
-        lanes as unknown as Lanes<Entry<never, unknown>, unknown>,
-      );
-    }
-    return lanes.submit(`${command.name}:${command.laneOf(entry.item)}`, entry);
+    return this.lanesOf(command).submit(`${command.name}:${command.laneOf(entry.item)}`, entry);
+  }
+
+  /** The lanes of `command`, made on its first item. */
+  private lanesOf<I, R>(command: MoneyCommand<I, R>): Lanes<Entry<I, R>, Partial<Answered<R>>> {
+    const known = this.lanes.get(command);
+    // The map is keyed by the command that made each value, so the value has that command's types.
+    if (known) return known as Lanes<Entry<I, R>, Partial<Answered<R>>>;
+    const made = new Lanes<Entry<I, R>, Partial<Answered<R>>>(
+      (entries) => this.runBatch(command, entries),
+      command.limits,
+    );
+    this.lanes.set(command, made);
+    return made;
   }
 
   /** One batch in one transaction: claims, the command, the answers and their records. */
