@@ -28,7 +28,13 @@ import {
   trackingPages,
   trackingRoutes,
 } from './modules/tracking/index.js';
-import { OrderCommand, orderRoutes, portfolioRoutes, positionRoutes } from './modules/trading/index.js';
+import {
+  OrderCommand,
+  orderRoutes,
+  portfolioRoutes,
+  positionRoutes,
+  RestingOrderCommand,
+} from './modules/trading/index.js';
 import { userRoutes } from './modules/users/index.js';
 import { walletRoutes } from './modules/wallets/routes.js';
 import { CommandRunner } from './platform/commands/runner.js';
@@ -234,12 +240,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const trading = {
       runner,
       orders: new OrderCommand({ ledger, quoteAsset: config.quoteAsset, margin }),
+      resting: new RestingOrderCommand(ledger),
       moneyRateLimit,
       db,
       ledger,
       prices,
       quoteAsset: config.quoteAsset,
       takerFeeRate: config.takerFeeRate,
+      makerFeeRate: config.makerFeeRate,
       margin,
       requireAuth,
       accountEvents,

@@ -2,7 +2,7 @@ import { createSettlementScheduler, startBetJobs } from './modules/bets/index.js
 import { Ledger } from './modules/ledger/index.js';
 import { createPriceService, type PriceService } from './modules/market/index.js';
 import { startTrackingJobs } from './modules/tracking/index.js';
-import { startLiquidationJob } from './modules/trading/index.js';
+import { startLiquidationJob, startOrderMatcher } from './modules/trading/index.js';
 import { purgeExpiredIdempotencyKeys } from './platform/commands/idempotency.js';
 import { CommandRunner } from './platform/commands/runner.js';
 import { runEvery } from './platform/jobs/interval.js';
@@ -66,6 +66,20 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
       },
       context.cache,
       context.config.liquidationCheckIntervalMs,
+    ),
+  );
+  stops.push(
+    await startOrderMatcher(
+      {
+        ...context,
+        makerFeeRate: context.config.makerFeeRate,
+        takerFeeRate: context.config.takerFeeRate,
+        margin: {
+          initial: context.config.shortInitialMarginRate,
+          maintenance: context.config.shortMaintenanceMarginRate,
+        },
+      },
+      context.cache,
     ),
   );
   stops.push(startTrackingJobs(context));

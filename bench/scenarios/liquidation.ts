@@ -8,7 +8,7 @@
 import { Ledger } from '../../src/modules/ledger/journal.js';
 import type { PriceSource } from '../../src/modules/market/quote.js';
 import { createPriceService } from '../../src/modules/market/service.js';
-import { OrderCommand } from '../../src/modules/trading/index.js';
+import { OrderCommand, RestingOrderCommand } from '../../src/modules/trading/index.js';
 import { liquidateUnderwater } from '../../src/modules/trading/liquidation.js';
 import { placeOrder } from '../../src/modules/trading/service.js';
 import { MemoryCache } from '../../src/platform/cache/memory.js';
@@ -59,6 +59,8 @@ export const liquidation: Scenario = {
       prices,
       quoteAsset: QUOTE_ASSET,
       takerFeeRate: config.takerFeeRate,
+      makerFeeRate: config.makerFeeRate,
+      resting: new RestingOrderCommand(ledger),
       margin,
     };
     console.log(`liquidation: ${users.length} shorts, then one check after a price gap…`);

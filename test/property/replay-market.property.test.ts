@@ -214,8 +214,10 @@ describe('the replay shows nothing the replay clock has not reached', () => {
             for (const item of symbols.body.items)
               expect(Object.keys(item).sort()).toEqual([
                 'base_asset',
+                'max_price',
                 'max_qty',
                 'min_notional',
+                'min_price',
                 'min_qty',
                 'quote_asset',
                 'step_size',

@@ -47,7 +47,7 @@ function describeEvent(event: AccountEvent): { text: string; tone: Toast['tone']
   switch (event.event) {
     case 'order.filled':
       return {
-        text: `Filled: ${sideLabel(d.side ?? '')} ${fmt(d.quantity)} ${d.symbol} at ${fmt(d.price)}`,
+        text: `Filled: ${sideLabel(d.side ?? '')} ${fmt(d.quantity)} ${d.symbol} at ${fmt(d.avg_fill_price)}`,
         tone: 'good',
       };
     case 'position.liquidated':

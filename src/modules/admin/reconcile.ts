@@ -2,10 +2,14 @@ import type { Db } from '../../platform/db/client.js';
 import { withTransaction } from '../../platform/db/tx.js';
 import { betEscrowCheck } from '../bets/index.js';
 import { type PurposeCheck, type ReconcileReport, reconcile } from '../ledger/index.js';
-import { shortCollateralCheck } from '../trading/index.js';
+import { orderReserveCheck, shortCollateralCheck } from '../trading/index.js';
 
 /** The locked purposes whose source rows live in other modules than the ledger. */
-export const PURPOSE_CHECKS: readonly PurposeCheck[] = [betEscrowCheck, shortCollateralCheck];
+export const PURPOSE_CHECKS: readonly PurposeCheck[] = [
+  betEscrowCheck,
+  shortCollateralCheck,
+  orderReserveCheck,
+];
 
 /**
  * The whole ledger's reconcile, as operators run it (`npm run reconcile`, `GET /api/v1/admin/reconcile`)

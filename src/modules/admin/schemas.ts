@@ -13,7 +13,7 @@ export const reconcileOutput = z
       assetTotals: z.array(z.object({ asset: z.string(), total: z.string() })),
       purposesChecked: z.array(z.string()).meta({
         description: 'the purposes of locked accounts compared with the rows they stand for',
-        example: ['order_reserve', 'legacy', 'bet_escrow', 'short_collateral'],
+        example: ['legacy', 'bet_escrow', 'short_collateral', 'order_reserve'],
       }),
       purposeMismatches: z
         .array(

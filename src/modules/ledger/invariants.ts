@@ -100,10 +100,10 @@ export function comparePurposeBalances(
 }
 
 /**
- * The purposes that hold nothing by rule, checked by the ledger itself: no order rests yet, so
- * order reserves are 0; the pre-0008 locked accounts were emptied by that migration.
+ * The purposes that hold nothing by rule, checked by the ledger itself: the pre-0008 locked
+ * accounts were emptied by that migration.
  */
-const EMPTY_PURPOSES: readonly AccountPurpose[] = ['order_reserve', 'legacy'];
+const EMPTY_PURPOSES: readonly AccountPurpose[] = ['legacy'];
 
 /** What `reconcile` found wrong; every list empty means the ledger is sound. */
 export interface ReconcileReport {
@@ -116,8 +116,8 @@ export interface ReconcileReport {
   /** total of all entries per asset across the whole ledger: must be zero */
   assetTotals: { asset: string; total: string }[];
   /**
-   * the purposes whose locked accounts were compared with what they stand for: always
-   * `order_reserve` and `legacy` (both must hold 0), then those of the checks `reconcile` was given
+   * the purposes whose locked accounts were compared with what they stand for: always `legacy`
+   * (it must hold 0), then those of the checks `reconcile` was given
    */
   purposesChecked: AccountPurpose[];
   /** locked accounts whose balance differs from the rows of their purpose */

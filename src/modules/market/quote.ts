@@ -52,8 +52,10 @@ export interface SymbolInfo {
   symbol: string;
   baseAsset: string;
   quoteAsset: string;
-  /** PRICE_FILTER tickSize, LOT_SIZE minQty/maxQty/stepSize, (MIN_)NOTIONAL minNotional; decimal strings */
+  /** PRICE_FILTER tickSize/minPrice/maxPrice, LOT_SIZE minQty/maxQty/stepSize, (MIN_)NOTIONAL minNotional; decimal strings */
   tickSize?: string;
+  minPrice?: string;
+  maxPrice?: string;
   minQty?: string;
   maxQty?: string;
   stepSize?: string;

@@ -237,6 +237,8 @@ function registerExchangeInfo(app: FastifyInstance, deps: MarketRoutesDeps): voi
         base_asset: s.baseAsset,
         quote_asset: s.quoteAsset,
         tick_size: orNull(s.tickSize),
+        min_price: orNull(s.minPrice),
+        max_price: orNull(s.maxPrice),
         min_qty: orNull(s.minQty),
         max_qty: orNull(s.maxQty),
         step_size: orNull(s.stepSize),

@@ -49,6 +49,8 @@ export const symbolOutput = z
     base_asset: z.string().meta({ example: 'BTC' }),
     quote_asset: z.string().meta({ example: 'USDT' }),
     tick_size: z.string().nullable().meta({ description: 'PRICE_FILTER tickSize' }),
+    min_price: z.string().nullable().meta({ description: 'PRICE_FILTER minPrice' }),
+    max_price: z.string().nullable().meta({ description: 'PRICE_FILTER maxPrice' }),
     min_qty: z.string().nullable().meta({ description: 'LOT_SIZE minQty' }),
     max_qty: z.string().nullable().meta({ description: 'LOT_SIZE maxQty' }),
     step_size: z.string().nullable().meta({ description: 'LOT_SIZE stepSize' }),

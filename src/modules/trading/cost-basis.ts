@@ -13,14 +13,30 @@ import type { OrderRow } from './repository.js';
  * scale, so nothing is rounded on the way in or out.
  */
 
-/** What the books read of a fill: these fields of its order row. */
-export type BookedFill = Pick<
-  OrderRow,
-  'walletId' | 'baseAsset' | 'side' | 'quantity' | 'notional' | 'fee' | 'journalId'
-> & {
+/** What the books read of a fill: these fields of its (filled) order row. */
+export type BookedFill = Pick<OrderRow, 'walletId' | 'baseAsset' | 'side' | 'quantity'> & {
+  /** quote asset */
+  notional: string;
+  /** quote asset */
+  fee: string;
+  /** the fill's journal */
+  journalId: number;
   /** close_short only, quote asset */
   realizedPnl?: string | null | undefined;
 };
+
+/**
+ * The fill of a filled order row, for the books.
+ * @throws {Error} when the row is not filled (a bug)
+ */
+export function bookedFillOf(order: OrderRow): BookedFill {
+  const { notional, fee, journalId } = order;
+  assert(
+    order.status === 'filled' && notional !== null && fee !== null && journalId !== null,
+    'a filled order',
+  );
+  return { ...order, notional, fee, journalId };
+}
 
 /** The average-cost book of one asset: the units it holds (base asset) and what they cost (quote asset, fees included). */
 export interface CostBook {

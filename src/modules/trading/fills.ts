@@ -1,6 +1,7 @@
 import { Decimal, roundAmount } from '../../shared/decimal.js';
 import { available, type Posting, system } from '../ledger/index.js';
 import type { Quote } from '../market/index.js';
+import type { OrderType, TimeInForce } from './order-types.js';
 
 /** The four market order sides: `short` sells base not held, `close_short` buys it back. */
 export const ORDER_SIDES = ['buy', 'sell', 'short', 'close_short'] as const;
@@ -33,11 +34,22 @@ export function fillMarketOrder(
   quote: Pick<Quote, 'bid' | 'ask'>,
   takerFeeRate: string,
 ): Fill {
-  const price = fillPrice(side, quote);
+  return fillAt(fillPrice(side, quote), quantity, takerFeeRate);
+}
+
+/**
+ * A fill of `quantity` at `price` with the fee at `feeRate` (a resting order's maker fill at its own
+ * limit price, or a market fill at the book): notional and fee are exact products rounded half-up
+ * to 8 decimals once.
+ */
+export function fillAt(price: Decimal, quantity: Decimal, feeRate: string): Fill {
   const exactNotional = price.times(quantity);
-  const notional = roundAmount(exactNotional);
-  const fee = roundAmount(exactNotional.times(takerFeeRate));
-  return { price, quantity, notional, fee };
+  return {
+    price,
+    quantity,
+    notional: roundAmount(exactNotional),
+    fee: roundAmount(exactNotional.times(feeRate)),
+  };
 }
 
 /**
@@ -69,6 +81,20 @@ export function fillPostings(
   return postings;
 }
 
+/** What an order is besides its side and quantity: its type, its prices and its time in force. */
+export interface OrderSpec {
+  type: OrderType;
+  /** the limit types that take one: gtc, ioc or fok; null otherwise */
+  timeInForce: TimeInForce | null;
+  /** limit price, quote asset; null for the market types */
+  price: Decimal | null;
+  /** trigger (last price); null but for the stop and take-profit types */
+  stopPrice: Decimal | null;
+}
+
+/** A market order's spec. */
+export const MARKET_SPEC: OrderSpec = { type: 'market', timeInForce: null, price: null, stopPrice: null };
+
 /** An order checked and priced, ready to be written. */
 export interface PricedOrder {
   userId: string;
@@ -78,6 +104,8 @@ export interface PricedOrder {
   side: OrderSide;
   fill: Fill;
   clientOrderId: string | null;
+  /** market unless a marketable limit order fills at once, as a taker */
+  spec: OrderSpec;
   /** close_short only: the LOT_SIZE minQty its quantity is below (allowed if it closes the whole position) */
   belowMinQty?: Decimal | undefined;
 }
@@ -93,10 +121,15 @@ export function orderRowOf(order: PricedOrder, quoteAsset: string) {
     baseAsset: order.baseAsset,
     quoteAsset,
     side: order.side,
+    type: order.spec.type,
+    timeInForce: order.spec.timeInForce,
+    price: order.spec.price?.toFixed() ?? null,
+    stopPrice: order.spec.stopPrice?.toFixed() ?? null,
     quantity: fill.quantity.toFixed(),
-    price: fill.price.toFixed(),
+    avgFillPrice: fill.price.toFixed(),
     notional: fill.notional.toFixed(),
     fee: fill.fee.toFixed(),
+    liquidity: 'taker' as const,
     status: 'filled' as const,
   };
 }

@@ -97,3 +97,37 @@ export function checkCloseBelowMinQty(
     { symbol, minQty: formatDecimal(minQty), open_quantity: formatDecimal(openQuantity) },
   );
 }
+
+/**
+ * Binance's PRICE_FILTER on a limit or stop price: at least minPrice, at most maxPrice (each when
+ * non-zero), and (price − minPrice) a whole number of tickSize (when non-zero).
+ * @param field the request field checked, named in the error (`price`, `stop_price`)
+ * @throws {FilterFailureError} (422) naming `PRICE_FILTER`
+ */
+export function checkPriceFilter(price: Decimal, info: SymbolInfo | undefined, field: string): void {
+  const limit = (text: string | undefined) =>
+    text && new Decimal(text).gt(0) ? new Decimal(text) : undefined;
+  const min = limit(info?.minPrice);
+  const max = limit(info?.maxPrice);
+  const tick = limit(info?.tickSize);
+  const fail = (reason: string, details: Record<string, string>) => {
+    throw new FilterFailureError('PRICE_FILTER', `${field} ${reason}`, {
+      symbol: info?.symbol,
+      field,
+      ...details,
+    });
+  };
+  if (min && price.lt(min))
+    fail(`is below the minimum of ${formatDecimal(min)}`, { minPrice: formatDecimal(min) });
+  if (max && price.gt(max))
+    fail(`is above the maximum of ${formatDecimal(max)}`, { maxPrice: formatDecimal(max) });
+  if (
+    tick &&
+    !price
+      .minus(min ?? 0)
+      .mod(tick)
+      .isZero()
+  )
+    fail(`must be a multiple of the tick size ${formatDecimal(tick)}`, { tickSize: formatDecimal(tick) });
+  if (price.decimalPlaces() > 8) fail('has more than 8 decimals', {});
+}

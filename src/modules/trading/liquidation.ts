@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { KeyValueCache } from '../../platform/cache/cache.js';
 import type { CommandRunner, MoneyCommand } from '../../platform/commands/runner.js';
@@ -8,11 +9,14 @@ import { liquidations } from '../../platform/observability/metrics.js';
 import { defined } from '../../shared/assert.js';
 import { Decimal } from '../../shared/decimal.js';
 import type { Ledger } from '../ledger/index.js';
-import { ALL_PRICES_CHANNEL, type PriceService, type PriceTick, type Quote } from '../market/index.js';
-import { applyFillsToBooks } from './cost-basis.js';
+import { ALL_PRICES_CHANNEL, type PriceService, type Quote } from '../market/index.js';
+import { applyFillsToBooks, bookedFillOf } from './cost-basis.js';
 import { fillMarketOrder } from './fills.js';
 import { insertOrder, listOpenPositionsOf, lockPosition, type OrderRow } from './repository.js';
+import { endOpenOrders } from './resting-command.js';
 import { closeShort, isBelowMaintenance, type MarginRates } from './shorts.js';
+import { orders } from './tables.js';
+import { symbolOfTick } from './ticks.js';
 import { toOrderView } from './views.js';
 
 /** What the liquidation check runs on. */
@@ -57,6 +61,8 @@ interface LiquidationItem {
 interface Liquidated {
   order: OrderRow;
   insurancePaid: Decimal;
+  /** the position's resting close orders, expired with it */
+  expired: OrderRow[];
 }
 
 /** Liquidations run in one database transaction at most. */
@@ -89,7 +95,7 @@ function liquidationCommand(deps: LiquidationDeps): MoneyCommand<LiquidationItem
       // The wallets' books take the batch's closes in two statements, not two per close.
       await applyFillsToBooks(
         tx,
-        [...results.values()].flatMap((done) => (done ? [done.order] : [])),
+        [...results.values()].flatMap((done) => (done ? [bookedFillOf(done.order)] : [])),
       );
       return items.map((item) => results.get(item) ?? null);
     },
@@ -106,6 +112,8 @@ async function liquidateOne(
   if (!isBelowMaintenance(position, new Decimal(item.quote.ask), deps.margin.maintenance)) return null;
   const fill = fillMarketOrder('close_short', new Decimal(position.quantity), item.quote, deps.takerFeeRate);
   const result = await closeShort(tx, deps.ledger, position, fill, true);
+  // The position's resting closes have nothing left to buy back: they expire, their reservations go back.
+  const expired = await endOpenOrders(tx, deps.ledger, eq(orders.positionId, position.id), 'expired');
   const order = await insertOrder(tx, {
     userId: position.userId,
     walletId: position.walletId,
@@ -115,16 +123,17 @@ async function liquidateOne(
     quoteAsset: position.quoteAsset,
     side: 'close_short',
     quantity: fill.quantity.toFixed(),
-    price: fill.price.toFixed(),
+    avgFillPrice: fill.price.toFixed(),
     notional: fill.notional.toFixed(),
     fee: result.fee.toFixed(),
+    liquidity: 'taker',
     status: 'filled',
     positionId: position.id,
     realizedPnl: result.realizedPnl.toFixed(),
     liquidation: true,
     journalId: result.journalId,
   });
-  return { order, insurancePaid: result.insurancePaid };
+  return { order, insurancePaid: result.insurancePaid, expired };
 }
 
 /** One liquidation command per runner (per process): its lane is shared by every check. */
@@ -159,6 +168,8 @@ export async function liquidatePosition(
     'position.liquidated',
     toOrderView(closed.order),
   );
+  for (const order of closed.expired)
+    publishAccountEvent(deps.events, deps.logger, order.userId, 'order.expired', toOrderView(order));
   return true;
 }
 
@@ -191,12 +202,6 @@ export async function liquidateUnderwater(deps: LiquidationDeps, symbols?: strin
   };
   await Promise.all(Array.from({ length: Math.min(LIQUIDATION_CONCURRENCY, due.length) }, worker));
   return closed;
-}
-
-/** The symbol a published price tick is about, or undefined when the payload is not a tick. */
-function symbolOfTick(payload: unknown): string | undefined {
-  const symbol = (payload as Partial<PriceTick> | null)?.symbol;
-  return typeof symbol === 'string' && /^[A-Z0-9]{2,30}$/.test(symbol) ? symbol : undefined;
 }
 
 /**

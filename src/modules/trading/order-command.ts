@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import type { MoneyCommand } from '../../platform/commands/runner.js';
 import type { Queryable, Tx } from '../../platform/db/client.js';
 import { withSavepoint } from '../../platform/db/tx.js';
@@ -6,11 +7,13 @@ import { Decimal } from '../../shared/decimal.js';
 import { DomainError } from '../../shared/errors.js';
 import { isRefusal, type Ledger } from '../ledger/index.js';
 import { requireWallet } from '../wallets/index.js';
-import { applyFillsToBooks } from './cost-basis.js';
+import { applyFillsToBooks, bookedFillOf } from './cost-basis.js';
 import { fillPostings, orderRowOf, type PricedOrder } from './fills.js';
 import { checkCloseBelowMinQty } from './filters.js';
 import { insertOrder, insertOrders, type OrderRow } from './repository.js';
+import { endOpenOrders } from './resting-command.js';
 import { closeShort, type MarginRates, openShort, requireOpenShort } from './shorts.js';
+import { orders } from './tables.js';
 
 /** Fills run in one database transaction at most. */
 const FILL_BATCH_SIZE_MAX = 128;
@@ -92,7 +95,7 @@ export class OrderCommand implements MoneyCommand<PricedOrder, OrderRow> {
     // The wallets' books take the whole batch in two statements.
     await applyFillsToBooks(
       tx,
-      results.filter((r): r is OrderRow => !(r instanceof DomainError)),
+      results.filter((r): r is OrderRow => !(r instanceof DomainError)).map(bookedFillOf),
     );
     return results;
   }
@@ -135,6 +138,9 @@ export class OrderCommand implements MoneyCommand<PricedOrder, OrderRow> {
     if (order.belowMinQty)
       checkCloseBelowMinQty(fill.quantity, new Decimal(position.quantity), order.symbol, order.belowMinQty);
     const closed = await closeShort(tx, ledger, position, fill, false);
+    // A short closed whole leaves its resting closes nothing to buy back: they expire.
+    if (closed.position.status === 'closed')
+      await endOpenOrders(tx, ledger, eq(orders.positionId, position.id), 'expired');
     return await insertOrder(tx, {
       ...row,
       positionId: position.id,

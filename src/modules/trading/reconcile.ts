@@ -5,6 +5,7 @@ import {
   type PurposeMismatch,
   readPurposeBalances,
 } from '../ledger/index.js';
+import { openReservations } from './open-orders.js';
 import { listOpenPositionsOf } from './repository.js';
 
 /**
@@ -27,3 +28,18 @@ export const shortCollateralCheck: PurposeCheck = {
   purpose: 'short_collateral',
   run: reconcileShortCollateral,
 };
+
+/**
+ * Each wallet's order reserve against its resting orders: the account of a wallet and asset holds
+ * the sum of what its open orders and open OCOs reserve.
+ */
+export async function reconcileOrderReserves(db: Queryable): Promise<PurposeMismatch[]> {
+  return comparePurposeBalances(
+    'order_reserve',
+    (await openReservations(db)).map((r) => ({ ...r, reference: null })),
+    await readPurposeBalances(db, 'order_reserve'),
+  );
+}
+
+/** The order reserves' check, for `reconcile`. */
+export const orderReserveCheck: PurposeCheck = { purpose: 'order_reserve', run: reconcileOrderReserves };

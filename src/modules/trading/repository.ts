@@ -23,45 +23,65 @@ export type NewFillRow = Pick<
   | 'baseAsset'
   | 'quoteAsset'
   | 'side'
-  | 'quantity'
+  | 'type'
+  | 'timeInForce'
   | 'price'
+  | 'stopPrice'
+  | 'quantity'
+  | 'avgFillPrice'
   | 'notional'
   | 'fee'
+  | 'liquidity'
   | 'status'
-  | 'journalId'
-> & { clientOrderId?: string | null | undefined };
+> & { clientOrderId?: string | null | undefined; journalId: number };
 
 /**
  * Inserts the filled buys and sells of a batch in one statement, one array parameter per column
- * (the query builder would make one parameter per value: 13 per order); the rows come back in the
+ * (the query builder would make one parameter per value: 17 per order); the rows come back in the
  * order given.
  */
 export async function insertOrders(db: Queryable, values: NewFillRow[]): Promise<OrderRow[]> {
   if (values.length === 0) return [];
   const column = (pick: (row: NewFillRow) => string | number | null) => sql.param(values.map(pick));
-  const result = await db.execute<{ id: string; journal_id: string; created_at: string | Date }>(sql`
+  const result = await db.execute<{
+    id: string;
+    journal_id: string;
+    seq: string;
+    created_at: string | Date;
+  }>(sql`
     insert into orders (user_id, wallet_id, client_order_id, symbol, base_asset, quote_asset, side,
-                        quantity, price, notional, fee, status, journal_id)
+                        type, time_in_force, price, stop_price, quantity, avg_fill_price, notional,
+                        fee, liquidity, status, journal_id)
     select * from unnest(
       ${column((r) => r.userId)}::uuid[], ${column((r) => r.walletId)}::uuid[],
       ${column((r) => r.clientOrderId ?? null)}::text[], ${column((r) => r.symbol)}::text[],
       ${column((r) => r.baseAsset)}::text[], ${column((r) => r.quoteAsset)}::text[],
-      ${column((r) => r.side)}::text[], ${column((r) => r.quantity)}::numeric[],
-      ${column((r) => r.price)}::numeric[], ${column((r) => r.notional)}::numeric[],
-      ${column((r) => r.fee)}::numeric[], ${column((r) => r.status)}::text[],
-      ${column((r) => r.journalId)}::bigint[])
-    returning id, journal_id, created_at`);
+      ${column((r) => r.side)}::text[], ${column((r) => r.type)}::text[],
+      ${column((r) => r.timeInForce)}::text[], ${column((r) => r.price)}::numeric[],
+      ${column((r) => r.stopPrice)}::numeric[], ${column((r) => r.quantity)}::numeric[],
+      ${column((r) => r.avgFillPrice)}::numeric[], ${column((r) => r.notional)}::numeric[],
+      ${column((r) => r.fee)}::numeric[], ${column((r) => r.liquidity)}::text[],
+      ${column((r) => r.status)}::text[], ${column((r) => r.journalId)}::bigint[])
+    returning id, journal_id, seq, created_at`);
   const inserted = new Map(result.rows.map((row) => [Number(row.journal_id), row]));
   return values.map((row) => {
-    const { id, created_at } = defined(inserted.get(row.journalId));
+    const { id, seq, created_at } = defined(inserted.get(row.journalId));
+    const createdAt = new Date(created_at);
     return {
       ...row,
       id,
       clientOrderId: row.clientOrderId ?? null,
+      reserveAsset: null,
+      reserved: '0',
+      orderListId: null,
+      replacedBy: null,
+      triggeredAt: null,
       positionId: null,
       realizedPnl: null,
       liquidation: false,
-      createdAt: new Date(created_at),
+      seq: Number(seq),
+      createdAt,
+      updatedAt: createdAt,
     };
   });
 }
@@ -89,16 +109,19 @@ export async function findOrderById(db: Queryable, orderId: string): Promise<Ord
 export interface OrderFilter {
   symbol?: string | undefined;
   side?: OrderRow['side'] | undefined;
+  /** `open`: the resting ones (`new`) */
+  status?: OrderRow['status'] | 'open' | undefined;
 }
 
-/** A user's orders, newest first (by their journal id, which grows with time), before `beforeJournalId`. */
+/** A user's orders, newest first (by `seq`, which grows with time), before `beforeSeq`. */
 export async function listUserOrders(
   db: Queryable,
   userId: string,
   filter: OrderFilter,
   limit: number,
-  beforeJournalId: number | undefined,
+  beforeSeq: number | undefined,
 ): Promise<OrderRow[]> {
+  const status = filter.status === 'open' ? 'new' : filter.status;
   return await db
     .select()
     .from(orders)
@@ -107,10 +130,11 @@ export async function listUserOrders(
         eq(orders.userId, userId),
         filter.symbol === undefined ? undefined : eq(orders.symbol, filter.symbol),
         filter.side === undefined ? undefined : eq(orders.side, filter.side),
-        beforeJournalId === undefined ? undefined : lt(orders.journalId, beforeJournalId),
+        status === undefined ? undefined : eq(orders.status, status),
+        beforeSeq === undefined ? undefined : lt(orders.seq, beforeSeq),
       ),
     )
-    .orderBy(desc(orders.journalId))
+    .orderBy(desc(orders.seq))
     .limit(limit);
 }
 

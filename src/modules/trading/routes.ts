@@ -3,9 +3,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import { idempotencyScopeOf, sendFinalResponse } from '../../platform/http/idempotency.js';
-import { errorResponse } from '../../platform/http/schemas.js';
+import { errorResponse, moneyRouteErrors } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { getPortfolio, listPositions } from './portfolio.js';
+import { registerRestingOrderRoutes } from './resting-routes.js';
 import {
   orderIdParam,
   orderListQuery,
@@ -31,6 +32,7 @@ export async function orderRoutes(app: FastifyInstance, deps: TradingRoutesDeps)
   app.addHook('onRequest', deps.requireAuth);
   registerPlaceOrder(app, deps);
   registerOrderReads(app, deps);
+  registerRestingOrderRoutes(app, deps);
 }
 
 /** `POST ''`: a market order, filled at once. */
@@ -43,22 +45,16 @@ function registerPlaceOrder(app: FastifyInstance, deps: TradingRoutesDeps): void
       preHandler: deps.moneyRateLimit,
       schema: {
         tags: ['trading'],
-        summary: 'Place a market order, filled at once',
+        summary: 'Place an order: market (filled at once), limit, limit_maker, stop or take-profit',
         description:
-          'Binance’s LOT_SIZE and MIN_NOTIONAL/NOTIONAL filters apply (422 FILTER_FAILURE naming the filter). Taker fee TAKER_FEE_RATE in the quote asset on every fill. A short without enough free quote for its margin and fee → 400 INSUFFICIENT_MARGIN; close_short without an open short → 409 NO_OPEN_SHORT. Honours Idempotency-Key.',
+          'Binance’s PRICE_FILTER (price, stop_price), LOT_SIZE and MIN_NOTIONAL/NOTIONAL filters apply (422 FILTER_FAILURE naming the filter). Market orders and marketable limits fill at once at the book with the taker fee TAKER_FEE_RATE; resting orders fill at their limit price with MAKER_FEE_RATE, and reserve what they may spend (a buy price × quantity + the fee at the higher rate; a sell its quantity; a short its initial margin and fee; a close_short its buy-back and fee; the stop types at stop_price × 1.05) until they fill or are canceled. An IOC/FOK that cannot fill at once answers 201 with status expired. A limit_maker that would fill at once → 422 WOULD_MATCH_IMMEDIATELY; a stop whose trigger the last price has reached → 422 WOULD_TRIGGER_IMMEDIATELY; more than 200 open orders in a wallet → 409 TOO_MANY_OPEN_ORDERS. A short without enough free quote for its margin and fee → 400 INSUFFICIENT_MARGIN; close_short without an open short → 409 NO_OPEN_SHORT. Honours Idempotency-Key.',
         security: [{ bearerAuth: [] }],
         headers: placeOrderHeaders,
         body: placeOrderBody,
         response: {
           200: orderOutput,
           201: orderOutput,
-          400: errorResponse,
-          401: errorResponse,
-          404: errorResponse,
-          409: errorResponse,
-          422: errorResponse,
-          429: errorResponse,
-          503: errorResponse,
+          ...moneyRouteErrors,
         },
       },
     },
@@ -69,6 +65,8 @@ function registerPlaceOrder(app: FastifyInstance, deps: TradingRoutesDeps): void
         ...body,
         quantity: body.quantity?.toFixed(),
         quote_amount: body.quote_amount?.toFixed(),
+        price: body.price?.toFixed(),
+        stop_price: body.stop_price?.toFixed(),
       });
       const { response } = await placeOrder(
         deps,
@@ -77,8 +75,12 @@ function registerPlaceOrder(app: FastifyInstance, deps: TradingRoutesDeps): void
           walletId: body.wallet_id?.toLowerCase(),
           symbol: body.symbol,
           side: body.side,
+          type: body.type,
           quantity: body.quantity,
           quoteAmount: body.quote_amount,
+          price: body.price,
+          stopPrice: body.stop_price,
+          timeInForce: body.time_in_force,
           clientOrderId: body.client_order_id,
         },
         scope,
@@ -105,8 +107,8 @@ function registerOrderReads(app: FastifyInstance, deps: TradingRoutesDeps): void
       },
     },
     async (request) => {
-      const { symbol, side, limit, cursor } = request.query;
-      return await listOrders(deps, principalOf(request).userId, { symbol, side }, limit, cursor);
+      const { symbol, side, status, limit, cursor } = request.query;
+      return await listOrders(deps, principalOf(request).userId, { symbol, side, status }, limit, cursor);
     },
   );
 

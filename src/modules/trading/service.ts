@@ -11,10 +11,18 @@ import { BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import { BalanceLimitError, type Ledger } from '../ledger/index.js';
 import type { PriceService, Quote } from '../market/index.js';
-import { OrderTooSmallError, UntradableSymbolError } from './errors.js';
-import { type Fill, fillMarketOrder, fillPrice, type OrderSide, type PricedOrder } from './fills.js';
+import { OrderTooSmallError } from './errors.js';
+import {
+  type Fill,
+  fillMarketOrder,
+  fillPrice,
+  MARKET_SPEC,
+  type OrderSide,
+  type PricedOrder,
+} from './fills.js';
 import { checkLotSize, checkNotional, roundDownToStep } from './filters.js';
 import type { OrderCommand } from './order-command.js';
+import type { OrderType, TimeInForce } from './order-types.js';
 import {
   findOrderByClientId,
   findOrderById,
@@ -22,7 +30,10 @@ import {
   type OrderFilter,
   type OrderRow,
 } from './repository.js';
+import { placeRestingOrder } from './resting.js';
+import type { RestingOrderCommand } from './resting-command.js';
 import type { MarginRates } from './shorts.js';
+import { tradableSymbol } from './symbols.js';
 import { type OrderView, toOrderView } from './views.js';
 
 export interface TradingDeps {
@@ -32,17 +43,28 @@ export interface TradingDeps {
   quoteAsset: string;
   /** fraction of the notional, e.g. "0.001" */
   takerFeeRate: string;
+  /** fee of a resting order's fill at its own limit price, fraction of the notional */
+  makerFeeRate: string;
   margin: MarginRates;
   /** where every money movement runs */
   runner: CommandRunner;
   /** the order command (its wallet cache is the process's) */
   orders: OrderCommand;
+  /** the resting-order command: placements with their reservations, cancels, replaces */
+  resting: RestingOrderCommand;
   /** where each filled order is announced (`order.filled` on its owner's account stream) */
   accountEvents?: AccountEventSink;
 }
 
-/** A market order request: exactly one of `quantity` and `quoteAmount`. */
+/** An order request: exactly one of `quantity` and `quoteAmount` (market orders only). */
 export interface PlaceOrderInput {
+  /** market unless said; the other types need `quantity` and their prices */
+  type?: OrderType | undefined;
+  /** limit price of the limit types, quote asset */
+  price?: Decimal | undefined;
+  /** trigger of the stop and take-profit types (last price) */
+  stopPrice?: Decimal | undefined;
+  timeInForce?: TimeInForce | undefined;
   /** undefined → the caller's default wallet */
   walletId: string | undefined;
   /** e.g. `BTCUSDT` or `BTC` */
@@ -56,24 +78,6 @@ export interface PlaceOrderInput {
    */
   quoteAmount?: Decimal | undefined;
   clientOrderId: string | undefined;
-}
-
-/**
- * The market symbol of a client's symbol, and its base asset.
- * @throws {ValidationError}, {UntradableSymbolError} (422)
- */
-export function tradableSymbol(
-  prices: PriceService,
-  quoteAsset: string,
-  input: string,
-): { symbol: string; baseAsset: string } {
-  const symbol = prices.normalizeSymbol(input);
-  if (!symbol) throw new ValidationError('symbol must be 2–20 letters or digits, e.g. BTCUSDT or BTC');
-  const baseAsset = symbol.slice(0, -quoteAsset.length);
-  if (!symbol.endsWith(quoteAsset) || baseAsset.length === 0) {
-    throw new UntradableSymbolError(`only ${quoteAsset} pairs are tradable`, { symbol });
-  }
-  return { symbol, baseAsset };
 }
 
 /** The quantity a quote amount buys (fee included) or trades (fee excluded), rounded down to the lot step. */
@@ -162,6 +166,7 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
     side: input.side,
     fill,
     clientOrderId: input.clientOrderId ?? null,
+    spec: MARKET_SPEC,
     belowMinQty,
   };
 }
@@ -198,20 +203,30 @@ export async function placeOrder(
   };
   const first = (await deps.runner.storedAnswer(scope)) ?? (await repeated());
   if (first) return { response: first };
-  const order = await priceOrder(deps, userId, input);
-  let answered: Answered<OrderRow>;
   try {
-    answered = await deps.runner.execute(deps.orders, order, { scope, ...rendering });
+    const { type } = input;
+    if (type !== undefined && type !== 'market') {
+      if (!input.quantity) throw new ValidationError(`a ${type} order needs quantity`);
+      return await placeRestingOrder(
+        deps,
+        userId,
+        { ...input, type, quantity: input.quantity },
+        scope,
+        rendering,
+      );
+    }
+    const order = await priceOrder(deps, userId, input);
+    const answered = await deps.runner.execute(deps.orders, order, { scope, ...rendering });
+    // Announced once, when it was filled now (not for a replay or a repeated client order id).
+    if (answered.result) deps.accountEvents?.(userId, 'order.filled', toOrderView(answered.result));
+    return answered;
   } catch (error) {
     // Two requests with one client order id raced: the loser's insert failed; answer the winner's order.
     const winner =
       violatedConstraint(error) === 'orders_user_client_order_id_key' ? await repeated() : undefined;
     if (!winner) throw error;
-    answered = { response: winner };
+    return { response: winner };
   }
-  // Announced once, when it was filled now (not for a replay or a repeated client order id).
-  if (answered.result) deps.accountEvents?.(userId, 'order.filled', toOrderView(answered.result));
-  return answered;
 }
 
 /** Maximum orders per page. */
@@ -237,7 +252,7 @@ export async function listOrders(
     limit + 1,
     decodeCursor('o', cursor),
   );
-  const { page, nextCursor } = pageOf(rows, limit, 'o', (order) => order.journalId);
+  const { page, nextCursor } = pageOf(rows, limit, 'o', (order) => order.seq);
   return { items: page.map(toOrderView), next_cursor: nextCursor };
 }
 

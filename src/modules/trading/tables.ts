@@ -17,8 +17,8 @@ import { journalTransactions } from '../ledger/tables.js';
 import { users } from '../users/tables.js';
 import { wallets } from '../wallets/tables.js';
 
-/** Whose trade it is and on what: the owner, the wallet and the symbol with its two assets. */
-function tradeOwnerColumns() {
+/** Whose it is and on what: the owner, the wallet and the symbol. */
+function ownerColumns() {
   return {
     userId: uuid('user_id')
       .notNull()
@@ -27,6 +27,13 @@ function tradeOwnerColumns() {
       .notNull()
       .references(() => wallets.id),
     symbol: text('symbol').notNull(),
+  };
+}
+
+/** Whose trade it is and on what: the owner, the wallet and the symbol with its two assets. */
+function tradeOwnerColumns() {
+  return {
+    ...ownerColumns(),
     baseAsset: text('base_asset').notNull(),
     quoteAsset: text('quote_asset').notNull(),
   };
@@ -79,10 +86,60 @@ export const positions = pgTable(
   ],
 );
 
+/** Order types: `market` fills at once; the others rest until their price is reached (Binance's spot types). */
+export const ORDER_TYPES = [
+  'market',
+  'limit',
+  'limit_maker',
+  'stop_loss',
+  'stop_loss_limit',
+  'take_profit',
+  'take_profit_limit',
+] as const;
+/** Time in force of the limit types: good till canceled, immediate or cancel, fill or kill. */
+export const TIME_IN_FORCES = ['gtc', 'ioc', 'fok'] as const;
 /**
- * A market order and its single fill. Amounts are NUMERIC(38,8); `notional` and `fee` in the quote
- * asset. Shorts and their closes name their position; a close carries its realized P&L, and a close
- * the liquidation job made is marked `liquidation`.
+ * An order's state: `new` rests (or waits for its trigger), `filled` filled whole, `canceled` by its
+ * owner or by its OCO's other leg, `expired` an IOC/FOK that could not fill or an order whose short
+ * is gone, `rejected` a triggered order the wallet could not pay for.
+ */
+export const ORDER_STATUSES = ['new', 'filled', 'canceled', 'expired', 'rejected'] as const;
+
+/**
+ * An OCO: two legs (a limit and a stop) on one quantity; one filling or triggering cancels the
+ * other. What the pair may spend is reserved once, here (the legs reserve 0 of their own), while
+ * the list is open.
+ */
+export const orderLists = pgTable(
+  'order_lists',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ...ownerColumns(),
+    status: text('status', { enum: ['open', 'done'] }).notNull(),
+    /** the asset reserved in the wallet's `order_reserve` account */
+    reserveAsset: text('reserve_asset').notNull(),
+    /** what the list holds reserved now; 0 once done */
+    reserved: numeric('reserved', { precision: 38, scale: 8 }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('order_lists_wallet_open_idx').on(t.walletId).where(sql`${t.status} = 'open'`),
+    check('order_lists_status_check', sql`${t.status} in ('open', 'done')`),
+    check(
+      'order_lists_reserved_check',
+      sql`${t.reserved} >= 0 and (${t.status} = 'open' or ${t.reserved} = 0)`,
+    ),
+  ],
+);
+
+/**
+ * An order: market (filled at once) or resting (limit and stop types, filled by the matcher). Amounts
+ * are NUMERIC(38,8); `price` is the limit price, `stop_price` the trigger; an order fills whole, once,
+ * at `avg_fill_price`, with `notional` and `fee` in the quote asset and the fill's `journal_id`. While
+ * it rests, `reserved` of `reserve_asset` sits in the wallet's `order_reserve` account (0 for an OCO
+ * leg: its list holds it). Shorts and their closes name their position; a close carries its realized
+ * P&L, and a close the liquidation job made is marked `liquidation`. `seq` orders the owner's list.
  */
 export const orders = pgTable(
   'orders',
@@ -91,38 +148,76 @@ export const orders = pgTable(
     ...tradeOwnerColumns(),
     clientOrderId: text('client_order_id'),
     side: text('side', { enum: ['buy', 'sell', 'short', 'close_short'] }).notNull(),
+    type: text('type', { enum: ORDER_TYPES }).notNull().default('market'),
+    timeInForce: text('time_in_force', { enum: TIME_IN_FORCES }),
     quantity: numeric('quantity', { precision: 38, scale: 8 }).notNull(),
-    price: numeric('price', { precision: 38, scale: 8 }).notNull(),
-    notional: numeric('notional', { precision: 38, scale: 8 }).notNull(),
-    fee: numeric('fee', { precision: 38, scale: 8 }).notNull(),
-    status: text('status', { enum: ['filled'] }).notNull(),
+    /** the limit price of the limit types, quote asset per base unit */
+    price: numeric('price', { precision: 38, scale: 8 }),
+    /** the trigger of the stop and take-profit types (last price) */
+    stopPrice: numeric('stop_price', { precision: 38, scale: 8 }),
+    status: text('status', { enum: ORDER_STATUSES }).notNull(),
+    avgFillPrice: numeric('avg_fill_price', { precision: 38, scale: 8 }),
+    notional: numeric('notional', { precision: 38, scale: 8 }),
+    fee: numeric('fee', { precision: 38, scale: 8 }),
+    liquidity: text('liquidity', { enum: ['maker', 'taker'] }),
+    reserveAsset: text('reserve_asset'),
+    reserved: numeric('reserved', { precision: 38, scale: 8 }).notNull().default('0'),
+    orderListId: uuid('order_list_id').references(() => orderLists.id),
+    replacedBy: uuid('replaced_by'),
+    triggeredAt: timestamp('triggered_at', { withTimezone: true, mode: 'date' }),
     positionId: uuid('position_id').references(() => positions.id),
     /** close_short only: (entry − exit) × quantity − the fees of both legs, quote asset */
     realizedPnl: numeric('realized_pnl', { precision: 38, scale: 8 }),
     liquidation: boolean('liquidation').notNull().default(false),
+    /** the fill's journal (null until filled) */
     journalId: bigint('journal_id', { mode: 'number' })
-      .notNull()
       .unique()
       .references(() => journalTransactions.id),
+    seq: bigint('seq', { mode: 'number' }).notNull().default(sql`nextval('orders_seq')`),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [
     unique('orders_user_client_order_id_key').on(t.userId, t.clientOrderId),
-    index('orders_user_journal_idx').on(t.userId, t.journalId),
+    index('orders_user_seq_idx').on(t.userId, t.seq),
     index('orders_wallet_journal_idx').on(t.walletId, t.journalId),
+    index('orders_open_symbol_idx').on(t.symbol).where(sql`${t.status} = 'new'`),
+    index('orders_open_wallet_idx').on(t.walletId, t.symbol).where(sql`${t.status} = 'new'`),
+    index('orders_open_position_idx').on(t.positionId).where(sql`${t.status} = 'new'`),
     check('orders_side_check', sql`${t.side} in ('buy', 'sell', 'short', 'close_short')`),
-    check('orders_status_check', sql`${t.status} = 'filled'`),
+    check(
+      'orders_type_check',
+      sql`${t.type} in ('market', 'limit', 'limit_maker', 'stop_loss', 'stop_loss_limit', 'take_profit', 'take_profit_limit')`,
+    ),
+    check('orders_status_check', sql`${t.status} in ('new', 'filled', 'canceled', 'expired', 'rejected')`),
+    check(
+      'orders_prices_check',
+      sql`(${t.type} in ('limit', 'limit_maker', 'stop_loss_limit', 'take_profit_limit')) = (${t.price} is not null)
+        and (${t.type} in ('stop_loss', 'stop_loss_limit', 'take_profit', 'take_profit_limit')) = (${t.stopPrice} is not null)
+        and (${t.type} in ('limit', 'stop_loss_limit', 'take_profit_limit')) = (${t.timeInForce} is not null)
+        and (${t.price} is null or ${t.price} > 0) and (${t.stopPrice} is null or ${t.stopPrice} > 0)`,
+    ),
+    check(
+      'orders_fill_check',
+      sql`(${t.status} = 'filled') = (${t.journalId} is not null)
+        and (${t.status} = 'filled') = (${t.avgFillPrice} is not null and ${t.notional} is not null and ${t.fee} is not null and ${t.liquidity} is not null)`,
+    ),
     check('orders_quantity_positive_check', sql`${t.quantity} > 0`),
-    check('orders_price_positive_check', sql`${t.price} > 0`),
+    check('orders_avg_fill_price_positive_check', sql`${t.avgFillPrice} > 0`),
     check('orders_notional_positive_check', sql`${t.notional} > 0`),
     check('orders_fee_non_negative_check', sql`${t.fee} >= 0`),
     check(
+      'orders_reserved_check',
+      sql`${t.reserved} >= 0 and (${t.status} = 'new' or ${t.reserved} = 0)
+        and (${t.reserved} = 0 or ${t.reserveAsset} is not null)`,
+    ),
+    check(
       'orders_position_check',
-      sql`(${t.side} in ('short', 'close_short')) = (${t.positionId} is not null)`,
+      sql`(${t.side} = 'close_short' or (${t.side} = 'short' and ${t.status} = 'filled')) = (${t.positionId} is not null)`,
     ),
     check(
       'orders_close_fields_check',
-      sql`(${t.side} = 'close_short') = (${t.realizedPnl} is not null) and (not ${t.liquidation} or ${t.side} = 'close_short')`,
+      sql`(${t.side} = 'close_short' and ${t.status} = 'filled') = (${t.realizedPnl} is not null) and (not ${t.liquidation} or ${t.side} = 'close_short')`,
     ),
   ],
 );

@@ -7,7 +7,7 @@ import { withTransaction } from '../../platform/db/tx.js';
 import type { AccountEventSink } from '../../platform/events/bus.js';
 import { principalOf } from '../../platform/http/auth-guard.js';
 import { idempotencyScopeOf, sendFinalResponse } from '../../platform/http/idempotency.js';
-import { errorResponse, pageQuery } from '../../platform/http/schemas.js';
+import { errorResponse, moneyRouteErrors, pageQuery } from '../../platform/http/schemas.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Ledger } from '../ledger/index.js';
 import type { PriceService } from '../market/index.js';
@@ -111,13 +111,7 @@ function registerWalletOperation(app: FastifyInstance, deps: WalletRoutesDeps): 
         body: operationBody,
         response: {
           201: operationOutput,
-          400: errorResponse,
-          401: errorResponse,
-          404: errorResponse,
-          409: errorResponse,
-          422: errorResponse,
-          429: errorResponse,
-          503: errorResponse,
+          ...moneyRouteErrors,
         },
       },
     },

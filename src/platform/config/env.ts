@@ -82,6 +82,7 @@ const envSchema = z.object({
     .default('USDT'),
   INITIAL_BALANCE: decimalText('a non-negative decimal amount').default('10000'),
   TAKER_FEE_RATE: decimalText('a fraction between 0 and 1').default('0.001'),
+  MAKER_FEE_RATE: decimalText('a fraction between 0 and 1').default('0.001'),
   SHORT_INITIAL_MARGIN: decimalText('a fraction between 0 and 1').default('0.5'),
   SHORT_MAINTENANCE_MARGIN: decimalText('a fraction between 0 and 1').default('0.3'),
   LIQUIDATION_CHECK_INTERVAL_MS: integer(100, 3_600_000).default(5000),
@@ -185,6 +186,8 @@ export interface Config {
   initialBalance: string;
   /** Fraction of a fill's notional charged as fee (decimal string, 0.001 = 0.1 %). */
   takerFeeRate: string;
+  /** Fee of a resting order's fill at its own limit price (decimal string, 0.001 = 0.1 %). */
+  makerFeeRate: string;
   shortInitialMarginRate: string;
   shortMaintenanceMarginRate: string;
   /** how often open shorts are checked against the maintenance margin (ms) */
@@ -256,6 +259,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems: string[] = [];
   for (const [name, value] of [
     ['TAKER_FEE_RATE', e.TAKER_FEE_RATE],
+    ['MAKER_FEE_RATE', e.MAKER_FEE_RATE],
     ['SHORT_INITIAL_MARGIN', e.SHORT_INITIAL_MARGIN],
     ['SHORT_MAINTENANCE_MARGIN', e.SHORT_MAINTENANCE_MARGIN],
   ] as const) {
@@ -311,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     quoteAsset: e.QUOTE_ASSET,
     initialBalance: e.INITIAL_BALANCE,
     takerFeeRate: e.TAKER_FEE_RATE,
+    makerFeeRate: e.MAKER_FEE_RATE,
     shortInitialMarginRate: e.SHORT_INITIAL_MARGIN,
     shortMaintenanceMarginRate: e.SHORT_MAINTENANCE_MARGIN,
     liquidationCheckIntervalMs: e.LIQUIDATION_CHECK_INTERVAL_MS,

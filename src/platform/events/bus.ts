@@ -106,7 +106,16 @@ export function createEventBus(redisUrl: string | undefined, channelPrefix = 'pb
 }
 
 /** The events a user's `account` stream carries (SPEC §3 "Streams"). */
-export type AccountEventName = 'order.filled' | 'position.liquidated' | 'bet.settled' | 'wallet.operation';
+export type AccountEventName =
+  | 'order.accepted'
+  | 'order.triggered'
+  | 'order.filled'
+  | 'order.canceled'
+  | 'order.expired'
+  | 'order.rejected'
+  | 'position.liquidated'
+  | 'bet.settled'
+  | 'wallet.operation';
 
 /**
  * Publishes one of a user's own events on `account:<user id>`, as

@@ -33,6 +33,20 @@ export const errorResponse = z
   .meta({ id: 'Error', description: 'Every v1 error has this shape' });
 
 /** Query parameters of a paginated list. */
+/**
+ * The error answers of a money-moving route (refused 400, unauthenticated 401, not the caller's 404,
+ * conflicting 409, invalid 422, rate-limited 429, unavailable 503), for its response map.
+ */
+export const moneyRouteErrors = {
+  400: errorResponse,
+  401: errorResponse,
+  404: errorResponse,
+  409: errorResponse,
+  422: errorResponse,
+  429: errorResponse,
+  503: errorResponse,
+} as const;
+
 export const pageQuery = z.object({
   limit: z.coerce
     .number()

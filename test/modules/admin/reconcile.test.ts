@@ -25,7 +25,7 @@ describe('GET /api/v1/admin/reconcile', () => {
         unbalancedJournals: [],
         balanceMismatches: [],
         brokenChains: [],
-        purposesChecked: ['order_reserve', 'legacy', 'bet_escrow', 'short_collateral'],
+        purposesChecked: ['legacy', 'bet_escrow', 'short_collateral', 'order_reserve'],
         purposeMismatches: [],
       },
     });

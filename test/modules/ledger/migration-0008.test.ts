@@ -361,7 +361,7 @@ describe('migration 0008: locked accounts per purpose', () => {
     await runMigrations(db);
 
     const report = await reconcileAll(db);
-    expect(report.purposesChecked).toEqual(['order_reserve', 'legacy', 'bet_escrow', 'short_collateral']);
+    expect(report.purposesChecked).toEqual(['legacy', 'bet_escrow', 'short_collateral', 'order_reserve']);
     expect(report).toMatchObject({
       unbalancedJournals: [],
       balanceMismatches: [],

@@ -283,11 +283,9 @@ describe('reconcile per purpose', () => {
     );
     expect(isReconciled(report)).toBe(false);
 
-    // The ledger alone knows no bets or positions: it checks only the purposes that must hold 0.
+    // The ledger alone knows no bets, positions or orders: it checks only the purpose that must hold 0.
     const ledgerOnly = await reconcile(db);
-    expect(ledgerOnly.purposesChecked).toEqual(['order_reserve', 'legacy']);
-    expect(ledgerOnly.purposeMismatches).toEqual([
-      mismatch({ purpose: 'order_reserve', walletId: frank, reference: null, balance: '1', expected: '0' }),
-    ]);
+    expect(ledgerOnly.purposesChecked).toEqual(['legacy']);
+    expect(ledgerOnly.purposeMismatches).toEqual([]);
   });
 });

@@ -75,6 +75,8 @@ describe('Binance routes', () => {
       base_asset: 'BTC',
       quote_asset: 'USDT',
       tick_size: '0.01',
+      min_price: '0.01',
+      max_price: '1000000',
       min_qty: '0.00001',
       max_qty: '9000',
       step_size: '0.00001',

@@ -61,7 +61,7 @@ describe('PRICE_SOURCE=replay (the shipped sample)', () => {
     const user = await registerUser(t.app);
     const buy = await postOrder(t.app, user.token, { symbol: 'BTCUSDT', side: 'buy', quantity: '0.01' });
     expect(buy.statusCode).toBe(201);
-    expect(buy.json()).toMatchObject({ price: '43546.37', quantity: '0.01' });
+    expect(buy.json()).toMatchObject({ avg_fill_price: '43546.37', quantity: '0.01' });
     const tooSmall = await postOrder(t.app, user.token, {
       symbol: 'ETHUSDT',
       side: 'buy',

@@ -102,7 +102,7 @@ async function warmUp(c: Chaos): Promise<string> {
   expect((await getPrices(c.app)).statusCode).toBe(200);
   const order = await buy(c);
   expect(order.statusCode).toBe(201);
-  expect(order.json().price).toBe(BTC_ASK);
+  expect(order.json().avg_fill_price).toBe(BTC_ASK);
   return price.json().as_of as string;
 }
 
@@ -175,7 +175,7 @@ describe('Binance failing', () => {
       ]);
       const filled = await buy(c);
       expect(filled.statusCode).toBe(201);
-      expect(filled.json().price).toBe(BTC_ASK);
+      expect(filled.json().avg_fill_price).toBe(BTC_ASK);
       await expectLedgerSound(c.t.deps.db);
     },
   );
@@ -201,7 +201,7 @@ describe('Binance failing', () => {
     c.clock.advance(MAX_AGE_MS - 1500);
     const young = await buy(c);
     expect(young.statusCode).toBe(201);
-    expect(young.json().price).toBe(BTC_ASK);
+    expect(young.json().avg_fill_price).toBe(BTC_ASK);
     c.clock.advance(2000);
     const before = await holdings(c);
     expectUnavailable(await buy(c), 'order past PRICE_MAX_AGE_MS');

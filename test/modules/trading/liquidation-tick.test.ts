@@ -27,6 +27,6 @@ describe('liquidation on each fresh price', () => {
       const orders = await t.app.inject({ method: 'GET', url: '/api/v1/orders', headers: bearer(token) });
       liquidated = orders.json().items.filter((o: { liquidation: boolean }) => o.liquidation);
     }
-    expect(liquidated).toEqual([expect.objectContaining({ price: '70200' })]);
+    expect(liquidated).toEqual([expect.objectContaining({ avg_fill_price: '70200' })]);
   });
 });

@@ -67,7 +67,7 @@ describe('liquidation', () => {
     );
     const liquidation = orders.find((o) => o.liquidation);
     // bought back at 70200: 7020 + fee 7.02 out of the collateral; 2086.257 back to the cash
-    expect(liquidation).toMatchObject({ side: 'close_short', price: '70200', fee: '7.02' });
+    expect(liquidation).toMatchObject({ side: 'close_short', avg_fill_price: '70200', fee: '7.02' });
     // (60755.18 − 70200) × 0.1 − 6.075518 − 7.02
     expect(liquidation?.realized_pnl).toBe('-957.577518');
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -89,7 +89,7 @@ describe('liquidation', () => {
       (items) => items.some((o) => o.liquidation),
     );
     // buy-back 10000 > collateral 9113.277: insurance pays 886.723, no fee is left to charge
-    expect(orders.find((o) => o.liquidation)).toMatchObject({ price: '100000', fee: '0' });
+    expect(orders.find((o) => o.liquidation)).toMatchObject({ avg_fill_price: '100000', fee: '0' });
     expect(new Decimal(await insuranceTotal()).minus(insuranceBefore).toFixed()).toBe('-886.723');
     const wallet = await getWallet(t.app, token, walletId);
     // the margin and the opening fee are lost, nothing more: 10000 − 3037.759 − 6.075518

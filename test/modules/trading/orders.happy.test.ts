@@ -68,7 +68,7 @@ describe('register → login → price → buy → sell', () => {
       symbol: 'BTCUSDT',
       side: 'buy',
       quantity: '0.01',
-      price: '60755.19',
+      avg_fill_price: '60755.19',
       notional: '607.5519',
       fee: '0.6075519',
       status: 'filled',
@@ -80,7 +80,7 @@ describe('register → login → price → buy → sell', () => {
     // 60755.18 × 0.004 = 243.02072; fee 0.24302072
     expect(sell.json()).toMatchObject({
       side: 'sell',
-      price: '60755.18',
+      avg_fill_price: '60755.18',
       notional: '243.02072',
       fee: '0.24302072',
     });

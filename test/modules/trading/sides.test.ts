@@ -44,10 +44,15 @@ describe('buy and sell at the book', () => {
     const buy = await postOrder(t.app, token, { symbol: 'DOGE', side: 'buy', quantity: '100' });
     expect(buy.statusCode).toBe(201);
     // 0.2501 × 100 = 25.01; fee 0.02501
-    expect(buy.json()).toMatchObject({ price: '0.2501', quantity: '100', notional: '25.01', fee: '0.02501' });
+    expect(buy.json()).toMatchObject({
+      avg_fill_price: '0.2501',
+      quantity: '100',
+      notional: '25.01',
+      fee: '0.02501',
+    });
     const sell = await postOrder(t.app, token, { symbol: 'DOGEUSDT', side: 'sell', quantity: 40 });
     // 0.2499 × 40 = 9.996; fee 0.009996
-    expect(sell.json()).toMatchObject({ price: '0.2499', notional: '9.996', fee: '0.009996' });
+    expect(sell.json()).toMatchObject({ avg_fill_price: '0.2499', notional: '9.996', fee: '0.009996' });
     const usdt = new Decimal(10000).minus('25.01').minus('0.02501').plus('9.996').minus('0.009996');
     expect(await balancesOf(token, walletId)).toEqual({ DOGE: ['60', '0'], USDT: [usdt.toFixed(), '0'] });
     expect(await ledgerTotals(walletId)).toEqual({
@@ -101,7 +106,7 @@ describe('shorts with margin', () => {
     // notional 6075.518 at the bid; fee 6.075518; initial margin 0.5 × 6075.518 = 3037.759
     expect(short.json()).toMatchObject({
       side: 'short',
-      price: '60755.18',
+      avg_fill_price: '60755.18',
       notional: '6075.518',
       fee: '6.075518',
     });
@@ -128,7 +133,7 @@ describe('shorts with margin', () => {
     // (60755.18 − 61000) × 0.1 − 6.075518 − 6.1 = −36.657518
     expect(close.json()).toMatchObject({
       side: 'close_short',
-      price: '61000',
+      avg_fill_price: '61000',
       notional: '6100',
       fee: '6.1',
       realized_pnl: '-36.657518',
@@ -201,7 +206,7 @@ describe('shorts with margin', () => {
     expect(offStep.json().error.details).toMatchObject({ filter: 'LOT_SIZE', stepSize: '0.001' });
     const rest = await postOrder(t.app, token, { symbol: 'ETH', side: 'close_short', quantity: '0.005' });
     expect(rest.statusCode).toBe(201);
-    expect(rest.json()).toMatchObject({ quantity: '0.005', price: '2000.1' });
+    expect(rest.json()).toMatchObject({ quantity: '0.005', avg_fill_price: '2000.1' });
     const positions = await t.app.inject({ method: 'GET', url: '/api/v1/positions', headers: bearer(token) });
     expect(positions.json().items).toEqual([]);
     expect((await balancesOf(token, walletId)).USDT![1]).toBe('0');
@@ -364,7 +369,7 @@ describe('prices at the ledger’s scale', () => {
     expect(price.json()).toMatchObject({ price: '0.00001235', bid: '0.00001234', ask: '0.00001235' });
     const buy = await postOrder(t.app, token, { symbol: 'PEPE', side: 'buy', quantity: '1000000' });
     expect(buy.statusCode).toBe(201);
-    expect(buy.json()).toMatchObject({ price: '0.00001235', notional: '12.35' });
+    expect(buy.json()).toMatchObject({ avg_fill_price: '0.00001235', notional: '12.35' });
     t.binance!.setQuote('DUSTUSDT', { last: '0.000000001', bid: '0.000000001', ask: '0.000000001' });
     const dust = await postOrder(t.app, token, { symbol: 'DUST', side: 'buy', quantity: '1000000000' });
     expect(dust.statusCode).toBe(503);

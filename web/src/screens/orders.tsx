@@ -55,7 +55,7 @@ export function Orders(props: { pageSize?: number }) {
                     {o.liquidation ? ' (liquidation)' : ''}
                   </td>
                   <td class="num">{fmt(o.quantity)}</td>
-                  <td class="num">{fmt(o.price)}</td>
+                  <td class="num">{fmt(o.avg_fill_price ?? o.price)}</td>
                   <td class="num">{fmtMoney(o.notional)}</td>
                   <td class="num">{fmt(o.fee)}</td>
                   <td>{o.status}</td>

@@ -446,6 +446,8 @@ function toSymbolInfo(raw: z.infer<typeof exchangeInfoSchema>['symbols'][number]
   const info: SymbolInfo = { symbol: raw.symbol, baseAsset: raw.baseAsset, quoteAsset: raw.quoteAsset };
   const fields = {
     tickSize: text(price?.tickSize),
+    minPrice: text(price?.minPrice),
+    maxPrice: text(price?.maxPrice),
     minQty: text(lot?.minQty),
     maxQty: text(lot?.maxQty),
     stepSize: text(lot?.stepSize),
