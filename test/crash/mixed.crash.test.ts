@@ -29,9 +29,15 @@ import { reconcileAll } from '../../src/modules/admin/reconcile.js';
 import { isReconciled } from '../../src/modules/ledger/index.js';
 import { createDb, type Db } from '../../src/platform/db/client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/platform/db/scratch.js';
-import { Decimal } from '../../src/shared/decimal.js';
 import { FakeBinance } from '../helpers/fake-binance.js';
-import { call } from '../helpers/http.js';
+import {
+  type MixedKind as Kind,
+  mixedBurst,
+  type MixedRequest as Request,
+  registerMixedUsers,
+  sendMixed,
+  type MixedUser as User,
+} from '../helpers/mixed-load.js';
 import { claimRedisDatabase, type RedisDatabase } from '../helpers/redis-database.js';
 import { childEnv, ServerProcess } from '../helpers/server-process.js';
 import { mapBounded, seededRandom } from '../helpers/wallets.js';
@@ -57,26 +63,9 @@ const SETTLE_WAIT_MS = 15_000;
 const PRICES = ['50000', '50150', '49850'];
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 2 ** 31);
 
-type Kind = 'DEPOSIT' | 'WITHDRAW' | 'buy' | 'sell' | 'short' | 'close_short' | 'bet';
-
-interface Request {
-  key: string;
-  kind: Kind;
-  user: number;
-  method: 'POST';
-  url: string;
-  body: Record<string, unknown>;
-}
-
 /** What the client saw: an answer, or nothing (the connection failed). */
 type Outcome = { status: number; body: string } | { lost: string };
 type Answered = { request: Request; status: number; body: string };
-
-interface User {
-  token: string;
-  walletId: string;
-  userId: string;
-}
 
 let scratch: ScratchDatabase | undefined;
 let dataDir: string | undefined;
@@ -126,91 +115,6 @@ async function crash(server: ServerProcess): Promise<void> {
   server.kill('SIGSTOP');
   await sleep(FROZEN_MS);
   server.kill('SIGKILL');
-}
-
-async function send(
-  server: ServerProcess,
-  users: User[],
-  request: Request,
-): Promise<{ status: number; body: string }> {
-  const answer = await call(server, request.method, request.url, {
-    token: users[request.user]!.token,
-    body: request.body,
-    headers: { 'idempotency-key': request.key },
-    timeoutMs: REQUEST_TIMEOUT_MS,
-  });
-  return { status: answer.status, body: answer.body };
-}
-
-/**
- * One burst of the mixed load. Amounts and stakes carry the request's global number in their last
- * decimals, so a journal or bet found after the crash names its request; orders name theirs by
- * client_order_id.
- */
-function burst(round: number, random: () => number, users: User[]): Request[] {
-  const kinds: [Kind, number][] = [
-    ['DEPOSIT', 0.16],
-    ['WITHDRAW', 0.14],
-    ['buy', 0.16],
-    ['sell', 0.1],
-    ['short', 0.12],
-    ['close_short', 0.1],
-    ['bet', 0.22],
-  ];
-  return Array.from({ length: BURST_SIZE }, (_, i) => {
-    const n = round * BURST_SIZE + i + 1;
-    const key = `mixed-${round}-${i}`;
-    const user = Math.floor(random() * users.length);
-    const pick = random();
-    let kind: Kind = 'bet';
-    let cumulative = 0;
-    for (const [k, p] of kinds) {
-      cumulative += p;
-      if (pick < cumulative) {
-        kind = k;
-        break;
-      }
-    }
-    const unique = (whole: number) => new Decimal(whole).plus(new Decimal(n).div(100_000_000)).toFixed();
-    const walletId = users[user]!.walletId;
-    if (kind === 'DEPOSIT' || kind === 'WITHDRAW')
-      return {
-        key,
-        kind,
-        user,
-        method: 'POST',
-        url: `/api/v1/wallets/${walletId}/operation`,
-        body: { operation_type: kind, amount: unique(Math.floor(random() * 800) + 1) },
-      };
-    if (kind === 'bet')
-      return {
-        key,
-        kind,
-        user,
-        method: 'POST',
-        url: '/api/v1/bets',
-        body: {
-          wallet_id: walletId,
-          symbol: 'BTCUSDT',
-          direction: random() < 0.5 ? 'up' : 'down',
-          stake: unique(Math.floor(random() * 50) + 5),
-          leverage: Math.floor(random() * 10) + 1,
-          duration_seconds: Math.round((1 + random() * 2) * 1000) / 1000,
-        },
-      };
-    const size =
-      kind === 'buy' || kind === 'short'
-        ? { quote_amount: String(Math.floor(random() * 200) + 50) }
-        : { quantity: (Math.floor(random() * 3) + 1) / 1000 };
-    return {
-      key,
-      kind,
-      user,
-      method: 'POST',
-      url: '/api/v1/orders',
-      body: { wallet_id: walletId, symbol: 'BTCUSDT', side: kind, client_order_id: key, ...size },
-    };
-  });
 }
 
 /** The id a 2xx answer names: a journal id for an operation, an order's or a bet's uuid. */
@@ -326,24 +230,12 @@ describe('SIGKILL under a mixed load, three times', () => {
     console.log(`mixed crash test: seed ${SEED} (CRASH_SEED=${SEED} to run it again)`);
     const random = seededRandom(SEED);
     let server = await startServer();
-    const users: User[] = [];
-    for (let u = 0; u < USER_COUNT; u++) {
-      const registered = await call(server, 'POST', '/api/v1/auth/register', {
-        body: { username: `mixed_${SEED}_${u}`, password: 'correct horse battery' },
-      });
-      expect(registered.status, registered.body).toBe(201);
-      const token = registered.json.access_token as string;
-      const wallets = await call(server, 'GET', '/api/v1/wallets', { token });
-      const wallet = (wallets.json.items as { id: string }[])[0]!;
-      const me = await call(server, 'GET', '/api/v1/users/me', { token });
-      expect(me.status, me.body).toBe(200);
-      users.push({ token, walletId: wallet.id, userId: me.json.id as string });
-    }
+    const users: User[] = await registerMixedUsers(server, `mixed_${SEED}`, USER_COUNT);
 
     const figures: string[] = [];
     for (let round = 0; round < KILLS; round++) {
       binance!.setQuote('BTCUSDT', quoteAt(PRICES[round % PRICES.length]!));
-      const requests = burst(round, random, users);
+      const requests = mixedBurst(round, BURST_SIZE, random, users);
       const killAfter = Math.floor(
         BURST_SIZE * (KILL_FRACTION_MIN + random() * (KILL_FRACTION_MAX - KILL_FRACTION_MIN)),
       );
@@ -351,7 +243,7 @@ describe('SIGKILL under a mixed load, three times', () => {
       let answered = 0;
       const outcomes = await mapBounded(requests, CONCURRENCY, async (request): Promise<Outcome> => {
         try {
-          const res = await send(victim, users, request);
+          const res = await sendMixed(victim, users, request, REQUEST_TIMEOUT_MS);
           answered += 1;
           if (answered === killAfter) void crash(victim);
           return res;
@@ -390,12 +282,12 @@ describe('SIGKILL under a mixed load, three times', () => {
 
       // Answers stored before the crash are replayed by the new process, byte for byte.
       await mapBounded(acknowledged, CONCURRENCY, async (a) => {
-        const again = await send(server, users, a.request);
+        const again = await sendMixed(server, users, a.request, REQUEST_TIMEOUT_MS);
         expect(again, `${a.request.key} (${a.request.kind})`).toEqual({ status: a.status, body: a.body });
       });
       // A lost request sent again with its key: replayed if it had committed, run now if not.
       const retried = await mapBounded(lost, CONCURRENCY, async (request): Promise<Answered> => {
-        const res = await send(server, users, request);
+        const res = await sendMixed(server, users, request, REQUEST_TIMEOUT_MS);
         const found = lostCommitted.get(request)!;
         if (found.length === 1) {
           expect(res.status, `${request.key} (lost) ${res.body}\n${server.recentOutput}`).toBeLessThan(300);
