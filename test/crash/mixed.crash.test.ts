@@ -3,7 +3,7 @@
  * process in the `all` role (API and jobs in one process; BullMQ when REDIS_URL is set, in-process
  * timers otherwise) on a scratch database, priced by a fake Binance on loopback. Four users send a
  * mixed burst — deposits, withdrawals, market orders on all four sides (buy, sell, short,
- * close_short) and bets of 1–3 s — each request with its own Idempotency-Key. At a seeded random
+ * close_short), resting limit buys and bets of 1–3 s — each request with its own Idempotency-Key. At a seeded random
  * moment (after 20–60 % of the answers) the process is frozen and killed with SIGKILL, and a new one
  * is started on the same database. That happens three times. After each restart:
  * - every request answered 2xx is in the database: an operation under the journal id it was
@@ -11,7 +11,8 @@
  *   escrow journal); every lost one is there once or not at all (its unique amount, its
  *   client_order_id, its unique stake say which);
  * - no journal is partial or unaccounted for: reconcile is clean (every journal sums to zero, the
- *   balances and chains agree, the escrow and collateral accounts match their bets and shorts), and
+ *   balances and chains agree, the escrow, collateral and order-reserve accounts match their bets,
+ *   shorts and open orders), and
  *   every journal is a registration grant, a wallet operation, an order's or a bet's;
  * - every answered request sent again with its key gets its first answer byte for byte; every lost
  *   one sent again is replayed if it had committed (same id) or runs now if not;
@@ -160,6 +161,14 @@ async function expectStored(users: User[], a: Answered): Promise<void> {
       select count(*)::int as n from bets b join journal_transactions j on j.id = b.place_journal_id
        where b.id = ${id as string}::uuid and j.kind = 'bet_escrow'`);
     expect(rows.rows[0]!.n, label).toBe(1);
+  } else if (a.request.kind === 'limit') {
+    // Resting (its cost reserved: reconcile checks the reserve) or filled at once with its journal.
+    const rows = await db!.execute<{ type: string; status: string; journal: boolean }>(sql`
+      select type, status, journal_id is not null as journal from orders where id = ${id as string}::uuid`);
+    expect(rows.rows, label).toEqual([
+      expect.objectContaining({ type: 'limit', journal: rows.rows[0]?.status === 'filled' }),
+    ]);
+    expect(['new', 'filled'], label).toContain(rows.rows[0]?.status);
   } else {
     const rows = await db!.execute<{ side: string }>(sql`
       select o.side from orders o join journal_transactions j on j.id = o.journal_id where o.id = ${id as string}::uuid`);
@@ -167,7 +176,10 @@ async function expectStored(users: User[], a: Answered): Promise<void> {
   }
 }
 
-/** Reconcile is clean, and every journal is a grant, a wallet operation, an order's or a bet's. */
+/**
+ * Reconcile is clean, and every journal is a grant, a wallet operation, an order's or a bet's (a
+ * resting order's reservation journal names no order: reconcile holds the reserves to the orders).
+ */
 async function expectLedgerWhole(): Promise<void> {
   const report = await reconcileAll(db!);
   expect(report.unbalancedJournals).toEqual([]);
@@ -177,7 +189,7 @@ async function expectLedgerWhole(): Promise<void> {
   expect(isReconciled(report)).toBe(true);
   const orphans = await db!.execute<{ id: number; kind: string }>(sql`
     select j.id::int as id, j.kind from journal_transactions j
-     where j.kind not in ('registration_grant', 'deposit', 'withdrawal')
+     where j.kind not in ('registration_grant', 'deposit', 'withdrawal', 'order_reserve', 'order_release')
        and not exists (select 1 from orders o where o.journal_id = j.id)
        and not exists (select 1 from bets b where b.place_journal_id = j.id or b.settle_journal_id = j.id)`);
   expect(orphans.rows).toEqual([]);

@@ -1,15 +1,16 @@
 /**
  * The mixed load sent to the real program run as a child process (helpers/server-process.ts): a few
  * registered users send deposits, withdrawals, market orders on all four sides (buy, sell, short,
- * close_short) and bets of 1–3 s, each request with its own Idempotency-Key. The crash test
+ * close_short), limit buys (most rest, reserving their cost; those above the ask fill at once) and
+ * bets of 1–3 s, each request with its own Idempotency-Key. The crash test
  * (test/crash/mixed.crash.test.ts) sends bursts of it before each kill; the soak (bench/soak.ts)
  * sends bursts of it for minutes. No vitest here: the soak runs outside the test runner.
  */
 import { Decimal } from '../../src/shared/decimal.js';
 import { call } from './http.js';
 
-/** What a mixed request does: a wallet operation, an order's side, or a bet. */
-export type MixedKind = 'DEPOSIT' | 'WITHDRAW' | 'buy' | 'sell' | 'short' | 'close_short' | 'bet';
+/** What a mixed request does: a wallet operation, a market order's side, a limit buy, or a bet. */
+export type MixedKind = 'DEPOSIT' | 'WITHDRAW' | 'buy' | 'sell' | 'short' | 'close_short' | 'limit' | 'bet';
 
 /** One request of a burst, with the key it is sent with and the user (an index) it is sent as. */
 export interface MixedRequest {
@@ -36,7 +37,8 @@ const KIND_SHARES: readonly (readonly [MixedKind, number])[] = [
   ['sell', 0.1],
   ['short', 0.12],
   ['close_short', 0.1],
-  ['bet', 0.22],
+  ['limit', 0.08],
+  ['bet', 0.14],
 ];
 
 /** The password of every load user (registration's rules accept it). */
@@ -115,6 +117,20 @@ export function mixedBurst(
           stake: unique(Math.floor(random() * 50) + 5),
           leverage: Math.floor(random() * 10) + 1,
           duration_seconds: Math.round((1 + random() * 2) * 1000) / 1000,
+        },
+      };
+    if (kind === 'limit')
+      return {
+        ...request,
+        url: '/api/v1/orders',
+        body: {
+          wallet_id: walletId,
+          symbol: 'BTCUSDT',
+          side: 'buy',
+          type: 'limit',
+          price: String(55_000 + Math.floor(random() * 7_000)),
+          quantity: '0.001',
+          client_order_id: key,
         },
       };
     const amount =
