@@ -123,6 +123,13 @@ export class MatchCommand implements MoneyCommand<MatchItem, Matched | null> {
         return undefined;
       triggered = true;
       if (limit && !crossesBook(order.side, limit, quote)) {
+        // Binance: a triggered stop-limit with IOC or FOK that cannot fill at once expires.
+        if (order.timeInForce === 'ioc' || order.timeInForce === 'fok') {
+          const release = await releaseOf(tx, [order]);
+          if (release.length > 0)
+            await this.deps.ledger.post(tx, { kind: 'order_release', postings: release });
+          return { event: 'order.expired', order: defined((await endOrders(tx, [order.id], 'expired'))[0]) };
+        }
         return { event: 'order.triggered', order: await markTriggered(tx, order.id) };
       }
     } else if (!limit || !crossesBook(order.side, limit, quote)) {

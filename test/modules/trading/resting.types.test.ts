@@ -263,6 +263,27 @@ describe('resting orders: every type on every side', () => {
     await expectLedgerSound(t.db);
   });
 
+  it('a triggered stop_loss_limit with IOC that cannot fill at once expires, its reservation given back', async () => {
+    await movePrice(t.app, t.binance!, 'BTCUSDT', START);
+    const { token, walletId } = await registerUser(t.app);
+    await placeOk(t.app, token, { symbol: 'BTC', side: 'buy', quantity: QUANTITY });
+    const placed = await placeOk(t.app, token, {
+      symbol: 'BTC',
+      side: 'sell',
+      type: 'stop_loss_limit',
+      time_in_force: 'ioc',
+      stop_price: '59000',
+      price: '58950',
+      quantity: QUANTITY,
+    });
+    await movePrice(t.app, t.binance!, 'BTCUSDT', { last: '58990', bid: '58900', ask: '58990' });
+    const expired = await waitForOrder(t.app, token, placed.id, (o) => o.status !== 'new');
+    expect(expired).toMatchObject({ status: 'expired', fills: [] });
+    const btc = (await getWallet(t.app, token, walletId)).balances.find((b) => b.asset === 'BTC');
+    expect(btc).toMatchObject({ available: QUANTITY, locked: '0' });
+    await expectLedgerSound(t.db);
+  });
+
   it('an order the book crosses when placed fills at once at the book, as the taker', async () => {
     await movePrice(t.app, t.binance!, 'BTCUSDT', START);
     const { token } = await registerUser(t.app);
