@@ -158,7 +158,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Services shared by the modules.
   const ledger = new Ledger();
   // Every money movement of this app's requests runs here; what is queued is written before close.
-  const runner = new CommandRunner(db);
+  const runner = new CommandRunner(db, {
+    failpoint: config.failpoint,
+    onFailpoint: (at, batchSize) =>
+      deps.logger.warn({ failpoint: at, batchSize }, 'failpoint reached: hanging until killed'),
+  });
   app.addHook('onClose', () => runner.close());
   const tokens = new TokenService(deps.jwtSecret, config.jwtAccessTtlSeconds, clock);
   const sessions = new SessionService(db, tokens, deps.cache, {

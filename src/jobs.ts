@@ -29,7 +29,11 @@ export async function startJobs(deps: ProcessDeps): Promise<() => Promise<void>>
   const context: JobContext = {
     ...deps,
     ledger: new Ledger(),
-    runner: new CommandRunner(deps.db),
+    runner: new CommandRunner(deps.db, {
+      failpoint: deps.config.failpoint,
+      onFailpoint: (at, batchSize) =>
+        deps.logger.warn({ failpoint: at, batchSize }, 'failpoint reached: hanging until killed'),
+    }),
     prices: createPriceService(
       deps.config,
       deps.cache,

@@ -76,7 +76,19 @@ export class CommandRunner {
   /** Each command's lanes, keyed by the command object (one per process, made at start-up). */
   private readonly lanes = new Map<object, { close(): Promise<void> }>();
 
-  constructor(private readonly db: Db) {}
+  /**
+   * @param options.failpoint crash tests only: `before-commit:<command name>[:<n>]` hangs that
+   *   command's first batch of at least n items (default 1) once its work is done and before COMMIT,
+   *   `after-commit:…` once committed and before any answer; `onFailpoint` is told first, with the
+   *   batch's size (the test waits for it, then kills the process)
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly options: {
+      failpoint?: string | undefined;
+      onFailpoint?: (at: string, batchSize: number) => void;
+    } = {},
+  ) {}
 
   /**
    * The stored answer of a request's key, looked up before its service prepares anything, so that a
@@ -142,7 +154,7 @@ export class CommandRunner {
     command: MoneyCommand<I, R>,
     entries: Entry<I, R>[],
   ): Promise<Settled<Partial<Answered<R>>>[]> {
-    return await withTransaction(this.db, async (tx) => {
+    const settled = await withTransaction(this.db, async (tx) => {
       const outcomes = await claimAll(tx, entries);
       const toRun = entries.flatMap((entry, i) => (outcomes[i] ? [] : [{ i, entry }]));
       const results =
@@ -161,8 +173,22 @@ export class CommandRunner {
         outcomes[i] = outcome;
       });
       await recordIdempotentResponses(tx, records);
-      return outcomes.map((o) => o ?? { ok: false, error: new Error('batch item left undecided') });
+      await this.failpoint(`before-commit:${command.name}`, entries.length);
+      return outcomes.map(
+        (o): Settled<Partial<Answered<R>>> =>
+          o ?? { ok: false, error: new Error('batch item left undecided') },
+      );
     });
+    await this.failpoint(`after-commit:${command.name}`, entries.length);
+    return settled;
+  }
+
+  /** Hangs here for ever when the failpoint `at` is armed for a batch this big (the process is to be killed). */
+  private async failpoint(at: string, batchSize: number): Promise<void> {
+    const [point, command, minSize] = (this.options.failpoint ?? '').split(':');
+    if (`${point}:${command}` !== at || batchSize < Number(minSize ?? 1)) return;
+    this.options.onFailpoint?.(at, batchSize);
+    await new Promise<never>(() => undefined);
   }
 }
 

@@ -134,6 +134,16 @@ const envSchema = z.object({
   WORKER_PORT: z.preprocess(emptyAsUnset, integer(0, 65535).optional()),
   SHUTDOWN_TIMEOUT_MS: integer(1000, 600_000).default(10_000),
   SHUTDOWN_DRAIN_MS: integer(0, 300_000).default(500),
+  FAILPOINT: z.preprocess(
+    emptyAsUnset,
+    z
+      .string()
+      .regex(
+        /^(before|after)-commit:[a-z_]{1,40}(:[1-9][0-9]{0,3})?$/,
+        '<before|after>-commit:<command name>[:<batch size>]',
+      )
+      .optional(),
+  ),
 });
 
 /**
@@ -237,6 +247,12 @@ export interface Config {
    * balancers take the instance out of rotation while it still serves
    */
   shutdownDrainMs: number;
+  /**
+   * Crash tests only (refused in production): `before-commit:<command>[:<n>]` or
+   * `after-commit:<command>[:<n>]` makes the first batch of at least n items of that money command
+   * hang there, so a test can kill the process mid-batch.
+   */
+  failpoint: string | undefined;
 }
 
 /** A configuration error: one line per bad variable, meant to be printed as it is. */
@@ -282,6 +298,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   // Production never keeps the ledger in a local folder: in a container it would vanish with the
   // container, and each replica would run a ledger of its own.
+  if (e.NODE_ENV === 'production' && e.FAILPOINT) {
+    problems.push('FAILPOINT: is for crash tests and refused when NODE_ENV=production');
+  }
   if (e.NODE_ENV === 'production' && !e.DATABASE_URL) {
     problems.push('DATABASE_URL: is required when NODE_ENV=production');
   }
@@ -342,6 +361,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     workerPort: e.WORKER_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+    failpoint: e.FAILPOINT,
   };
 }
 

@@ -83,6 +83,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT: must be a whole number/);
     expect(() => loadConfig({ TAKER_FEE_RATE: '2' })).toThrow(/TAKER_FEE_RATE: must be a fraction/);
+    expect(() => loadConfig({ MAKER_FEE_RATE: '1.5' })).toThrow(/MAKER_FEE_RATE: must be a fraction/);
+    expect(() => loadConfig({ FAILPOINT: 'somewhere' })).toThrow(/FAILPOINT/);
+    expect(() => loadConfig({ NODE_ENV: 'production', FAILPOINT: 'before-commit:order_fill' })).toThrow(
+      /FAILPOINT: is for crash tests/,
+    );
+    expect(loadConfig({ FAILPOINT: 'after-commit:order_fill:8' }).failpoint).toBe(
+      'after-commit:order_fill:8',
+    );
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL: is required/);
@@ -95,6 +103,8 @@ describe('configuration', () => {
       host: '127.0.0.1',
       initialBalance: '10000',
       takerFeeRate: '0.001',
+      makerFeeRate: '0.001',
+      failpoint: undefined,
     });
   });
 
