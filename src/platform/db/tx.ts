@@ -57,6 +57,32 @@ export function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Node's socket error codes of a database server that went away or cannot be reached. */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
+/** SQLSTATEs of a server shutting down or starting up (class 08 is a connection exception). */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+/** node-postgres' own messages for a connection lost or never made (they carry no code). */
+const CONNECTION_LOST_MESSAGE = /connection terminated|connection timeout|connection error|not queryable/i;
+
+/**
+ * True when `error` (wrapped or not) says the database cannot be reached now — refused, reset,
+ * timed out, shutting down, starting up — rather than that a statement failed: the request may
+ * succeed once it is back (answered 503, not 500).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code)) return true;
+      if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+    }
+    if (typeof message === 'string' && CONNECTION_LOST_MESSAGE.test(message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Name of the constraint a PostgreSQL error names, if any. */
 export function violatedConstraint(error: unknown): string | undefined {
   let current: unknown = error;

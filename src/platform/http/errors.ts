@@ -1,5 +1,6 @@
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { DomainError } from '../../shared/errors.js';
+import { isDatabaseUnavailable } from '../db/tx.js';
 
 /**
  * The one table from error code to HTTP status (as Unkey's `codeToStatus`). Codes not listed are
@@ -119,5 +120,17 @@ export function toHttpError(error: unknown): HttpError {
       return { status, code, message: known?.message ?? fastifyError.message };
     }
   }
+  if (isDatabaseUnavailable(error)) {
+    // PostgreSQL restarting or out of reach: the request may succeed in a moment.
+    return {
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'the database is unavailable; try again shortly',
+      retryAfterSeconds: DATABASE_RETRY_AFTER_S,
+    };
+  }
   return { status: 500, code: 'INTERNAL_ERROR', message: 'internal server error' };
 }
+
+/** Retry-After of a 503 while the database is out of reach (s). */
+const DATABASE_RETRY_AFTER_S = 1;
