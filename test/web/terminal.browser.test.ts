@@ -58,7 +58,7 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-const region = (page: Page, name: string) => page.getByRole('region', { name });
+const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
 
 /** Signs up with the keyboard only: Tab to each field, type, Tab to "Create account", Enter. */
 async function createAccountByKeyboard(page: Page, username: string): Promise<void> {
@@ -314,6 +314,11 @@ describe.skipIf(!HAS_CHROMIUM)('the web terminal in Chromium', () => {
     const answers: string[] = [];
     page.on('response', (r) =>
       answers.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`),
+    );
+    // A response event comes with the headers: whether its body then arrived tells a hung read apart.
+    page.on('requestfinished', (r) => answers.push(`body ${r.method()} ${new URL(r.url()).pathname}`));
+    page.on('requestfailed', (r) =>
+      answers.push(`failed ${r.method()} ${new URL(r.url()).pathname} (${r.failure()?.errorText})`),
     );
     // One load that never gets a usable ticket is tried once more (said on the console with what
     // the page showed): seen about once in ten full runs under full parallel load, never alone.

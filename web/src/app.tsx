@@ -6,6 +6,7 @@ import { Account } from './screens/account';
 import { Balances } from './screens/balances';
 import { Bets } from './screens/bets';
 import { Market } from './screens/market';
+import { OpenOrders } from './screens/open-orders';
 import { Orders, Positions } from './screens/orders';
 import { Portfolio, Transactions } from './screens/portfolio';
 import { SignIn } from './screens/signin';
@@ -87,7 +88,12 @@ function Screen(props: { path: string; onDeleted(): void }) {
   const [symbol, setSymbol] = useState('BTCUSDT');
   switch (props.path) {
     case '/orders':
-      return <Orders pageSize={50} />;
+      return (
+        <>
+          <OpenOrders symbol={symbol} />
+          <Orders pageSize={50} />
+        </>
+      );
     case '/positions':
       return <Positions />;
     case '/portfolio':
@@ -111,6 +117,7 @@ function Screen(props: { path: string; onDeleted(): void }) {
           <Market symbol={symbol} onSymbol={setSymbol} />
           <OrderTicket symbol={symbol} onSymbol={setSymbol} />
           <Balances />
+          <OpenOrders symbol={symbol} />
           <Positions />
           <Orders pageSize={10} />
         </div>

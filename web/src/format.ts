@@ -60,3 +60,23 @@ export function isPositiveDecimal(text: string): boolean {
   if (!/^\d+(\.\d+)?$/.test(text.trim())) return false;
   return new Decimal(text.trim()).gt(0);
 }
+
+/** An order type as a person says it: "Stop loss limit" for `stop_loss_limit`. */
+export function typeLabel(type: string): string {
+  const words = type.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** An order in a few words, for status lines, labels and toasts: "Buy 0.001 BTCUSDT limit at 45,000". */
+export function describeOrder(o: {
+  side?: string | null;
+  quantity?: string | null;
+  symbol?: string | null;
+  type?: string | null;
+  price?: string | null;
+  stop_price?: string | null;
+}): string {
+  const at = o.price ? ` at ${fmt(o.price)}` : '';
+  const stop = o.stop_price ? ` stop ${fmt(o.stop_price)}` : '';
+  return `${sideLabel(o.side ?? '')} ${fmt(o.quantity)} ${o.symbol ?? ''} ${typeLabel(o.type ?? '').toLowerCase()}${at}${stop}`;
+}

@@ -1,7 +1,7 @@
 import { type ComponentChildren, createContext } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, call, type MarketSymbol, type TradingFees, type User, type Wallet } from './api/client';
-import { fmt, fmtSigned, sideLabel } from './format';
+import { describeOrder, fmt, fmtSigned, sideLabel } from './format';
 import type { AccountEvent, Stream } from './stream';
 
 /** A short message shown for a few seconds (fills, settlements, wallet operations, errors). */
@@ -50,6 +50,16 @@ function describeEvent(event: AccountEvent): { text: string; tone: Toast['tone']
         text: `Filled: ${sideLabel(d.side ?? '')} ${fmt(d.quantity)} ${d.symbol} at ${fmt(d.avg_fill_price)}`,
         tone: 'good',
       };
+    case 'order.accepted':
+      return { text: `Order placed: ${describeOrder(d)}`, tone: 'info' };
+    case 'order.triggered':
+      return { text: `Triggered: ${describeOrder(d)}`, tone: 'info' };
+    case 'order.canceled':
+      return { text: `Canceled: ${describeOrder(d)}`, tone: 'info' };
+    case 'order.expired':
+      return { text: `Expired: ${describeOrder(d)}`, tone: 'bad' };
+    case 'order.rejected':
+      return { text: `Rejected (the wallet could not pay): ${describeOrder(d)}`, tone: 'bad' };
     case 'position.liquidated':
       return { text: `Liquidated: short ${d.symbol}`, tone: 'bad' };
     case 'bet.settled':

@@ -11,7 +11,17 @@ export interface PriceTick {
 
 /** One of the caller's own events on the `account` channel: the resource as its REST route answers it. */
 export interface AccountEvent {
-  event: 'order.filled' | 'position.liquidated' | 'bet.settled' | 'wallet.operation' | string;
+  event:
+    | 'order.accepted'
+    | 'order.triggered'
+    | 'order.filled'
+    | 'order.canceled'
+    | 'order.expired'
+    | 'order.rejected'
+    | 'position.liquidated'
+    | 'bet.settled'
+    | 'wallet.operation'
+    | string;
   data: Record<string, unknown>;
 }
 

@@ -17,6 +17,8 @@ export type Ticker24h = Schemas['Ticker24h'];
 export type MarketSymbol = Schemas['MarketSymbol'];
 export type TradingFees = Schemas['TradingFees'];
 export type OrderSide = Order['side'];
+export type OrderType = Order['type'];
+export type TimeInForce = NonNullable<Order['time_in_force']>;
 
 /**
  * The API client, typed from the server's own `/openapi.json` (openapi-typescript): a path, a
@@ -54,6 +56,10 @@ const LEADS: Record<string, string> = {
   ALREADY_TRACKED: 'Already tracked',
   WALLET_LIMIT_REACHED: 'You have as many wallets as allowed',
   BALANCE_LIMIT_EXCEEDED: 'This would exceed the balance limit',
+  WOULD_MATCH_IMMEDIATELY: 'This order would fill at once',
+  WOULD_TRIGGER_IMMEDIATELY: 'The price has already reached this stop',
+  TOO_MANY_OPEN_ORDERS: 'Too many open orders in this wallet',
+  ORDER_NOT_OPEN: 'This order is no longer open',
 };
 
 interface ErrorBody {

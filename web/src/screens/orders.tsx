@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, call, idempotencyKey, messageOf, type Order, type Position } from '../api/client';
 import { ErrorText, LoadMore, Region, Scroll } from '../components/region';
-import { fmt, fmtMoney, fmtSigned, fmtTime, sideLabel, signClass } from '../format';
+import { fmt, fmtMoney, fmtSigned, fmtTime, sideLabel, signClass, typeLabel } from '../format';
 import { useLoad, usePages, useSingleFlight } from '../hooks';
 import { useSession } from '../session';
 
@@ -30,8 +30,12 @@ export function Orders(props: { pageSize?: number }) {
                 <th scope="col" class="num">
                   Quantity
                 </th>
+                <th scope="col">Type</th>
                 <th scope="col" class="num">
-                  Price
+                  Limit price
+                </th>
+                <th scope="col" class="num">
+                  Avg fill price
                 </th>
                 <th scope="col" class="num">
                   Notional
@@ -55,7 +59,9 @@ export function Orders(props: { pageSize?: number }) {
                     {o.liquidation ? ' (liquidation)' : ''}
                   </td>
                   <td class="num">{fmt(o.quantity)}</td>
-                  <td class="num">{fmt(o.avg_fill_price ?? o.price)}</td>
+                  <td>{typeLabel(o.type)}</td>
+                  <td class="num">{fmt(o.price)}</td>
+                  <td class="num">{fmt(o.avg_fill_price)}</td>
                   <td class="num">{fmtMoney(o.notional)}</td>
                   <td class="num">{fmt(o.fee)}</td>
                   <td>{o.status}</td>
