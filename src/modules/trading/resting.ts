@@ -1,5 +1,6 @@
 import type { IdempotencyScope } from '../../platform/commands/idempotency.js';
 import type { Answered, Rendering } from '../../platform/commands/runner.js';
+import type { AccountEventName } from '../../platform/events/bus.js';
 import { defined } from '../../shared/assert.js';
 import { BALANCE_MAX, Decimal, formatDecimal, roundAmount } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
@@ -131,6 +132,15 @@ function reservationOfLeg(deps: TradingDeps, leg: NewRestingOrder): Reservation 
   });
 }
 
+/** The event that announces an order written in a status. */
+const EVENT_OF_STATUS = {
+  new: 'order.accepted',
+  filled: 'order.filled',
+  canceled: 'order.canceled',
+  expired: 'order.expired',
+  rejected: 'order.rejected',
+} as const satisfies Record<OrderRow['status'], AccountEventName>;
+
 /** Runs a resting-order item for a client request, announcing what it wrote. */
 async function executeResting(
   deps: TradingDeps,
@@ -139,15 +149,8 @@ async function executeResting(
   rendering: Rendering<OrderRow[]>,
 ): Promise<Answered<OrderRow[]>> {
   const answered = await deps.runner.execute(deps.resting, item, { scope, ...rendering });
-  for (const order of answered.result ?? []) {
-    const event =
-      order.status === 'new'
-        ? 'order.accepted'
-        : order.status === 'canceled'
-          ? 'order.canceled'
-          : 'order.expired';
-    deps.accountEvents?.(order.userId, event, toOrderView(order));
-  }
+  for (const order of answered.result ?? [])
+    deps.accountEvents?.(order.userId, EVENT_OF_STATUS[order.status], toOrderView(order));
   return answered;
 }
 
