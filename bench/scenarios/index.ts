@@ -11,6 +11,7 @@ import { hot, hotSql } from './hot.js';
 import { liquidation } from './liquidation.js';
 import { orders } from './orders.js';
 import { hello, prices } from './prices.js';
+import { resting } from './resting.js';
 import { spread } from './spread.js';
 import { stampede } from './stampede.js';
 import { stream } from './stream.js';
@@ -27,5 +28,6 @@ export const SCENARIOS: readonly Scenario[] = [
   stampede,
   bets,
   liquidation,
+  resting,
   stream,
 ];
