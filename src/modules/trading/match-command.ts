@@ -102,7 +102,14 @@ export class MatchCommand implements MoneyCommand<MatchItem, Matched | null> {
       outcomes.set(matched.order.id, { ...matched, canceled: canceledBy.get(matched.order.id) ?? [] });
     const filled = [...outcomes.values()].filter((m) => m.event === 'order.filled').map((m) => m.order);
     await applyFillsToBooks(tx, filled.map(bookedFillOf));
-    return items.map((item) => outcomes.get(item.orderId) ?? null);
+    // An order asked for twice in one batch (the matcher's tick and its interval pass at once) is
+    // matched once, and reported once: the later asks see nothing to do, as they would in a later batch.
+    const reported = new Set<string>();
+    return items.map((item) => {
+      if (reported.has(item.orderId)) return null;
+      reported.add(item.orderId);
+      return outcomes.get(item.orderId) ?? null;
+    });
   }
 
   /**

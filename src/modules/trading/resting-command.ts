@@ -96,8 +96,12 @@ export class RestingOrderCommand implements MoneyCommand<RestingItem, RestingRes
         return await placeResting(tx, this.ledger, item.legs, item.reservation);
       case 'expire':
         return [await insertOrder(tx, { ...orderValues(item.leg), status: 'expired' })];
-      case 'cancel':
-        return await endOpenOrders(tx, this.ledger, await this.ownOpenOrder(tx, item), 'canceled');
+      case 'cancel': {
+        const canceled = await endOpenOrders(tx, this.ledger, await this.ownOpenOrder(tx, item), 'canceled');
+        // Open when read, but filled (or ended) by a matcher before its lock was ours: not open any more.
+        if (canceled.length === 0) throw new OrderNotOpenError(`order ${item.orderId} is no longer open`);
+        return canceled;
+      }
       case 'cancel_all':
         return await endOpenOrders(
           tx,
