@@ -27,6 +27,8 @@ export interface MatchDeps {
 /** An open order to fill or trigger at a quote, if it still may under its row lock. */
 export interface MatchItem {
   orderId: string;
+  /** the order's wallet: its lane */
+  walletId: string;
   quote: Quote;
 }
 
@@ -40,6 +42,11 @@ export interface Matched {
 
 /** Matches run in one database transaction at most. */
 const MATCH_BATCH_SIZE_MAX = 512;
+/**
+ * Lanes of matches, by wallet: batches of different wallets run side by side (they lock no account
+ * in common), the fills of one wallet one batch at a time.
+ */
+const MATCH_LANES = 4;
 /** Matches waiting at most (the orders one price move crosses, across every symbol). */
 const MATCH_QUEUE_LENGTH_MAX = 200_000;
 
@@ -67,8 +74,8 @@ export class MatchCommand implements MoneyCommand<MatchItem, Matched | null> {
 
   constructor(private readonly deps: MatchDeps) {}
 
-  laneOf(): string {
-    return 'match';
+  laneOf(item: MatchItem): string {
+    return String(Number.parseInt(item.walletId.slice(0, 8), 16) % MATCH_LANES);
   }
 
   async apply(tx: Tx, items: readonly MatchItem[]): Promise<(Matched | null | DomainError)[]> {

@@ -7,7 +7,7 @@ import { runOncePerInterval } from '../../platform/jobs/cluster.js';
 import type { Clock } from '../../shared/clock.js';
 import { ALL_PRICES_CHANNEL, type PriceService, type Quote } from '../market/index.js';
 import { MatchCommand, type MatchDeps } from './match-command.js';
-import { dueOrderIds, symbolsWithOpenOrders } from './open-orders.js';
+import { dueOrders, symbolsWithOpenOrders } from './open-orders.js';
 import { symbolOfTick } from './ticks.js';
 import { toOrderView } from './views.js';
 
@@ -30,12 +30,12 @@ export const MATCH_INTERVAL_MS = 1000;
  * @returns how many orders filled
  */
 export async function matchSymbol(deps: MatcherDeps, command: MatchCommand, quote: Quote): Promise<number> {
-  const ids = await dueOrderIds(deps.db, quote);
+  const due = await dueOrders(deps.db, quote);
   let filled = 0;
   await Promise.all(
-    ids.map(async (orderId) => {
+    due.map(async ({ id: orderId, walletId }) => {
       try {
-        const matched = await deps.runner.submit(command, { orderId, quote });
+        const matched = await deps.runner.submit(command, { orderId, walletId, quote });
         if (!matched) return;
         if (matched.event === 'order.filled') filled += 1;
         const publish = (event: Parameters<typeof publishAccountEvent>[3], data: unknown) =>

@@ -133,14 +133,14 @@ export async function markFilled(tx: Tx, fills: FilledValues[]): Promise<OrderRo
 }
 
 /**
- * The ids of a symbol's open orders that `quote` may fill or trigger: limit orders (and triggered
+ * A symbol's open orders (id and wallet) that `quote` may fill or trigger: limit orders (and triggered
  * stop-limits) whose price the book has reached — buys at ask ≤ price, sells at bid ≥ price — and
  * stop and take-profit orders whose trigger the last price has reached. Read without locks: the
  * matcher decides again under them.
  */
-export async function dueOrderIds(db: Queryable, quote: Quote): Promise<string[]> {
-  const result = await db.execute<{ id: string }>(sql`
-    select id from orders
+export async function dueOrders(db: Queryable, quote: Quote): Promise<{ id: string; walletId: string }[]> {
+  const result = await db.execute<{ id: string; wallet_id: string }>(sql`
+    select id, wallet_id from orders
      where status = 'new' and symbol = ${quote.symbol}
        and (
          (price is not null and (stop_price is null or triggered_at is not null)
@@ -152,7 +152,7 @@ export async function dueOrderIds(db: Queryable, quote: Quote): Promise<string[]
              or ((type in ('stop_loss', 'stop_loss_limit')) <> (side in ('buy', 'close_short'))
                   and stop_price >= ${quote.last}::numeric))))
      order by id`);
-  return result.rows.map((row) => row.id);
+  return result.rows.map((row) => ({ id: row.id, walletId: row.wallet_id }));
 }
 
 /** The symbols that have open orders (the matcher watches their prices). */
@@ -173,4 +173,29 @@ export async function openReservations(
     union all
     select wallet_id, reserve_asset, reserved from order_lists where status = 'open' and reserved > 0`);
   return result.rows.map((r) => ({ walletId: r.wallet_id, asset: r.asset, amount: r.amount }));
+}
+
+/**
+ * Takes the placement lock of each wallet (a transaction-scoped advisory lock, in id order): the
+ * placements of one wallet count its open orders one after another, across processes too.
+ */
+export async function lockWalletsForPlacement(tx: Tx, walletIds: readonly string[]): Promise<void> {
+  const ids = [...new Set(walletIds)].sort();
+  if (ids.length === 0) return;
+  await tx.execute(sql`
+    select pg_advisory_xact_lock(hashtextextended('order_placement:' || w, 0))
+      from unnest(${sql.param(ids)}::text[]) with ordinality as x(w, n) order by n`);
+}
+
+/** How many orders rest now in each of the wallets (absent: none). */
+export async function countOpenOrdersOf(
+  db: Queryable,
+  walletIds: readonly string[],
+): Promise<Map<string, number>> {
+  if (walletIds.length === 0) return new Map();
+  const result = await db.execute<{ wallet_id: string; n: string }>(sql`
+    select wallet_id, count(*) as n from orders
+     where status = 'new' and wallet_id = any(${sql.param([...new Set(walletIds)])}::uuid[])
+     group by wallet_id`);
+  return new Map(result.rows.map((r) => [r.wallet_id, Number(r.n)]));
 }

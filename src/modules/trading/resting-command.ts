@@ -15,10 +15,12 @@ import {
   insertOrderList,
   lockOpenOrders,
   lockOrderList,
+  lockWalletsForPlacement,
   setReplacedBy,
 } from './open-orders.js';
 import { findOrderById, insertOrder, type OrderRow } from './repository.js';
 import { type Reservation, releasePosting, reservePosting } from './reservation.js';
+import { placeRestingBatch, type SimplePlacement } from './resting-batch.js';
 import { requireOpenShort } from './shorts.js';
 import { orders } from './tables.js';
 
@@ -64,8 +66,9 @@ const RESTING_QUEUE_LENGTH_MAX = 10_000;
 /**
  * The money command of resting orders: placing one (its reservation moves from the wallet's free
  * balance to its `order_reserve` account, in a journal of its own), canceling (the reservation goes
- * back) and cancel-replace (both, atomically). One lane; each item in a savepoint of its own, so a
- * refused one leaves nothing behind and the others of its batch go ahead.
+ * back) and cancel-replace (both, atomically). One lane. A run of single buys, sells and shorts is
+ * placed by one ledger batch and one insert (`placeRestingBatch`); every other item runs in a
+ * savepoint of its own, so a refused one leaves nothing behind and the others of its batch go ahead.
  */
 export class RestingOrderCommand implements MoneyCommand<RestingItem, RestingResult> {
   readonly name = 'resting_order';
@@ -79,7 +82,21 @@ export class RestingOrderCommand implements MoneyCommand<RestingItem, RestingRes
 
   async apply(tx: Tx, items: readonly RestingItem[]): Promise<(RestingResult | DomainError)[]> {
     const results: (RestingResult | DomainError)[] = [];
+    let run: SimplePlacement[] = [];
+    const flush = async () => {
+      if (run.length === 0) return;
+      const placed = await placeRestingBatch(tx, this.ledger, run);
+      results.push(...placed.map((r) => (r instanceof DomainError ? r : [r])));
+      run = [];
+    };
     for (const item of items) {
+      // Runs of single buys, sells and shorts are placed together; the rest one by one, in order.
+      const leg = item.kind === 'place' && item.legs.length === 1 ? item.legs[0] : undefined;
+      if (item.kind === 'place' && leg && leg.side !== 'close_short') {
+        run.push({ leg, reservation: item.reservation, openOrdersMax: OPEN_ORDERS_PER_WALLET_MAX });
+        continue;
+      }
+      await flush();
       results.push(
         await withSavepoint(tx, (sp) => this.applyOne(sp, item)).catch((error: unknown) => {
           if (error instanceof DomainError) return error;
@@ -87,6 +104,7 @@ export class RestingOrderCommand implements MoneyCommand<RestingItem, RestingRes
         }),
       );
     }
+    await flush();
     return results;
   }
 
@@ -165,6 +183,7 @@ async function placeResting(
 ): Promise<OrderRow[]> {
   const [first] = legs;
   if (!first) throw new Error('an order has at least one leg');
+  await lockWalletsForPlacement(tx, [first.walletId]);
   let positionId: string | null = null;
   if (first.side === 'close_short') {
     const position = await requireOpenShort(tx, first.walletId, first.symbol, first.quantity);
