@@ -67,19 +67,8 @@ export async function placeRestingBatch(
       .insert(orders)
       .values(
         accepted.map(({ p: { leg, reservation } }, n) => ({
+          ...orderValues(leg),
           id: defined(ids[n]),
-          userId: leg.userId,
-          walletId: leg.walletId,
-          clientOrderId: leg.clientOrderId,
-          symbol: leg.symbol,
-          baseAsset: leg.baseAsset,
-          quoteAsset: leg.quoteAsset,
-          side: leg.side,
-          type: leg.spec.type,
-          timeInForce: leg.spec.timeInForce,
-          price: leg.spec.price?.toFixed() ?? null,
-          stopPrice: leg.spec.stopPrice?.toFixed() ?? null,
-          quantity: leg.quantity.toFixed(),
           status: 'new' as const,
           reserveAsset: reservation.asset,
           reserved: reservation.amount.toFixed(),
@@ -92,4 +81,22 @@ export async function placeRestingBatch(
     });
   }
   return outcomes.map((o) => defined(o));
+}
+
+/** The columns of a resting order's row that its request decides. */
+export function orderValues(leg: NewRestingOrder) {
+  return {
+    userId: leg.userId,
+    walletId: leg.walletId,
+    clientOrderId: leg.clientOrderId,
+    symbol: leg.symbol,
+    baseAsset: leg.baseAsset,
+    quoteAsset: leg.quoteAsset,
+    side: leg.side,
+    type: leg.spec.type,
+    timeInForce: leg.spec.timeInForce,
+    price: leg.spec.price?.toFixed() ?? null,
+    stopPrice: leg.spec.stopPrice?.toFixed() ?? null,
+    quantity: leg.quantity.toFixed(),
+  };
 }

@@ -20,7 +20,7 @@ import {
 } from './open-orders.js';
 import { findOrderById, insertOrder, type OrderRow } from './repository.js';
 import { type Reservation, releasePosting, reservePosting } from './reservation.js';
-import { placeRestingBatch, type SimplePlacement } from './resting-batch.js';
+import { orderValues, placeRestingBatch, type SimplePlacement } from './resting-batch.js';
 import { requireOpenShort } from './shorts.js';
 import { orders } from './tables.js';
 
@@ -232,24 +232,6 @@ async function placeResting(
     );
   }
   return rows;
-}
-
-/** The columns of a resting order's row that its request decides. */
-function orderValues(leg: NewRestingOrder) {
-  return {
-    userId: leg.userId,
-    walletId: leg.walletId,
-    clientOrderId: leg.clientOrderId,
-    symbol: leg.symbol,
-    baseAsset: leg.baseAsset,
-    quoteAsset: leg.quoteAsset,
-    side: leg.side,
-    type: leg.spec.type,
-    timeInForce: leg.spec.timeInForce,
-    price: leg.spec.price?.toFixed() ?? null,
-    stopPrice: leg.spec.stopPrice?.toFixed() ?? null,
-    quantity: leg.quantity.toFixed(),
-  };
 }
 
 /**
