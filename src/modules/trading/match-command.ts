@@ -5,7 +5,7 @@ import { withSavepoint } from '../../platform/db/tx.js';
 import { defined } from '../../shared/assert.js';
 import { Decimal } from '../../shared/decimal.js';
 import { DomainError } from '../../shared/errors.js';
-import { isRefusal, type Ledger, type Posting } from '../ledger/index.js';
+import { available, isRefusal, type Ledger, orderReserve, type Posting, system } from '../ledger/index.js';
 import type { Quote } from '../market/index.js';
 import { applyFillsToBooks, bookedFillOf } from './cost-basis.js';
 import { type Fill, fillAt, fillPostings, fillPrice } from './fills.js';
@@ -170,16 +170,7 @@ export class MatchCommand implements MoneyCommand<MatchItem, Matched | null> {
       tx,
       decided.map((d) => ({
         kind: 'order_fill',
-        postings: [
-          ...d.release,
-          ...fillPostings(
-            d.order.walletId,
-            d.order.side === 'buy' ? 'buy' : 'sell',
-            d.order.baseAsset,
-            d.order.quoteAsset,
-            d.fill,
-          ),
-        ],
+        postings: spotFillPostings(d),
         metadata: { symbol: d.order.symbol, side: d.order.side, order_id: d.order.id },
       })),
     );
@@ -236,6 +227,54 @@ export class MatchCommand implements MoneyCommand<MatchItem, Matched | null> {
     if (d.release.length > 0) await this.deps.ledger.post(tx, { kind: 'order_release', postings: d.release });
     return defined((await endOrders(tx, [d.order.id], status))[0]);
   }
+}
+
+/**
+ * A resting buy's or sell's fill journal, spent from its reservation where that covers it: a buy's
+ * notional and fee go from the order reserve (the rest of it back to the free balance), a sell's base
+ * from the reserve; fewer entries than giving it all back first. A buy that costs more than it
+ * reserved (a stop filled beyond its bound) gives it back and pays from the free balance.
+ */
+function spotFillPostings(d: Decided): Posting[] {
+  const { order, fill } = d;
+  const side = order.side === 'buy' ? 'buy' : 'sell';
+  const [release] = d.release;
+  const wallet = available(order.walletId);
+  const reserve = orderReserve(order.walletId);
+  const exchange = system('exchange');
+  if (side === 'sell' && release && release.asset === order.baseAsset && release.amount.eq(fill.quantity)) {
+    const postings: Posting[] = [
+      { source: reserve, destination: exchange, asset: order.baseAsset, amount: fill.quantity },
+      { source: exchange, destination: wallet, asset: order.quoteAsset, amount: fill.notional },
+    ];
+    if (fill.fee.gt(0))
+      postings.push({
+        source: wallet,
+        destination: system('fees'),
+        asset: order.quoteAsset,
+        amount: fill.fee,
+      });
+    return postings;
+  }
+  const cost = fill.notional.plus(fill.fee);
+  if (side === 'buy' && release && release.asset === order.quoteAsset && release.amount.gte(cost)) {
+    const postings: Posting[] = [
+      { source: exchange, destination: wallet, asset: order.baseAsset, amount: fill.quantity },
+      { source: reserve, destination: exchange, asset: order.quoteAsset, amount: fill.notional },
+    ];
+    if (fill.fee.gt(0))
+      postings.push({
+        source: reserve,
+        destination: system('fees'),
+        asset: order.quoteAsset,
+        amount: fill.fee,
+      });
+    const rest = release.amount.minus(cost);
+    if (rest.gt(0))
+      postings.push({ source: reserve, destination: wallet, asset: order.quoteAsset, amount: rest });
+    return postings;
+  }
+  return [...d.release, ...fillPostings(order.walletId, side, order.baseAsset, order.quoteAsset, fill)];
 }
 
 function filledValues(
