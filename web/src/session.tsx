@@ -23,6 +23,11 @@ export interface Session {
   refreshWallets(): Promise<void>;
   /** grows by one with each account event: screens that show account data read again when it moves */
   revision: number;
+  /**
+   * says that this screen changed the account (an order placed): the screens read again at once,
+   * not only when its event comes (events are delivered at most once)
+   */
+  changed(): void;
   symbols: MarketSymbol[];
   fees: TradingFees | undefined;
   toast(text: string, tone?: Toast['tone']): void;
@@ -93,6 +98,8 @@ export function SessionProvider(props: { user: User; stream: Stream; children: C
     setTimeout(() => setToasts((list) => list.filter((t) => t.id !== id)), TOAST_MS);
   }, []);
 
+  const changed = useCallback(() => setRevision((n) => n + 1), []);
+
   const refreshWallets = useCallback(async () => {
     const page = await call(() => api.GET('/api/v1/wallets'));
     setWallets(page.items);
@@ -154,12 +161,13 @@ export function SessionProvider(props: { user: User; stream: Stream; children: C
       selectWallet: setWalletId,
       refreshWallets,
       revision,
+      changed,
       symbols,
       fees,
       toast,
       toasts,
     }),
-    [user, stream, wallets, walletId, refreshWallets, revision, symbols, fees, toast, toasts],
+    [user, stream, wallets, walletId, refreshWallets, revision, changed, symbols, fees, toast, toasts],
   );
   return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
 }

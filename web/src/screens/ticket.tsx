@@ -124,7 +124,7 @@ export function DecimalField(props: {
  * Idempotency-Key per intended order: a double click, or a retry after a lost answer, places it once.
  */
 export function OrderTicket(props: { symbol: string; onSymbol(symbol: string): void }) {
-  const { wallet, fees } = useSession();
+  const { wallet, fees, changed, refreshWallets } = useSession();
   const [side, setSide] = useState<OrderSide>('buy');
   const [oco, setOco] = useState(false);
   const [type, setType] = useState<OrderType>('market');
@@ -220,6 +220,9 @@ export function OrderTicket(props: { symbol: string; onSymbol(symbol: string): v
         setPlaced(await send());
         setAmount('');
         setKey(idempotencyKey());
+        // The open orders and balances show it now, whether or not its event arrives.
+        changed();
+        refreshWallets().catch(() => undefined);
       } catch (e) {
         setError(messageOf(e));
       }
