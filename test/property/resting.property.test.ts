@@ -2,16 +2,17 @@
  * Random sequences of resting-order requests and price moves on one wallet, through the HTTP API on
  * a real database, the matcher driven by the test (one `matchAll` pass after each move, then no due
  * order may remain). Steps: place (every resting type and market, buy or sell, prices around the
- * current one), cancel, cancel-replace (PATCH), OCO (buy or sell), and price moves of the fake
+ * current one, all four sides), cancel, cancel-replace (PATCH), OCO (buy or sell), and price moves of the fake
  * Binance. After every step:
  * - no answer is a 5xx; an order's status only goes from `new` to one terminal status, once;
  * - every filled order has one journal of its own (no order fills twice, no journal fills two);
  * - a maker fill is at the order's own limit price, on a book the fake served that crossed it; a
  *   taker fill at an ask (buy) or a bid (sell) the fake served; its fee is the notional × the
  *   liquidity's rate (maker 0.05 %, taker 0.1 % here, so a wrong label shows);
- * - the wallet's locked balance per asset = Σ its open orders' `reserved` + its open OCOs' `reserved`;
+ * - the wallet's locked balance per asset = Σ its open orders' `reserved` + its open OCOs' `reserved`
+ *   + its open short's collateral (each run starts with 0.05 BTC bought and 0.03 BTC shorted);
  * - reconcile (every journal balanced, balances, chains, each purpose against its rows) is clean.
- * 25 runs × 3 to 24 steps, seeded: RESTING_PROPERTY_SEED=<n> replays a failure fast-check reports.
+ * 25 runs × 3 to 30 steps, seeded: RESTING_PROPERTY_SEED=<n> replays a failure fast-check reports.
  */
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
@@ -32,7 +33,7 @@ import type { TestQuote } from '../helpers/resting.js';
 
 const SEED = Number(process.env.RESTING_PROPERTY_SEED ?? 14_2026);
 const RUNS = 25;
-const STEPS_MAX = 24;
+const STEPS_MAX = 30;
 const MAKER_FEE_RATE = '0.0005';
 const TAKER_FEE_RATE = '0.001';
 const SYMBOL = 'BTCUSDT';
@@ -56,7 +57,9 @@ afterAll(async () => {
   await database?.drop();
 });
 
-type Side = 'buy' | 'sell';
+type Side = 'buy' | 'sell' | 'short' | 'close_short';
+/** buy and close_short buy the base (at the ask), sell and short sell it (at the bid) */
+const buys = (side: Side) => side === 'buy' || side === 'close_short';
 type Type =
   | 'market'
   | 'limit'
@@ -105,7 +108,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         'take_profit',
         'take_profit_limit',
       ),
-      side: fc.constantFrom<Side>('buy', 'sell'),
+      side: fc.constantFrom<Side>('buy', 'sell', 'buy', 'sell', 'short', 'close_short'),
       priceOffset: offset,
       stopOffset: offset,
       tif: fc.constantFrom('gtc' as const, 'gtc' as const, 'ioc' as const, 'fok' as const),
@@ -126,7 +129,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 2,
     arbitrary: fc.record({
       kind: fc.constant('oco' as const),
-      side: fc.constantFrom<Side>('buy', 'sell'),
+      side: fc.constantFrom('buy' as const, 'sell' as const),
       limitOffset: fc.integer({ min: 1, max: 1500 }),
       stopOffset: fc.integer({ min: 1, max: 1500 }),
       withLimit: fc.boolean(),
@@ -166,7 +169,7 @@ async function walletOrders(walletId: string): Promise<OrderRowView[]> {
   return rows.rows;
 }
 
-/** Σ reserved per asset over the wallet's open orders and open OCOs. */
+/** Σ reserved per asset over the wallet's open orders and open OCOs, plus its open shorts' collateral. */
 async function reservedByAsset(walletId: string): Promise<Map<string, Decimal>> {
   const rows = await database.db.execute<{ asset: string; total: string }>(sql`
     select asset, sum(amount)::text as total from (
@@ -174,7 +177,10 @@ async function reservedByAsset(walletId: string): Promise<Map<string, Decimal>> 
        where wallet_id = ${walletId}::uuid and status = 'new' and reserved > 0
       union all
       select reserve_asset, reserved from order_lists
-       where wallet_id = ${walletId}::uuid and status = 'open' and reserved > 0) r
+       where wallet_id = ${walletId}::uuid and status = 'open' and reserved > 0
+      union all
+      select quote_asset, collateral from positions
+       where wallet_id = ${walletId}::uuid and status = 'open') r
      group by asset`);
   return new Map(rows.rows.map((r) => [r.asset, new Decimal(r.total)]));
 }
@@ -215,13 +221,11 @@ function isDue(order: OpenRow, quote: TestQuote): boolean {
   if (order.stop_price !== null && !order.triggered) {
     const last = new Decimal(quote.last);
     const stopLoss = order.type.startsWith('stop_loss');
-    const rises = stopLoss === (order.side === 'buy');
+    const rises = stopLoss === buys(order.side);
     return rises ? last.gte(order.stop_price) : last.lte(order.stop_price);
   }
   if (order.price === null) return false;
-  return order.side === 'buy'
-    ? new Decimal(quote.ask).lte(order.price)
-    : new Decimal(quote.bid).gte(order.price);
+  return buys(order.side) ? new Decimal(quote.ask).lte(order.price) : new Decimal(quote.bid).gte(order.price);
 }
 
 const TALLY = new Map<string, number>();
@@ -242,9 +246,12 @@ describe('resting orders: model-checked sequences', () => {
         /** every bid and ask the fake has served in this run, and every book */
         const books: TestQuote[] = [quote];
         const { token, walletId } = await registerUser(app);
-        // Some BTC to sell from (0.05 at the ask: 3000 USDT and its fee).
-        const bought = await postOrder(app, token, { symbol: 'BTC', side: 'buy', quantity: '0.05' });
-        expect(bought.statusCode, bought.body).toBe(201);
+        // Some BTC to sell from (0.05 at the ask: 3000 USDT and its fee) and a short to close (0.03).
+        for (const side of ['buy', 'short']) {
+          const quantity = side === 'buy' ? '0.05' : '0.03';
+          const res = await postOrder(app, token, { symbol: 'BTC', side, quantity });
+          expect(res.statusCode, res.body).toBe(201);
+        }
         /** each order's status as last seen: it may leave `new` once, and never change again */
         const seen = new Map<string, string>();
         const known: string[] = [];
@@ -273,15 +280,15 @@ describe('resting orders: model-checked sequences', () => {
               expect(row.price, `${label}: a maker fills at its limit`).not.toBeNull();
               expect(price.eq(row.price!), `${label}: maker ${row.id} at ${price} ≠ ${row.price}`).toBe(true);
               const crossed = books.some((b) =>
-                row.side === 'buy' ? new Decimal(b.ask).lte(price) : new Decimal(b.bid).gte(price),
+                buys(row.side) ? new Decimal(b.ask).lte(price) : new Decimal(b.bid).gte(price),
               );
               expect(crossed, `${label}: no served book crossed ${row.side} ${price}`).toBe(true);
             } else {
               expect(row.liquidity).toBe('taker');
-              const served = books.map((b) => new Decimal(row.side === 'buy' ? b.ask : b.bid));
+              const served = books.map((b) => new Decimal(buys(row.side) ? b.ask : b.bid));
               expect(
                 served.some((p) => p.eq(price)),
-                `${label}: taker ${row.side} ${row.id} at ${price}, not a served ${row.side === 'buy' ? 'ask' : 'bid'}`,
+                `${label}: taker ${row.side} ${row.id} at ${price}, not a served ${buys(row.side) ? 'ask' : 'bid'}`,
               ).toBe(true);
             }
             const rate = row.liquidity === 'maker' ? MAKER_FEE_RATE : TAKER_FEE_RATE;
@@ -407,7 +414,7 @@ describe('resting orders: model-checked sequences', () => {
           }
           await check(label);
         }
-        // Everything still open cancels, and then nothing is locked.
+        // Everything still open cancels, and then only the open short's collateral is locked.
         const all = await app.inject({
           method: 'DELETE',
           url: '/api/v1/orders?symbol=BTC',
@@ -415,26 +422,32 @@ describe('resting orders: model-checked sequences', () => {
         });
         expect(all.statusCode, all.body).toBe(200);
         await check('cancel-all');
-        const wallet = await getWallet(app, token, walletId);
-        for (const b of wallet.balances)
-          expect(new Decimal(b.locked).isZero(), `${b.asset} locked`).toBe(true);
+        const open = await database.db.execute(
+          sql`select 1 from orders where wallet_id = ${walletId}::uuid and status = 'new'`,
+        );
+        expect(open.rows).toEqual([]);
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
     // The sequences reach every outcome the checks are about (else they would check little).
     const outcomes = await database.db.execute<{ outcome: string; n: string }>(sql`
       select outcome, count(*)::text as n from (
-        select case
-                 when order_list_id is not null then 'oco leg ' || status
-                 when status = 'filled' and type <> 'market' then 'resting ' || liquidity || ' fill'
-                 when replaced_by is not null then 'replaced'
-                 else status end as outcome
-          from orders) o
+        select 'resting ' || liquidity || ' fill' as outcome from orders where status = 'filled' and type <> 'market'
+        union all
+        select 'resting ' || side || ' fill' from orders where status = 'filled' and type <> 'market'
+        union all
+        select status from orders where order_list_id is null and replaced_by is null
+        union all
+        select 'replaced' from orders where replaced_by is not null
+        union all
+        select 'oco leg ' || status from orders where order_list_id is not null) o
        group by outcome order by outcome`);
     const counts = Object.fromEntries(outcomes.rows.map((r) => [r.outcome, Number(r.n)]));
     for (const outcome of [
       'resting maker fill',
       'resting taker fill',
+      'resting short fill',
+      'resting close_short fill',
       'canceled',
       'expired',
       'replaced',

@@ -112,8 +112,16 @@ export class RestingOrderCommand implements MoneyCommand<RestingItem, RestingRes
     switch (item.kind) {
       case 'place':
         return await placeResting(tx, this.ledger, item.legs, item.reservation);
-      case 'expire':
-        return [await insertOrder(tx, { ...orderValues(item.leg), status: 'expired' })];
+      case 'expire': {
+        // A close_short's row names the short it would have closed (orders_position_check), as a
+        // resting one does: without an open short it is refused (409), not written.
+        const { leg } = item;
+        const positionId =
+          leg.side === 'close_short'
+            ? (await requireOpenShort(tx, leg.walletId, leg.symbol, leg.quantity)).id
+            : null;
+        return [await insertOrder(tx, { ...orderValues(leg), status: 'expired', positionId })];
+      }
       case 'cancel': {
         const canceled = await endOpenOrders(tx, this.ledger, await this.ownOpenOrder(tx, item), 'canceled');
         // Open when read, but filled (or ended) by a matcher before its lock was ours: not open any more.
