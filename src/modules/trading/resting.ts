@@ -198,10 +198,11 @@ export async function placeRestingOrder(
     render: single,
     ...(rendering.renderError ? { renderError: rendering.renderError } : {}),
   };
-  const item: RestingItem =
-    leg.spec.timeInForce === 'ioc' || leg.spec.timeInForce === 'fok'
-      ? { kind: 'expire', leg }
-      : { kind: 'place', legs: [leg], reservation: reservationOfLeg(deps, leg) };
+  // A plain limit's IOC/FOK applies now; a stop-limit's when its trigger fires (the matcher's).
+  const immediate = !leg.spec.stopPrice && (leg.spec.timeInForce === 'ioc' || leg.spec.timeInForce === 'fok');
+  const item: RestingItem = immediate
+    ? { kind: 'expire', leg }
+    : { kind: 'place', legs: [leg], reservation: reservationOfLeg(deps, leg) };
   const answered = await executeResting(deps, item, scope, renderRows);
   return { response: answered.response, ...(answered.result ? { result: defined(answered.result[0]) } : {}) };
 }

@@ -276,6 +276,8 @@ describe('resting orders: every type on every side', () => {
       price: '58950',
       quantity: QUANTITY,
     });
+    // It rests until its trigger fires; only then does IOC apply.
+    expect(placed).toMatchObject({ status: 'new', time_in_force: 'ioc' });
     await movePrice(t.app, t.binance!, 'BTCUSDT', { last: '58990', bid: '58900', ask: '58990' });
     const expired = await waitForOrder(t.app, token, placed.id, (o) => o.status !== 'new');
     expect(expired).toMatchObject({ status: 'expired', fills: [] });
