@@ -1,6 +1,8 @@
-import { Decimal, formatDecimal } from '../../shared/decimal.js';
+import { BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
+import { BalanceLimitError } from '../ledger/index.js';
 import type { SymbolInfo } from '../market/index.js';
-import { FilterFailureError } from './errors.js';
+import { FilterFailureError, OrderTooSmallError } from './errors.js';
+import type { Fill, OrderSide } from './fills.js';
 
 /** The ledger's smallest step: every quantity is kept to 8 decimals. */
 const LEDGER_STEP = new Decimal('0.00000001');
@@ -130,4 +132,40 @@ export function checkPriceFilter(price: Decimal, info: SymbolInfo | undefined, f
   )
     fail(`must be a multiple of the tick size ${formatDecimal(tick)}`, { tickSize: formatDecimal(tick) });
   if (price.decimalPlaces() > 8) fail('has more than 8 decimals', {});
+}
+
+/**
+ * An order whose quantity or notional exceeds the largest balance could never be held by any
+ * wallet: refused before any row is locked (and before a position could overflow its columns).
+ * @throws {BalanceLimitError} (422)
+ */
+function checkBalanceLimit(fill: Fill): void {
+  for (const [field, value] of [
+    ['quantity', fill.quantity],
+    ['notional', fill.notional],
+  ] as const) {
+    if (value.gt(BALANCE_MAX)) {
+      throw new BalanceLimitError(
+        `the order's ${field} exceeds the largest balance an account may hold (${formatDecimal(BALANCE_MAX)})`,
+        { [field]: formatDecimal(value), balance_max: formatDecimal(BALANCE_MAX) },
+      );
+    }
+  }
+}
+
+/**
+ * The size rules of a fill, market or at a resting order's own price: within the largest balance,
+ * a notional that is not 0 at 8 decimals, and NOTIONAL's minimum — but for a close_short, which may
+ * always buy back a whole position, however small it has become.
+ * @throws {BalanceLimitError}, {OrderTooSmallError}, {FilterFailureError} (422)
+ */
+export function checkFillSize(side: OrderSide, fill: Fill, info: SymbolInfo | undefined): void {
+  checkBalanceLimit(fill);
+  if (fill.notional.lte(0)) {
+    throw new OrderTooSmallError('order too small: its notional rounds to 0 at 8 decimals', {
+      quantity: formatDecimal(fill.quantity),
+      price: formatDecimal(fill.price),
+    });
+  }
+  if (side !== 'close_short') checkNotional(fill.notional, info);
 }

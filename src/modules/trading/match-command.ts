@@ -139,10 +139,10 @@ export class MatchCommand implements MoneyCommand<MatchItem, Matched | null> {
       if (limit && !crossesBook(order.side, limit, quote)) {
         // Binance: a triggered stop-limit with IOC or FOK that cannot fill at once expires.
         if (order.timeInForce === 'ioc' || order.timeInForce === 'fok') {
-          const release = await releaseOf(tx, [order]);
-          if (release.length > 0)
-            await this.deps.ledger.post(tx, { kind: 'order_release', postings: release });
-          return { event: 'order.expired', order: defined((await endOrders(tx, [order.id], 'expired'))[0]) };
+          return {
+            event: 'order.expired',
+            order: await this.end(tx, order, await releaseOf(tx, [order]), 'expired'),
+          };
         }
         return { event: 'order.triggered', order: await markTriggered(tx, order.id) };
       }
@@ -224,8 +224,18 @@ export class MatchCommand implements MoneyCommand<MatchItem, Matched | null> {
 
   /** Ends an order that could not fill, its reservation given back. */
   private async reject(tx: Tx, d: Decided, status: 'rejected' | 'expired'): Promise<OrderRow> {
-    if (d.release.length > 0) await this.deps.ledger.post(tx, { kind: 'order_release', postings: d.release });
-    return defined((await endOrders(tx, [d.order.id], status))[0]);
+    return await this.end(tx, d.order, d.release, status);
+  }
+
+  /** Ends an order as `status`, posting the `release` of its reservation first. */
+  private async end(
+    tx: Tx,
+    order: OrderRow,
+    release: Posting[],
+    status: 'rejected' | 'expired',
+  ): Promise<OrderRow> {
+    if (release.length > 0) await this.deps.ledger.post(tx, { kind: 'order_release', postings: release });
+    return defined((await endOrders(tx, [order.id], status))[0]);
   }
 }
 

@@ -2,18 +2,12 @@ import type { IdempotencyScope } from '../../platform/commands/idempotency.js';
 import type { Answered, Rendering } from '../../platform/commands/runner.js';
 import type { AccountEventName } from '../../platform/events/bus.js';
 import { defined } from '../../shared/assert.js';
-import { BALANCE_MAX, Decimal, formatDecimal, roundAmount } from '../../shared/decimal.js';
+import { Decimal, formatDecimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
-import { BalanceLimitError } from '../ledger/index.js';
-import type { Quote, SymbolInfo } from '../market/index.js';
-import {
-  OrderNotOpenError,
-  OrderTooSmallError,
-  WouldMatchImmediatelyError,
-  WouldTriggerImmediatelyError,
-} from './errors.js';
-import { fillMarketOrder, type OrderSide, type OrderSpec, type PricedOrder } from './fills.js';
-import { checkLotSize, checkNotional, checkPriceFilter } from './filters.js';
+import type { Quote } from '../market/index.js';
+import { OrderNotOpenError, WouldMatchImmediatelyError, WouldTriggerImmediatelyError } from './errors.js';
+import { fillAt, fillMarketOrder, type OrderSide, type OrderSpec, type PricedOrder } from './fills.js';
+import { checkFillSize, checkLotSize, checkPriceFilter } from './filters.js';
 import {
   crossesBook,
   hasLimitPrice,
@@ -74,7 +68,12 @@ async function checkResting(deps: TradingDeps, userId: string, input: RestingInp
   if (spec.price) checkPriceFilter(spec.price, info, 'price');
   if (spec.stopPrice) checkPriceFilter(spec.stopPrice, info, 'stop_price');
   const belowMinQty = checkLotSize(input.quantity, info, input.side === 'close_short');
-  checkOrderNotional(input.side, input.quantity, defined(spec.price ?? spec.stopPrice), info);
+  // The size rules at the order's own price: what a fill there would be.
+  checkFillSize(
+    input.side,
+    fillAt(defined(spec.price ?? spec.stopPrice), input.quantity, deps.takerFeeRate),
+    info,
+  );
   if (spec.stopPrice && triggersAt(spec.type, input.side, spec.stopPrice, new Decimal(quote.last))) {
     throw new WouldTriggerImmediatelyError(
       `stop price would trigger immediately: the last price ${formatDecimal(quote.last)} has reached stop_price ${formatDecimal(spec.stopPrice)}`,
@@ -95,32 +94,6 @@ async function checkResting(deps: TradingDeps, userId: string, input: RestingInp
   };
   const marketable = !spec.stopPrice && spec.price !== null && crossesBook(input.side, spec.price, quote);
   return { leg, quote, marketable };
-}
-
-/**
- * NOTIONAL at the order's own price, and the largest balance: what a fill at that price would be.
- * @throws {OrderTooSmallError}, {FilterFailureError}, {BalanceLimitError} (422)
- */
-function checkOrderNotional(
-  side: OrderSide,
-  quantity: Decimal,
-  price: Decimal,
-  info: SymbolInfo | undefined,
-): void {
-  const notional = roundAmount(price.times(quantity));
-  if (notional.gt(BALANCE_MAX) || quantity.gt(BALANCE_MAX)) {
-    throw new BalanceLimitError(
-      `the order's notional exceeds the largest balance an account may hold (${formatDecimal(BALANCE_MAX)})`,
-      { notional: formatDecimal(notional), balance_max: formatDecimal(BALANCE_MAX) },
-    );
-  }
-  if (notional.lte(0)) {
-    throw new OrderTooSmallError('order too small: its notional rounds to 0 at 8 decimals', {
-      quantity: formatDecimal(quantity),
-      price: formatDecimal(price),
-    });
-  }
-  if (side !== 'close_short') checkNotional(notional, info);
 }
 
 /** What a leg reserves at the process's rates. */

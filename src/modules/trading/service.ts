@@ -7,20 +7,13 @@ import { mayRead } from '../../platform/http/access.js';
 import type { Principal } from '../../platform/http/auth-guard.js';
 import { defined } from '../../shared/assert.js';
 import { decodeCursor, pageOf } from '../../shared/cursor.js';
-import { BALANCE_MAX, Decimal, formatDecimal } from '../../shared/decimal.js';
+import { Decimal } from '../../shared/decimal.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
-import { BalanceLimitError, type Ledger } from '../ledger/index.js';
+import type { Ledger } from '../ledger/index.js';
 import type { PriceService, Quote } from '../market/index.js';
 import { OrderTooSmallError } from './errors.js';
-import {
-  type Fill,
-  fillMarketOrder,
-  fillPrice,
-  MARKET_SPEC,
-  type OrderSide,
-  type PricedOrder,
-} from './fills.js';
-import { checkLotSize, checkNotional, roundDownToStep } from './filters.js';
+import { fillMarketOrder, fillPrice, MARKET_SPEC, type OrderSide, type PricedOrder } from './fills.js';
+import { checkFillSize, checkLotSize, roundDownToStep } from './filters.js';
 import type { OrderCommand } from './order-command.js';
 import type { OrderType, TimeInForce } from './order-types.js';
 import {
@@ -100,25 +93,6 @@ function quantityOfQuoteAmount(
 }
 
 /**
- * An order whose quantity or notional exceeds the largest balance could never be held by any
- * wallet: refused before any row is locked (and before a position could overflow its columns).
- * @throws {BalanceLimitError} (422)
- */
-function checkBalanceLimit(fill: Fill): void {
-  for (const [field, value] of [
-    ['quantity', fill.quantity],
-    ['notional', fill.notional],
-  ] as const) {
-    if (value.gt(BALANCE_MAX)) {
-      throw new BalanceLimitError(
-        `the order's ${field} exceeds the largest balance an account may hold (${formatDecimal(BALANCE_MAX)})`,
-        { [field]: formatDecimal(value), balance_max: formatDecimal(BALANCE_MAX) },
-      );
-    }
-  }
-}
-
-/**
  * Checks an order against its symbol's filters and prices it at the current quote (fetched
  * before any database transaction opens: no network wait while rows are locked).
  * @throws {ValidationError}, {UntradableSymbolError}, {FilterFailureError}, {OrderTooSmallError},
@@ -149,15 +123,7 @@ async function priceOrder(deps: TradingDeps, userId: string, input: PlaceOrderIn
   // A close_short may buy back a whole position below minQty: checked against the position later.
   const belowMinQty = checkLotSize(quantity, info, input.side === 'close_short');
   const fill = fillMarketOrder(input.side, quantity, quote, deps.takerFeeRate);
-  checkBalanceLimit(fill);
-  if (fill.notional.lte(0)) {
-    throw new OrderTooSmallError('order too small: its notional rounds to 0 at 8 decimals', {
-      quantity: formatDecimal(fill.quantity),
-      price: formatDecimal(fill.price),
-    });
-  }
-  // A close_short may always buy back a whole position, however small it has become.
-  if (input.side !== 'close_short') checkNotional(fill.notional, info);
+  checkFillSize(input.side, fill, info);
   return {
     userId,
     walletId,
